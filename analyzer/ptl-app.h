@@ -1,0 +1,55 @@
+/* ptl-app.h: the application layer of one flow.
+ *
+ * Probes each direction's first bytes with every dissector (the port only
+ * orders the candidates; content decides), then feeds the chosen dissector the
+ * reassembled bytes, holding what it did not consume (at most PTL_PENDING_MAX
+ * per direction).  Keeps the facts dissectors report for the rule engine.
+ * Allocated only for flows that carry payload. */
+#pragma once
+
+#include <glib.h>
+#include <json-glib/json-glib.h>
+
+#include "ptl-dissector.h"
+#include "ptl-plugins.h"
+
+typedef enum {
+    PTL_APP_PROBING,     /* not decided yet */
+    PTL_APP_IDENTIFIED,  /* a dissector accepted the content (or the rules forced one) */
+    PTL_APP_UNKNOWN,     /* every dissector said no */
+} PtlAppStatus;
+
+typedef struct _PtlApp PtlApp;
+
+/* forced: a dissector the rules put on this port (protocol_by "port"), or NULL.
+ * transfer full */
+PtlApp      *ptl_app_new(const PtlPluginSet *plugins, PtlTransport transport, guint16 client_port,
+                         guint16 server_port, const PtlPlugin *forced);
+void         ptl_app_free(PtlApp *app);
+
+/* In-order stream bytes of one direction (TCP), or one whole datagram (UDP). */
+void         ptl_app_data(PtlApp *app, PtlDirection dir, const guint8 *data, gsize len);
+/* `missing` bytes of dir will never come. */
+void         ptl_app_gap(PtlApp *app, PtlDirection dir, guint64 missing);
+/* End of flow: unconsumed bytes make it truncated; an undecided flow is unknown. */
+void         ptl_app_finish(PtlApp *app);
+
+PtlAppStatus ptl_app_status(const PtlApp *app);
+/* "amqp", "websocket" after an upgrade, "unknown", or NULL while probing. transfer none */
+const char  *ptl_app_protocol(const PtlApp *app);
+/* transfer none: the identified dissector, or NULL */
+const PtlPlugin *ptl_app_plugin(const PtlApp *app);
+gboolean     ptl_app_has_fact(const PtlApp *app, PtlFact fact);
+/* transfer none: distinct details of a fact (at most a few), or NULL */
+const GPtrArray *ptl_app_fact_details(const PtlApp *app, PtlFact fact);
+/* transfer none: the dissector's error, or NULL */
+const char  *ptl_app_error(const PtlApp *app);
+gboolean     ptl_app_is_truncated(const PtlApp *app);
+gboolean     ptl_app_has_gap(const PtlApp *app);
+
+/* Members of a flow object: protocol, protocol_by, port_candidate, app {name: {...}},
+ * and when they apply dissector_error, truncated, gap, unknown_bytes. */
+void         ptl_app_emit(PtlApp *app, JsonBuilder *builder);
+/* For flows without an app (no payload): protocol null and the port candidate. */
+void         ptl_app_emit_none(const PtlPluginSet *plugins, PtlTransport transport,
+                               guint16 server_port, JsonBuilder *builder);

@@ -1,0 +1,322 @@
+/* ptl-cli-session.c: what analyze and live share: loading plugins, rules and the
+ * inventory from the options, and writing the reports at the end. */
+#include "ptl-cli.h"
+
+#include "ptl-flow-json.h"
+#include "ptl-paths.h"
+#include "ptl-report.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <unistd.h>
+
+GOptionGroup *
+ptl_cli_analysis_group(PtlCliOptions *o)
+{
+    const GOptionEntry entries[] = {
+        { "read", 'r', 0, G_OPTION_ARG_FILENAME_ARRAY, &o->files,
+          "Read packets from FILE (pcap, pcapng, gzip'd); repeatable", "FILE" },
+        { "filter", 'f', 0, G_OPTION_ARG_STRING, &o->filter,
+          "Only packets matching the BPF expression", "BPF" },
+        { "json", 0, 0, G_OPTION_ARG_FILENAME, &o->json_path,
+          "Write the whole report as JSON to FILE ('-' for stdout)", "FILE" },
+        { "flows", 0, 0, G_OPTION_ARG_FILENAME, &o->flows_path,
+          "Write one JSON line per flow to FILE ('-' for stdout)", "FILE" },
+        { "quiet", 'q', 0, G_OPTION_ARG_NONE, &o->quiet, "No terminal report", NULL },
+        { "no-color", 0, 0, G_OPTION_ARG_NONE, &o->no_color, "No colours in the terminal report",
+          NULL },
+        { "progress", 0, 0, G_OPTION_ARG_NONE, &o->progress,
+          "Show a progress line on stderr (default when stderr is a terminal)", NULL },
+        { "no-progress", 0, 0, G_OPTION_ARG_NONE, &o->no_progress, "No progress line", NULL },
+        { "fail-on", 0, 0, G_OPTION_ARG_STRING, &o->fail_on,
+          "Exit 1 when a finding is at least this severe: error (default), warning, info, never",
+          "SEVERITY" },
+        { "product", 'p', 0, G_OPTION_ARG_STRING_ARRAY, &o->products,
+          "Check against this product's rules (repeatable); default: scored from the traffic",
+          "PRODUCT" },
+        { "inventory", 'I', 0, G_OPTION_ARG_FILENAME, &o->inventory,
+          "Hosts, roles, product and parameters from FILE", "FILE" },
+        { "nodes", 0, 0, G_OPTION_ARG_STRING, &o->nodes,
+          "The product's nodes: addresses, CIDRs, ranges, comma-separated", "LIST" },
+        { "admins", 0, 0, G_OPTION_ARG_STRING, &o->admins, "Admin hosts", "LIST" },
+        { "clients", 0, 0, G_OPTION_ARG_STRING, &o->clients, "Client hosts", "LIST" },
+        { "set", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o->sets,
+          "Set a rule parameter, e.g. wso2-das.offset=1 (repeatable)", "PRODUCT.NAME=VALUE" },
+        { "site", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &o->sites,
+          "A site overlay of extra allowed flows and exceptions (repeatable)", "FILE" },
+        { "rules-dir", 0, 0, G_OPTION_ARG_FILENAME, &o->rules_dir,
+          "Read the product rules from DIR instead of the installed ones", "DIR" },
+        { "no-rules", 0, 0, G_OPTION_ARG_NONE, &o->no_rules,
+          "Flows and protocols only, no product rules", NULL },
+        { "plugin-dir", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &o->plugin_dirs,
+          "Also load dissector modules from DIR (repeatable)", "DIR" },
+        { "tcp-timeout", 0, 0, G_OPTION_ARG_INT, &o->tcp_timeout,
+          "End TCP flows idle this long (default 600)", "SECONDS" },
+        { "udp-timeout", 0, 0, G_OPTION_ARG_INT, &o->udp_timeout,
+          "End UDP flows idle this long (default 120)", "SECONDS" },
+        { "max-flows", 0, 0, G_OPTION_ARG_INT, &o->max_flows,
+          "Most flows tracked at once; the least recently active are ended (default 1000000)",
+          "N" },
+        { NULL },
+    };
+    GOptionGroup *group = g_option_group_new("analysis", "Analysis options:",
+                                             "Show analysis options", NULL, NULL);
+    g_option_group_add_entries(group, entries);
+    return group;
+}
+
+void
+ptl_cli_options_clear(PtlCliOptions *o)
+{
+    g_strfreev(o->files);
+    g_free(o->filter);
+    g_free(o->json_path);
+    g_free(o->flows_path);
+    g_free(o->fail_on);
+    g_strfreev(o->plugin_dirs);
+    g_free(o->rules_dir);
+    g_strfreev(o->sites);
+    g_free(o->inventory);
+    g_free(o->nodes);
+    g_free(o->admins);
+    g_free(o->clients);
+    g_strfreev(o->products);
+    g_strfreev(o->sets);
+}
+
+static void
+cli_line(GPtrArray *list, const char *kind, const char *fmt, va_list args)
+{
+    char *line = g_strdup_vprintf(fmt, args);
+    fprintf(stderr, "portolan: %s: %s\n", kind, line);
+    g_ptr_array_add(list, line);
+}
+
+void
+ptl_cli_warn(PtlCliSession *session, const char *fmt, ...)
+{
+    va_list args;
+    va_start(args, fmt);
+    cli_line(session->warnings, "warning", fmt, args);
+    va_end(args);
+}
+
+void
+ptl_cli_fail(PtlCliSession *session, const char *fmt, ...)
+{
+    va_list args;
+    va_start(args, fmt);
+    cli_line(session->errors, "error", fmt, args);
+    va_end(args);
+}
+
+static gboolean
+cli_load_rules(PtlCliSession *s, GError **error)
+{
+    PtlCliOptions *o = s->opts;
+    if (o->no_rules)
+        return TRUE;
+    g_autofree char *dir = o->rules_dir ? g_strdup(o->rules_dir) : ptl_paths_rules_dir();
+    if (!g_file_test(dir, G_FILE_TEST_IS_DIR)) {
+        if (o->rules_dir != NULL) {
+            g_set_error(error, PTL_RULES_ERROR, PTL_RULES_ERROR_IO, "%s: no such rules directory",
+                        dir);
+            return FALSE;
+        }
+        ptl_cli_warn(s, "%s: no rules installed; reporting flows and protocols only", dir);
+        return TRUE;
+    }
+    s->rules = ptl_rule_set_new();
+    g_autoptr(GPtrArray) names = g_ptr_array_new();
+    for (guint i = 0; i < ptl_plugin_set_count(s->plugins); i++)
+        g_ptr_array_add(names, (gpointer) ptl_plugin_set_get(s->plugins, i)->desc->name);
+    g_ptr_array_add(names, NULL);
+    ptl_rule_set_set_known_protocols(s->rules, (const char *const *) names->pdata);
+    if (!ptl_rule_set_load_dir(s->rules, dir, error))
+        return FALSE;
+    for (char **site = o->sites; site != NULL && *site != NULL; site++)
+        if (!ptl_rule_set_load_site(s->rules, *site, error))
+            return FALSE;
+    const GPtrArray *params = ptl_inventory_params(s->inventory);
+    for (guint i = 0; i < params->len; i++)
+        if (!ptl_rule_set_set_param(s->rules, g_ptr_array_index(params, i), error))
+            return FALSE;
+    for (char **set = o->sets; set != NULL && *set != NULL; set++)
+        if (!ptl_rule_set_set_param(s->rules, *set, error))
+            return FALSE;
+    return TRUE;
+}
+
+static gboolean
+cli_load_inventory(PtlCliSession *s, GError **error)
+{
+    PtlCliOptions *o = s->opts;
+    s->inventory = ptl_inventory_new();
+    if (o->inventory != NULL && !ptl_inventory_load_file(s->inventory, o->inventory, error))
+        return FALSE;
+    const struct { const char *list; PtlRole role; const char *flag; } lists[] = {
+        { o->nodes, PTL_ROLE_NODE, "--nodes" },
+        { o->admins, PTL_ROLE_ADMIN, "--admins" },
+        { o->clients, PTL_ROLE_CLIENT, "--clients" },
+    };
+    for (guint i = 0; i < G_N_ELEMENTS(lists); i++) {
+        if (lists[i].list != NULL &&
+            !ptl_inventory_add_hosts(s->inventory, lists[i].role, lists[i].list, error)) {
+            g_prefix_error(error, "%s: ", lists[i].flag);
+            return FALSE;
+        }
+    }
+    return TRUE;
+}
+
+static gboolean
+cli_parse_fail_on(PtlCliSession *s, GError **error)
+{
+    const char *text = s->opts->fail_on != NULL ? s->opts->fail_on : "error";
+    if (g_strcmp0(text, "never") == 0) {
+        s->is_fail_never = TRUE;
+        return TRUE;
+    }
+    if (!ptl_severity_parse(text, &s->fail_on)) {
+        g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                    "--fail-on: '%s' is not error, warning, info or never", text);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+static gboolean
+cli_open_flow_files(PtlCliSession *s, GError **error)
+{
+    if (s->opts->flows_path == NULL)
+        return TRUE;
+    s->flow_lines = tmpfile();
+    s->flow_records = tmpfile();
+    if (s->flow_lines == NULL || s->flow_records == NULL) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "--flows: temporary file: %s",
+                    g_strerror(errno));
+        return FALSE;
+    }
+    return TRUE;
+}
+
+gboolean
+ptl_cli_session_init(PtlCliSession *s, PtlCliOptions *opts, GError **error)
+{
+    s->opts = opts;
+    s->errors = g_ptr_array_new_with_free_func(g_free);
+    s->warnings = g_ptr_array_new_with_free_func(g_free);
+    if (!cli_parse_fail_on(s, error))
+        return FALSE;
+    s->plugins = ptl_plugin_set_new();
+    g_autoptr(GPtrArray) refused = g_ptr_array_new_with_free_func(g_free);
+    ptl_plugin_set_load_default(s->plugins, opts->plugin_dirs, refused);
+    for (guint i = 0; i < refused->len; i++)
+        ptl_cli_warn(s, "plugin refused: %s", (const char *) g_ptr_array_index(refused, i));
+    if (ptl_plugin_set_count(s->plugins) == 0)
+        ptl_cli_warn(s, "no dissector modules found: protocols will be 'unknown'");
+    if (!cli_load_inventory(s, error) || !cli_load_rules(s, error))
+        return FALSE;
+    if (s->rules != NULL) {
+        for (char **p = opts->products; p != NULL && *p != NULL; p++) {
+            gboolean is_known = FALSE;
+            const GPtrArray *known = ptl_rule_set_products(s->rules);
+            for (guint i = 0; i < known->len; i++)
+                is_known |= g_strcmp0(g_ptr_array_index(known, i), *p) == 0;
+            if (!is_known) {
+                g_set_error(error, PTL_RULES_ERROR, PTL_RULES_ERROR_PARAM,
+                            "--product: no rules for '%s'", *p);
+                return FALSE;
+            }
+        }
+        s->verdict = ptl_verdict_new(s->rules, s->inventory, opts->products);
+    }
+    return cli_open_flow_files(s, error);
+}
+
+void
+ptl_cli_session_clear(PtlCliSession *s)
+{
+    g_clear_pointer(&s->verdict, ptl_verdict_free);
+    g_clear_pointer(&s->rules, ptl_rule_set_free);
+    g_clear_pointer(&s->inventory, ptl_inventory_free);
+    g_clear_pointer(&s->plugins, ptl_plugin_set_free);
+    g_clear_pointer(&s->errors, g_ptr_array_unref);
+    g_clear_pointer(&s->warnings, g_ptr_array_unref);
+    g_clear_pointer(&s->flow_lines, fclose);
+    g_clear_pointer(&s->flow_records, fclose);
+}
+
+PtlAnalyzerConfig
+ptl_cli_session_analyzer_config(PtlCliSession *s)
+{
+    PtlAnalyzerConfig cfg = { 0 };
+    PtlCliOptions *o = s->opts;
+    cfg.flow.tcp_idle_ns = (gint64) MAX(o->tcp_timeout, 0) * G_GINT64_CONSTANT(1000000000);
+    cfg.flow.udp_idle_ns = (gint64) MAX(o->udp_timeout, 0) * G_GINT64_CONSTANT(1000000000);
+    cfg.flow.max_flows = (guint) MAX(o->max_flows, 0);
+    cfg.plugins = s->plugins;
+    cfg.rules = s->rules;
+    cfg.verdict = s->verdict;
+    cfg.flow_lines = s->flow_lines;
+    cfg.flow_records = s->flow_records;
+    return cfg;
+}
+
+static gboolean
+cli_write_flows(PtlCliSession *s, GError **error)
+{
+    const char *path = s->opts->flows_path;
+    gboolean is_stdout = g_strcmp0(path, "-") == 0;
+    FILE *out = is_stdout ? stdout : fopen(path, "w");
+    if (out == NULL) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "--flows: %s: %s", path,
+                    g_strerror(errno));
+        return FALSE;
+    }
+    gboolean is_ok = ptl_flow_lines_finish(s->flow_lines, s->flow_records, s->verdict, out, error);
+    if (!is_stdout && fclose(out) != 0 && is_ok) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "--flows: %s: %s", path,
+                    g_strerror(errno));
+        is_ok = FALSE;
+    }
+    return is_ok;
+}
+
+static gboolean
+cli_use_color(const PtlCliOptions *o)
+{
+    return !o->no_color && isatty(STDOUT_FILENO) && g_getenv("NO_COLOR") == NULL;
+}
+
+int
+ptl_cli_session_report(PtlCliSession *s, const PtlCapture *capture, PtlAnalyzer *analyzer,
+                       double elapsed_s)
+{
+    if (s->verdict != NULL)
+        ptl_verdict_finish(s->verdict);
+    int status = s->errors->len > 0 ? PTL_EXIT_FAILED : PTL_EXIT_OK;
+    g_autoptr(GError) error = NULL;
+    if (s->flow_lines != NULL && !cli_write_flows(s, &error)) {
+        ptl_cli_fail(s, "%s", error->message);
+        g_clear_error(&error);
+        status = PTL_EXIT_FAILED;
+    }
+    PtlReportInput in = {
+        .capture = capture, .analyzer = analyzer, .verdict = s->verdict, .plugins = s->plugins,
+        .filter = s->opts->filter, .errors = s->errors, .warnings = s->warnings,
+        .elapsed_s = elapsed_s,
+    };
+    gboolean is_json_stdout = g_strcmp0(s->opts->json_path, "-") == 0;
+    gboolean is_flows_stdout = g_strcmp0(s->opts->flows_path, "-") == 0;
+    if (!s->opts->quiet && !is_json_stdout && !is_flows_stdout)
+        ptl_report_text(&in, stdout, cli_use_color(s->opts));
+    if (s->opts->json_path != NULL && !ptl_report_write_json(&in, s->opts->json_path, &error)) {
+        fprintf(stderr, "portolan: error: %s\n", error->message);
+        status = PTL_EXIT_FAILED;
+    }
+    if (status == PTL_EXIT_OK && s->verdict != NULL && !s->is_fail_never &&
+        ptl_verdict_count_findings(s->verdict, s->fail_on) > 0)
+        status = PTL_EXIT_FINDINGS;
+    return status;
+}

@@ -1,0 +1,68 @@
+/* ptl-cli.h: the command line.  Options shared by `analyze` and `live`, and the
+ * session they set up: plugins, rules, inventory, rule engine, reports. */
+#pragma once
+
+#include <glib.h>
+#include <stdio.h>
+
+#include "ptl-analyzer.h"
+#include "ptl-capture.h"
+#include "ptl-inventory.h"
+#include "ptl-plugins.h"
+#include "ptl-rules.h"
+#include "ptl-verdict.h"
+
+enum { PTL_EXIT_OK = 0, PTL_EXIT_FINDINGS = 1, PTL_EXIT_FAILED = 2 };
+
+typedef struct {
+    char   **files;        /* -r, repeatable, and positional */
+    char    *filter;       /* -f BPF */
+    char    *json_path;    /* --json FILE|- */
+    char    *flows_path;   /* --flows FILE|- */
+    gboolean no_color;
+    gboolean progress, no_progress;
+    gboolean quiet;        /* no terminal report */
+    char    *fail_on;      /* error|warning|info|never */
+    char   **plugin_dirs;
+    char    *rules_dir;
+    gboolean no_rules;
+    char   **sites;
+    char    *inventory;
+    char    *nodes, *admins, *clients;
+    char   **products;
+    char   **sets;
+    gint     tcp_timeout, udp_timeout, max_flows;
+} PtlCliOptions;
+
+typedef struct {
+    PtlCliOptions *opts;
+    PtlPluginSet  *plugins;
+    PtlRuleSet    *rules;        /* NULL with --no-rules or no rule files */
+    PtlInventory  *inventory;
+    PtlVerdict    *verdict;      /* NULL without rules */
+    PtlSeverity    fail_on;
+    gboolean       is_fail_never;
+    GPtrArray     *errors;       /* one line each, shown and put in the report */
+    GPtrArray     *warnings;
+    FILE          *flow_lines, *flow_records; /* temp files while running, with --flows */
+} PtlCliSession;
+
+/* The options both analyze and live take; transfer container. */
+GOptionGroup *ptl_cli_analysis_group(PtlCliOptions *opts);
+void          ptl_cli_options_clear(PtlCliOptions *opts);
+
+/* Plugins, rules, inventory and engine from the options; FALSE with a one-line
+ * error when a rule or inventory file is wrong. */
+gboolean ptl_cli_session_init(PtlCliSession *session, PtlCliOptions *opts, GError **error);
+void     ptl_cli_session_clear(PtlCliSession *session);
+PtlAnalyzerConfig ptl_cli_session_analyzer_config(PtlCliSession *session);
+/* Finishes the engine, writes every report asked for, returns the exit status. */
+int      ptl_cli_session_report(PtlCliSession *session, const PtlCapture *capture,
+                                PtlAnalyzer *analyzer, double elapsed_s);
+
+void ptl_cli_warn(PtlCliSession *session, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+void ptl_cli_fail(PtlCliSession *session, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+
+int ptl_cli_analyze(int argc, char **argv);
+int ptl_cli_plugins(int argc, char **argv);
+int ptl_cli_rules(int argc, char **argv);

@@ -1,0 +1,223 @@
+/* ptl-flow-json.c: flows as JSON lines (like Suricata's eve flow or Zeek's conn.log). */
+#include "ptl-flow-json.h"
+
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+
+const char *
+ptl_ts_format(gint64 ts_ns, char *buf)
+{
+    time_t secs = (time_t) (ts_ns / 1000000000);
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    char date[32];
+    strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%S", &tm);
+    g_snprintf(buf, PTL_TS_STRLEN, "%s.%06ldZ", date, (long) ((ts_ns % 1000000000) / 1000));
+    return buf;
+}
+
+static const char *
+flow_json_transport(guint8 proto)
+{
+    return proto == PTL_TRANSPORT_TCP ? "tcp" : "udp";
+}
+
+static const char *
+flow_json_end_name(PtlFlowEnd why)
+{
+    static const char *const names[] = { "capture-end", "idle", "evicted", "reused" };
+    return names[why];
+}
+
+void
+ptl_flow_record_fill(PtlFlowRecord *rec, const PtlFlow *flow, PtlFlowEnd why, const PtlApp *app)
+{
+    memset(rec, 0, sizeof *rec);
+    rec->id = flow->id;
+    rec->client = flow->client_ip;
+    rec->server = flow->server_ip;
+    rec->transport = flow->proto;
+    rec->client_port = flow->client_port;
+    rec->server_port = flow->server_port;
+    rec->state = ptl_flow_state(flow, why);
+    const PtlFlowDirStats *up = &flow->dir[PTL_DIR_TO_SERVER];
+    const PtlFlowDirStats *down = &flow->dir[PTL_DIR_TO_CLIENT];
+    rec->first_ts_ns = up->first_ts_ns != 0 ? up->first_ts_ns : down->first_ts_ns;
+    rec->last_ts_ns = flow->last_ts_ns;
+    rec->packets = up->packets + down->packets;
+    rec->bytes = up->bytes + down->bytes;
+    if (app == NULL)
+        return;
+    /* plugin names live in resident modules; the others are literals */
+    rec->protocol = ptl_app_protocol(app);
+    for (int f = 0; f < PTL_FACT_COUNT; f++)
+        if (ptl_app_has_fact(app, (PtlFact) f))
+            rec->facts |= 1u << f;
+    const GPtrArray *auth = ptl_app_fact_details(app, PTL_FACT_CLEARTEXT_AUTH);
+    if (auth != NULL && auth->len > 0)
+        g_strlcpy(rec->auth_detail, g_ptr_array_index(auth, 0), sizeof rec->auth_detail);
+}
+
+static void
+flow_json_endpoint(JsonBuilder *b, const char *key, const PtlAddr *addr, guint16 port)
+{
+    char text[PTL_ADDR_STRLEN];
+    json_builder_set_member_name(b, key);
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "ip");
+    json_builder_add_string_value(b, ptl_addr_to_string(addr, text));
+    ptl_emit_int(b, "port", port);
+    json_builder_end_object(b);
+}
+
+static void
+flow_json_pair(JsonBuilder *b, const char *key, guint64 to_server, guint64 to_client)
+{
+    json_builder_set_member_name(b, key);
+    json_builder_begin_object(b);
+    ptl_emit_int(b, "to_server", (gint64) to_server);
+    ptl_emit_int(b, "to_client", (gint64) to_client);
+    json_builder_end_object(b);
+}
+
+static void
+flow_json_flags(char *out, guint8 flags)
+{
+    static const char letters[] = "FSRPAUEC"; /* bit order of the TCP flags byte */
+    int n = 0;
+    for (int bit = 0; bit < 8; bit++)
+        if (flags & (1u << bit))
+            out[n++] = letters[bit];
+    out[n] = '\0';
+}
+
+static void
+flow_json_tcp(JsonBuilder *b, const PtlFlow *flow)
+{
+    const PtlStream *up = &flow->stream[PTL_DIR_TO_SERVER];
+    const PtlStream *down = &flow->stream[PTL_DIR_TO_CLIENT];
+    char flags_up[9], flags_down[9];
+    flow_json_flags(flags_up, flow->dir[PTL_DIR_TO_SERVER].tcp_flags);
+    flow_json_flags(flags_down, flow->dir[PTL_DIR_TO_CLIENT].tcp_flags);
+    json_builder_set_member_name(b, "tcp_flags");
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "to_server");
+    json_builder_add_string_value(b, flags_up);
+    json_builder_set_member_name(b, "to_client");
+    json_builder_add_string_value(b, flags_down);
+    json_builder_end_object(b);
+    flow_json_pair(b, "retransmissions", up->retransmitted, down->retransmitted);
+    flow_json_pair(b, "out_of_order", up->out_of_order, down->out_of_order);
+    flow_json_pair(b, "gaps", up->gaps, down->gaps);
+    flow_json_pair(b, "gap_bytes", up->gap_bytes, down->gap_bytes);
+}
+
+void
+ptl_flow_json_add(JsonBuilder *b, const PtlFlow *flow, PtlFlowEnd why, PtlApp *app,
+                  const PtlPluginSet *plugins)
+{
+    const PtlFlowDirStats *up = &flow->dir[PTL_DIR_TO_SERVER];
+    const PtlFlowDirStats *down = &flow->dir[PTL_DIR_TO_CLIENT];
+    char ts[PTL_TS_STRLEN];
+    gint64 start = up->first_ts_ns != 0 ? up->first_ts_ns : down->first_ts_ns;
+    if (down->first_ts_ns != 0 && down->first_ts_ns < start)
+        start = down->first_ts_ns;
+    ptl_emit_int(b, "id", (gint64) flow->id);
+    ptl_emit_string(b, "ts_start", ptl_ts_format(start, ts), -1);
+    ptl_emit_string(b, "ts_end", ptl_ts_format(flow->last_ts_ns, ts), -1);
+    ptl_emit_string(b, "transport", flow_json_transport(flow->proto), -1);
+    flow_json_endpoint(b, "client", &flow->client_ip, flow->client_port);
+    flow_json_endpoint(b, "server", &flow->server_ip, flow->server_port);
+    ptl_emit_string(b, "initiator", ptl_initiator_name(flow->initiator), -1);
+    ptl_emit_string(b, "state", ptl_flow_state_name(ptl_flow_state(flow, why)), -1);
+    ptl_emit_string(b, "end", flow_json_end_name(why), -1);
+    flow_json_pair(b, "packets", up->packets, down->packets);
+    flow_json_pair(b, "bytes", up->bytes, down->bytes);
+    flow_json_pair(b, "payload_bytes", up->payload_bytes, down->payload_bytes);
+    if (flow->proto == PTL_TRANSPORT_TCP)
+        flow_json_tcp(b, flow);
+    json_builder_set_member_name(b, "vlan");
+    if (flow->vlan != 0)
+        json_builder_add_int_value(b, flow->vlan);
+    else
+        json_builder_add_null_value(b);
+    if (flow->inner_vlan != 0)
+        ptl_emit_int(b, "inner_vlan", flow->inner_vlan);
+    if (flow->is_refused && flow->icmp_type != 0) {
+        json_builder_set_member_name(b, "icmp");
+        json_builder_begin_object(b);
+        ptl_emit_int(b, "type", flow->icmp_type);
+        ptl_emit_int(b, "code", flow->icmp_code);
+        json_builder_end_object(b);
+    }
+    if (app != NULL)
+        ptl_app_emit(app, b);
+    else
+        ptl_app_emit_none(plugins, (PtlTransport) flow->proto, flow->server_port, b);
+}
+
+static char *
+flow_json_to_string(JsonBuilder *b)
+{
+    g_autoptr(JsonNode) root = json_builder_get_root(b);
+    g_autoptr(JsonGenerator) gen = json_generator_new();
+    json_generator_set_root(gen, root);
+    return json_generator_to_data(gen, NULL);
+}
+
+char *
+ptl_flow_json_line(const PtlFlow *flow, PtlFlowEnd why, PtlApp *app, const PtlPluginSet *plugins)
+{
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    json_builder_begin_object(b);
+    ptl_flow_json_add(b, flow, why, app, plugins);
+    json_builder_end_object(b);
+    return flow_json_to_string(b);
+}
+
+/* "{...}" + "{"product":...}" -> "{..., "product":...}" */
+static void
+flow_lines_splice(FILE *out, const char *line, gsize len, const char *extra)
+{
+    while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+        len--;
+    gsize extra_len = strlen(extra);
+    if (len < 2 || line[len - 1] != '}' || extra_len <= 2) {
+        fwrite(line, 1, len, out);
+    } else {
+        fwrite(line, 1, len - 1, out);
+        fputc(',', out);
+        fwrite(extra + 1, 1, extra_len - 1, out);
+    }
+    fputc('\n', out);
+}
+
+gboolean
+ptl_flow_lines_finish(FILE *lines, FILE *records, PtlVerdict *verdict, FILE *out, GError **error)
+{
+    rewind(lines);
+    if (records != NULL)
+        rewind(records);
+    g_autofree char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    while ((len = getline(&line, &cap, lines)) > 0) {
+        PtlFlowRecord rec;
+        g_autofree char *extra = NULL;
+        if (verdict != NULL && records != NULL && fread(&rec, sizeof rec, 1, records) == 1) {
+            g_autoptr(JsonBuilder) b = json_builder_new();
+            json_builder_begin_object(b);
+            ptl_verdict_judge_flow(verdict, &rec, b);
+            json_builder_end_object(b);
+            extra = flow_json_to_string(b);
+        }
+        flow_lines_splice(out, line, (gsize) len, extra != NULL ? extra : "{}");
+    }
+    if (fflush(out) != 0 || ferror(out)) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "writing flow lines: %s",
+                    g_strerror(errno));
+        return FALSE;
+    }
+    return TRUE;
+}

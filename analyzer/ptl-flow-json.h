@@ -1,0 +1,30 @@
+/* ptl-flow-json.h: one flow as a JSON object (the --flows lines) and as the
+ * compact record the rule engine judges. */
+#pragma once
+
+#include <glib.h>
+#include <json-glib/json-glib.h>
+#include <stdio.h>
+
+#include "ptl-app.h"
+#include "ptl-flow.h"
+#include "ptl-verdict.h"
+
+/* "2024-05-01T10:00:00.123456Z" into buf (at least PTL_TS_STRLEN) */
+#define PTL_TS_STRLEN 40
+const char *ptl_ts_format(gint64 ts_ns, char *buf);
+
+void ptl_flow_record_fill(PtlFlowRecord *rec, const PtlFlow *flow, PtlFlowEnd why,
+                          const PtlApp *app);
+/* id, ts_start, ts_end, transport, client, server, initiator, state, packets, bytes,
+ * payload_bytes, tcp_flags, retransmissions, out_of_order, gaps, vlan, protocol..., app */
+void ptl_flow_json_add(JsonBuilder *b, const PtlFlow *flow, PtlFlowEnd why, PtlApp *app,
+                       const PtlPluginSet *plugins);
+/* One flow object as a JSON line (no trailing newline); transfer full */
+char *ptl_flow_json_line(const PtlFlow *flow, PtlFlowEnd why, PtlApp *app,
+                         const PtlPluginSet *plugins);
+
+/* Copies the lines to out, each with the verdict's product, service, rule and
+ * findings spliced in (records: the PtlFlowRecord of each line, same order). */
+gboolean ptl_flow_lines_finish(FILE *lines, FILE *records, PtlVerdict *verdict, FILE *out,
+                               GError **error);

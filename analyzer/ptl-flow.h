@@ -1,0 +1,127 @@
+/* ptl-flow.h: the bidirectional flow table.
+ *
+ * Keyed by the 5-tuple plus VLAN ids.  Client and server are decided by the
+ * SYN; a flow picked up mid-stream gets an inferred initiator (a service port
+ * as told by the config, then the lower port) and says so.  Per direction it
+ * counts packets, bytes, payload, flags and times; per flow it tracks the TCP
+ * or UDP state users care about.  Idle flows and, when the table is full, the
+ * least recently active ones are ended through the on_end callback, so memory
+ * stays bounded; ended flows are still handed to the caller for reporting.
+ * The table does no TCP reassembly itself: each flow carries two PtlStream
+ * that the caller drives. */
+#pragma once
+
+#include <glib.h>
+
+#include "ptl-decode.h"
+#include "ptl-dissector.h"
+#include "ptl-stream.h"
+
+typedef enum {
+    PTL_FLOW_ESTABLISHED,   /* TCP handshake done, went idle or still open (idle timeout) */
+    PTL_FLOW_CLOSED,        /* FIN */
+    PTL_FLOW_RESET,         /* RST after it was established */
+    PTL_FLOW_REFUSED,       /* SYN answered by RST, or ICMP unreachable */
+    PTL_FLOW_UNANSWERED,    /* SYN (and retries), no reply */
+    PTL_FLOW_ACTIVE,        /* still open at the end of the capture */
+    PTL_FLOW_REQUEST_ONLY,  /* UDP, one direction only */
+    PTL_FLOW_BIDIRECTIONAL, /* UDP, both directions */
+    PTL_FLOW_STATE_COUNT
+} PtlFlowState;
+
+/* "established", "request-only" ... */
+const char *ptl_flow_state_name(PtlFlowState state);
+
+typedef enum {
+    PTL_INITIATOR_SYN,          /* the SYN's sender is the client */
+    PTL_INITIATOR_SYNACK,       /* SYN missed, the SYN/ACK's receiver is the client */
+    PTL_INITIATOR_FIRST_PACKET, /* UDP: the first datagram's sender, no port said otherwise */
+    PTL_INITIATOR_INFERRED,     /* mid-stream: service port, then the lower port */
+} PtlInitiator;
+
+const char *ptl_initiator_name(PtlInitiator initiator); /* "syn", "syn-ack", "first-packet", "inferred" */
+
+typedef enum {
+    PTL_FLOW_END_CAPTURE,   /* end of input */
+    PTL_FLOW_END_IDLE,      /* idle timeout (or closed and quiet) */
+    PTL_FLOW_END_EVICTED,   /* table full: least recently active */
+    PTL_FLOW_END_REUSED,    /* a new SYN reused the tuple of a finished connection */
+} PtlFlowEnd;
+
+typedef struct {
+    guint64 packets;
+    guint64 bytes;          /* wire bytes (PtlPacket.wirelen) */
+    guint64 payload_bytes;  /* transport payload bytes on the wire */
+    gint64  first_ts_ns;    /* 0: no packet this way */
+    gint64  last_ts_ns;
+    guint8  tcp_flags;      /* OR of every flag seen */
+    guint32 syns;           /* SYN segments (retries counted) */
+} PtlFlowDirStats;
+
+typedef struct _PtlFlow PtlFlow;
+
+struct _PtlFlow {
+    guint64         id;             /* 1, 2, ... in creation order */
+    PtlAddr         client_ip, server_ip;
+    guint16         client_port, server_port;
+    guint8          proto;          /* 6 TCP, 17 UDP */
+    guint16         vlan, inner_vlan;
+    PtlInitiator    initiator;
+    PtlFlowDirStats dir[2];         /* indexed by PtlDirection */
+    PtlStream       stream[2];      /* TCP only; indexed by PtlDirection */
+    /* TCP progress */
+    gboolean        has_syn, has_synack, has_handshake;
+    gboolean        has_fin[2], has_rst[2];
+    gboolean        is_refused;     /* RST to the SYN, or ICMP unreachable */
+    guint8          icmp_type, icmp_code; /* the unreachable, when is_refused by ICMP */
+    guint32         client_isn;
+    gpointer        app;            /* the caller's per-flow data; the caller frees it in on_end */
+    /* table internals */
+    PtlFlow        *lru_prev, *lru_next;
+    gint64          last_ts_ns;
+};
+
+/* The state to report: at_end TRUE when the capture ended with the flow open. */
+PtlFlowState ptl_flow_state(const PtlFlow *flow, PtlFlowEnd why);
+
+typedef gboolean (*PtlServicePortFunc)(gpointer user_data, guint8 proto, guint16 port);
+typedef void     (*PtlFlowEndFunc)(gpointer user_data, PtlFlow *flow, PtlFlowEnd why);
+
+typedef struct {
+    gint64             tcp_idle_ns;     /* default 600 s */
+    gint64             tcp_closed_ns;   /* quiet time after FIN/RST before ending; default 10 s */
+    gint64             udp_idle_ns;     /* default 120 s */
+    guint              max_flows;       /* default 1,000,000 */
+    PtlServicePortFunc is_service_port; /* may be NULL: only ports below 1024 count */
+    gpointer           port_user_data;
+    PtlFlowEndFunc     on_end;          /* called once per flow, before it is freed */
+    gpointer           end_user_data;
+} PtlFlowConfig;
+
+typedef struct _PtlFlowTable PtlFlowTable;
+
+/* cfg is copied; zero fields take defaults.  transfer full */
+PtlFlowTable *ptl_flow_table_new(const PtlFlowConfig *cfg);
+/* ends every flow with PTL_FLOW_END_CAPTURE (calling on_end), then frees */
+void          ptl_flow_table_free(PtlFlowTable *table);
+
+/* Finds or creates the flow of a decoded TCP/UDP packet (not an ICMP error),
+ * updates counters, flags and state, and says which way the packet went.
+ * May end other flows (idle, table full, reused tuple) through on_end first.
+ * transfer none: valid until the next call into the table. */
+PtlFlow      *ptl_flow_table_packet(PtlFlowTable *table, const PtlDecoded *pkt, gint64 ts_ns,
+                                    guint32 wirelen, PtlDirection *dir);
+
+/* The flow an ICMP error quotes, or NULL; marks it refused when it was still
+ * only a SYN (or a UDP request) and records type and code.  transfer none */
+PtlFlow      *ptl_flow_table_icmp_error(PtlFlowTable *table, const PtlDecoded *pkt, gint64 ts_ns);
+
+/* Ends every flow idle at now_ns.  Cheap: call it as often as you like. */
+void          ptl_flow_table_expire(PtlFlowTable *table, gint64 now_ns);
+/* Ends every flow (end of input). */
+void          ptl_flow_table_flush(PtlFlowTable *table);
+
+guint         ptl_flow_table_size(const PtlFlowTable *table);
+guint64       ptl_flow_table_created(const PtlFlowTable *table);
+guint64       ptl_flow_table_evicted(const PtlFlowTable *table); /* ended because full */
+guint         ptl_flow_table_peak(const PtlFlowTable *table);    /* most flows at once */

@@ -1,0 +1,79 @@
+/* ptl-verdict.h: the rule engine.  Tags flows with product and service and
+ * checks them against the documented direction, allowed sources, access and
+ * protocol.
+ *
+ * Flows are folded in as they end (ptl_verdict_add) into conversation
+ * aggregates; at the end ptl_verdict_finish selects the products (given, or
+ * scored by how much server-side traffic their rules explain), infers roles
+ * the inventory does not give (and marks them inferred), and judges each
+ * aggregate.  Findings are aggregated by (kind, client, server, port). */
+#pragma once
+
+#include <glib.h>
+#include <json-glib/json-glib.h>
+#include <stdio.h>
+
+#include "ptl-decode.h"
+#include "ptl-flow.h"
+#include "ptl-inventory.h"
+#include "ptl-rules.h"
+
+typedef enum {
+    PTL_FINDING_SOURCE_NOT_ALLOWED,
+    PTL_FINDING_DIRECTION_VIOLATION,
+    PTL_FINDING_PROTOCOL_MISMATCH,
+    PTL_FINDING_UNDOCUMENTED_PORT,
+    PTL_FINDING_CONNECTION_REFUSED,
+    PTL_FINDING_CONNECTION_UNANSWERED,
+    PTL_FINDING_CLEARTEXT_CREDENTIALS,
+    PTL_FINDING_KIND_COUNT
+} PtlFindingKind;
+
+/* stable ids: "source-not-allowed" ... */
+const char *ptl_finding_kind_name(PtlFindingKind kind);
+
+typedef enum { PTL_SEVERITY_INFO, PTL_SEVERITY_WARNING, PTL_SEVERITY_ERROR } PtlSeverity;
+const char *ptl_severity_name(PtlSeverity severity);   /* "info" ... */
+gboolean    ptl_severity_parse(const char *text, PtlSeverity *out);
+
+#define PTL_AUTH_DETAIL_MAX 96
+
+/* What the engine needs of an ended flow (plain data: written to a temp file
+ * and read back in the same process). */
+typedef struct {
+    guint64      id;
+    PtlAddr      client, server;
+    guint8       transport;       /* 6 or 17 */
+    guint16      client_port, server_port;
+    PtlFlowState state;
+    const char  *protocol;        /* interned: dissector name, "websocket", "unknown"; NULL: no payload */
+    guint32      facts;           /* 1 << PtlFact */
+    char         auth_detail[PTL_AUTH_DETAIL_MAX]; /* first cleartext-auth detail
+                                                      ("AMQP PLAIN user guest"), or "" */
+    gint64       first_ts_ns, last_ts_ns;
+    guint64      packets, bytes;
+} PtlFlowRecord;
+
+typedef struct _PtlVerdict PtlVerdict;
+
+/* rules and inv: transfer none, must outlive the engine.  products: forced
+ * selection (--product), NULL-terminated, or NULL to use the inventory's or score. */
+PtlVerdict *ptl_verdict_new(const PtlRuleSet *rules, const PtlInventory *inv,
+                            char **products);
+void        ptl_verdict_free(PtlVerdict *v);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(PtlVerdict, ptl_verdict_free)
+
+void ptl_verdict_add(PtlVerdict *v, const PtlFlowRecord *rec);
+void ptl_verdict_finish(PtlVerdict *v);
+
+/* After finish.  Adds product, service, rule {file,line,source} (or null) and
+ * findings [kind ...] members to a flow object. */
+void ptl_verdict_judge_flow(PtlVerdict *v, const PtlFlowRecord *rec, JsonBuilder *b);
+/* Adds the report's products, services and findings members. */
+void ptl_verdict_emit_json(PtlVerdict *v, JsonBuilder *b);
+/* role mask of addr and whether it was inferred; 0 when unknown */
+guint32 ptl_verdict_host_role(PtlVerdict *v, const PtlAddr *addr, gboolean *is_inferred);
+/* Terminal: findings, errors first, then the per-service table. */
+void ptl_verdict_print(PtlVerdict *v, FILE *out, gboolean color);
+/* findings at or above min */
+guint64 ptl_verdict_count_findings(const PtlVerdict *v, PtlSeverity min);
