@@ -51,7 +51,7 @@ ptl_cli_analysis_group(PtlCliOptions *o)
         { "plugin-dir", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &o->plugin_dirs,
           "Also load dissector modules from DIR (repeatable)", "DIR" },
         { "tcp-timeout", 0, 0, G_OPTION_ARG_INT, &o->tcp_timeout,
-          "End TCP flows idle this long (default 600)", "SECONDS" },
+          "End TCP flows idle this long (default 3600)", "SECONDS" },
         { "udp-timeout", 0, 0, G_OPTION_ARG_INT, &o->udp_timeout,
           "End UDP flows idle this long (default 120)", "SECONDS" },
         { "max-flows", 0, 0, G_OPTION_ARG_INT, &o->max_flows,

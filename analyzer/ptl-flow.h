@@ -81,15 +81,15 @@ struct _PtlFlow {
     gint64          last_ts_ns;
 };
 
-/* The state to report: at_end TRUE when the capture ended with the flow open. */
+/* The state to report, given why the flow ended (open at PTL_FLOW_END_CAPTURE: active). */
 PtlFlowState ptl_flow_state(const PtlFlow *flow, PtlFlowEnd why);
 
 typedef gboolean (*PtlServicePortFunc)(gpointer user_data, guint8 proto, guint16 port);
 typedef void     (*PtlFlowEndFunc)(gpointer user_data, PtlFlow *flow, PtlFlowEnd why);
 
 typedef struct {
-    gint64             tcp_idle_ns;     /* default 600 s */
-    gint64             tcp_closed_ns;   /* quiet time after FIN/RST before ending; default 10 s */
+    gint64             tcp_idle_ns;     /* default 3600 s */
+    gint64             tcp_closed_ns;   /* quiet time after FIN/RST before ending; default 30 s */
     gint64             udp_idle_ns;     /* default 120 s */
     guint              max_flows;       /* default 1,000,000 */
     PtlServicePortFunc is_service_port; /* may be NULL: only ports below 1024 count */

@@ -64,6 +64,10 @@ void        ptl_verdict_free(PtlVerdict *v);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PtlVerdict, ptl_verdict_free)
 
 void ptl_verdict_add(PtlVerdict *v, const PtlFlowRecord *rec);
+/* Selects products and infers roles from what was added so far, so that
+ * judge_flow can be used while flows keep coming (live mode).  Cheap enough to
+ * call every few seconds; finish() does it once more and judges everything. */
+void ptl_verdict_refresh(PtlVerdict *v);
 void ptl_verdict_finish(PtlVerdict *v);
 
 /* After finish.  Adds product, service, rule {file,line,source} (or null) and

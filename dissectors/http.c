@@ -1,0 +1,1721 @@
+/* http.c: HTTP/1.x dissector.
+ *
+ * Pairs requests and responses through a capped FIFO (keep-alive, pipelining),
+ * follows message framing (Content-Length, chunked, HEAD/1xx/204/304, close,
+ * HTTP/0.9), switches to opaque mode on WebSocket/h2c upgrades and CONNECT
+ * tunnels, and reports clear-text credentials by mechanism and user only.
+ * Bodies are skipped with a byte counter and never buffered. */
+#include <stdarg.h>
+#include <string.h>
+
+#include "ptl-dissector.h"
+
+#define HTTP_MAX_HEADER_BYTES (64 * 1024)  /* start line + header fields, or trailers */
+#define HTTP_MAX_CHUNK_LINE   4096         /* chunk-size line with its extensions */
+#define HTTP_MAX_BODY         (G_GUINT64_CONSTANT(1) << 40) /* Content-Length, chunk size */
+#define HTTP_MAX_HOLD         (64 * 1024)  /* client bytes held while an upgrade is pending */
+#define HTTP_MAX_PENDING      64           /* outstanding requests of a pipeline */
+#define HTTP_MAX_TRANSACTIONS 64
+#define HTTP_MAX_STATUS_CODES 32
+#define HTTP_MAX_AUTH_SCHEMES 8
+#define HTTP_MAX_COOKIE_NAMES 32
+#define HTTP_MAX_TOKEN        64           /* kept scheme, cookie name, upgrade token */
+#define HTTP_MAX_BASIC_BYTES  96           /* decoded Basic bytes searched for the ':' */
+#define HTTP_METHOD_MAX_LEN   16
+
+static const guint16 http_ports[] = { 80, 8080, 8000, 8081, 8088, 2101, 2201, 2211, 2231, 4001, 0 };
+
+/* Known methods: the probe only trusts these; feed counts any other token as "other". */
+enum {
+    HTTP_METHOD_GET,
+    HTTP_METHOD_HEAD,
+    HTTP_METHOD_POST,
+    HTTP_METHOD_PUT,
+    HTTP_METHOD_DELETE,
+    HTTP_METHOD_CONNECT,
+    HTTP_METHOD_OPTIONS,
+    HTTP_METHOD_TRACE,
+    HTTP_METHOD_PATCH,
+    HTTP_METHOD_PROPFIND,
+    HTTP_METHOD_PROPPATCH,
+    HTTP_METHOD_MKCOL,
+    HTTP_METHOD_COPY,
+    HTTP_METHOD_MOVE,
+    HTTP_METHOD_LOCK,
+    HTTP_METHOD_UNLOCK,
+    HTTP_METHOD_REPORT,
+    HTTP_METHOD_SEARCH,
+    HTTP_METHOD_PURGE,
+    HTTP_METHOD_OTHER,
+    HTTP_METHOD_COUNT
+};
+
+static const char *const http_method_names[HTTP_METHOD_COUNT] = {
+    "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH",
+    "PROPFIND", "PROPPATCH", "MKCOL", "COPY", "MOVE", "LOCK", "UNLOCK", "REPORT", "SEARCH",
+    "PURGE", "other",
+};
+
+typedef enum {
+    HTTP_HDR_OTHER,
+    HTTP_HDR_HOST,
+    HTTP_HDR_USER_AGENT,
+    HTTP_HDR_CONTENT_TYPE,
+    HTTP_HDR_CONTENT_LENGTH,
+    HTTP_HDR_TRANSFER_ENCODING,
+    HTTP_HDR_UPGRADE,
+    HTTP_HDR_AUTHORIZATION,
+    HTTP_HDR_PROXY_AUTHORIZATION,
+    HTTP_HDR_COOKIE,
+    HTTP_HDR_SET_COOKIE,
+} HttpHeaderId;
+
+static const struct {
+    const char  *name;
+    HttpHeaderId id;
+} http_headers[] = {
+    { "host", HTTP_HDR_HOST },
+    { "user-agent", HTTP_HDR_USER_AGENT },
+    { "content-type", HTTP_HDR_CONTENT_TYPE },
+    { "content-length", HTTP_HDR_CONTENT_LENGTH },
+    { "transfer-encoding", HTTP_HDR_TRANSFER_ENCODING },
+    { "upgrade", HTTP_HDR_UPGRADE },
+    { "authorization", HTTP_HDR_AUTHORIZATION },
+    { "proxy-authorization", HTTP_HDR_PROXY_AUTHORIZATION },
+    { "cookie", HTTP_HDR_COOKIE },
+    { "set-cookie", HTTP_HDR_SET_COOKIE },
+};
+
+/* Query parameters whose values are credentials: redacted in kept URIs. */
+static const char *const http_secret_params[] = {
+    "pass", "pwd", "token", "secret", "apikey", "api_key", "auth", "session", "signature",
+    "credential", "key", "sid", "sig",
+};
+
+typedef enum {
+    HTTP_PHASE_START,       /* at a message boundary: start line and header fields */
+    HTTP_PHASE_BODY,        /* body_left bytes of Content-Length or chunk data */
+    HTTP_PHASE_CHUNK_SIZE,  /* chunk-size line */
+    HTTP_PHASE_CHUNK_END,   /* CRLF after chunk data */
+    HTTP_PHASE_TRAILERS,    /* trailer fields after the last chunk */
+    HTTP_PHASE_HOLD,        /* request asked to switch protocols: wait for the answer */
+    HTTP_PHASE_UNTIL_CLOSE, /* body delimited by the end of the connection */
+    HTTP_PHASE_OPAQUE,      /* upgraded or tunnelled: no longer HTTP */
+    HTTP_PHASE_RESYNC,      /* after a hole: skip lines up to a start line */
+} HttpPhase;
+
+typedef enum {
+    HTTP_STEP_MORE,         /* consumed bytes or changed phase: run again */
+    HTTP_STEP_WAIT,         /* needs more bytes */
+    HTTP_STEP_ERROR,
+} HttpStep;
+
+/* flags of an outstanding request */
+enum {
+    HTTP_REQ_HOLDS = 1 << 0,     /* the client waits for this answer (Upgrade, CONNECT) */
+    HTTP_REQ_WEBSOCKET = 1 << 1, /* Upgrade: websocket */
+};
+
+typedef struct {
+    gint16 txn;             /* transaction index, -1 when over the cap */
+    guint8 method;
+    guint8 flags;
+} HttpPending;
+
+typedef struct {
+    char    *method;
+    char    *uri;
+    char    *host;
+    char    *user_agent;
+    char    *reason;
+    char    *content_type;
+    guint    status;        /* 0: no status line (none yet, or HTTP/0.9 answer) */
+    gboolean has_response;
+    guint64  request_length;
+    guint64  response_length;
+} HttpTransaction;
+
+typedef struct {
+    guint16 code;
+    guint64 count;
+} HttpStatusCount;
+
+typedef struct {
+    HttpPhase phase;
+    guint64   body_left;
+    gboolean  is_chunked;       /* BODY phase carries chunk data */
+    gboolean  holds_after_body; /* HOLD once this request's body is done */
+    gsize     scanned;          /* header bytes known to hold no blank line */
+    gint      txn;              /* transaction the body bytes belong to, -1 none */
+    gboolean  has_message;      /* a start line was accepted in this direction */
+    gboolean  is_resyncing;     /* looking for a start line after a hole */
+    gboolean  is_mid_line;      /* resync: the bytes before the next LF are junk */
+    gboolean  needs_tls_check;  /* tunnel: look at the first bytes for a TLS record */
+} HttpDir;
+
+typedef struct {
+    HttpDir         dirs[2];
+    HttpPending     pending[HTTP_MAX_PENDING];
+    guint           pending_head;
+    guint           pending_len;
+    guint64         pipeline_dropped;
+    GArray         *txns;                   /* HttpTransaction, capped */
+    guint64         txns_dropped;
+    guint64         requests;
+    guint64         responses;
+    guint64         unrequested;
+    guint64         http09_responses;
+    guint64         resyncs;
+    guint64         methods[HTTP_METHOD_COUNT];
+    HttpStatusCount status_codes[HTTP_MAX_STATUS_CODES];
+    guint           n_status_codes;
+    guint64         status_codes_dropped;
+    guint64         failed_5xx_seen[2];     /* bit per code 500..599: fact raised */
+    GPtrArray      *auth_schemes;           /* char *, capped */
+    guint64         auth_schemes_dropped;
+    GPtrArray      *cookie_names;           /* char *, capped */
+    guint64         cookie_names_dropped;
+    gboolean        has_cookie_fact;
+    gboolean        is_confirmed;
+    guint8          version_major;
+    guint8          version_minor;
+    gboolean        is_websocket;
+    char           *upgraded;
+} HttpState;
+
+/* A parsed start line and the header fields the dissector uses; spans borrow the bytes. */
+typedef struct {
+    gboolean  is_request;
+    gboolean  is_http09;      /* request line without a version */
+    guint8    major;
+    guint8    minor;
+    guint     method;
+    PtlCursor method_name;
+    PtlCursor uri;
+    guint     status;
+    PtlCursor reason;
+    PtlCursor host;
+    PtlCursor user_agent;
+    PtlCursor content_type;
+    gboolean  has_host;
+    gboolean  has_user_agent;
+    gboolean  has_content_type;
+    gboolean  has_length;
+    guint64   length;
+    gboolean  has_transfer_encoding;
+    gboolean  is_chunked;
+    gboolean  has_upgrade;
+    gboolean  wants_websocket;
+    PtlCursor upgrade_token;  /* first protocol of the Upgrade list */
+} HttpMessage;
+
+/* ---- byte helpers: every read goes through a PtlCursor ---- */
+
+/* The byte at offset i of the unread part, 0 past the end. */
+static guint8
+http_byte_at(const PtlCursor *c, gsize i)
+{
+    PtlCursor t = *c;
+    return ptl_cursor_skip(&t, i) ? ptl_cursor_u8(&t) : 0;
+}
+
+static gboolean
+http_is_ows(guint8 b)
+{
+    /* CR and LF count as space so folded (obs-fold) values read as one */
+    return b == ' ' || b == '\t' || b == '\r' || b == '\n';
+}
+
+static gboolean
+http_is_tchar(guint8 b)
+{
+    return g_ascii_isalnum(b) || (b != 0 && strchr("!#$%&'*+-.^_`|~", b) != NULL);
+}
+
+static gboolean
+http_is_digit(guint8 b)
+{
+    return g_ascii_isdigit(b);
+}
+
+static gboolean
+http_is_ctl(guint8 b)
+{
+    return b < 0x20 || b == 0x7f;
+}
+
+static void
+http_trim(PtlCursor *s)
+{
+    while (ptl_cursor_remaining(s) > 0 && http_is_ows(http_byte_at(s, 0)))
+        ptl_cursor_skip(s, 1);
+    gsize n = ptl_cursor_remaining(s);
+    while (n > 0 && http_is_ows(http_byte_at(s, n - 1)))
+        n--;
+    *s = ptl_cursor_sub(s, n);
+}
+
+/* Splits at the first `delim`: head gets the bytes before it, c moves past it.
+ * Without delim, head gets everything and FALSE is returned. */
+static gboolean
+http_split(PtlCursor *c, guint8 delim, PtlCursor *head)
+{
+    gssize off = ptl_cursor_find(c, delim);
+    if (off < 0) {
+        *head = ptl_cursor_sub(c, ptl_cursor_remaining(c));
+        return FALSE;
+    }
+    *head = ptl_cursor_sub(c, (gsize) off);
+    ptl_cursor_skip(c, 1);
+    return TRUE;
+}
+
+/* A complete line without its CR LF (bare LF accepted); FALSE leaves c unmoved. */
+static gboolean
+http_take_line(PtlCursor *c, PtlCursor *line)
+{
+    gssize off = ptl_cursor_find(c, '\n');
+    if (off < 0)
+        return FALSE;
+    gsize n = (gsize) off;
+    gsize content = n > 0 && http_byte_at(c, n - 1) == '\r' ? n - 1 : n;
+    *line = ptl_cursor_sub(c, n + 1);
+    *line = ptl_cursor_sub(line, content);
+    return TRUE;
+}
+
+static gboolean
+http_equal(const PtlCursor *s, const char *lit)
+{
+    gsize n = strlen(lit);
+    PtlCursor t = *s;
+    const guint8 *p = ptl_cursor_take(&t, n);
+    return ptl_cursor_remaining(s) == n && p != NULL
+           && g_ascii_strncasecmp((const char *) p, lit, n) == 0;
+}
+
+/* case-sensitive, like the HTTP-name and the methods */
+static gboolean
+http_has_prefix(const PtlCursor *s, const char *lit)
+{
+    gsize n = strlen(lit);
+    PtlCursor t = *s;
+    const guint8 *p = ptl_cursor_take(&t, n);
+    return p != NULL && memcmp(p, lit, n) == 0;
+}
+
+static gboolean
+http_has_prefix_ci(const PtlCursor *s, const char *lit)
+{
+    gsize n = strlen(lit);
+    PtlCursor t = *s;
+    const guint8 *p = ptl_cursor_take(&t, n);
+    return p != NULL && g_ascii_strncasecmp((const char *) p, lit, n) == 0;
+}
+
+/* TRUE when the unread bytes are a prefix of lit (case-sensitive). */
+static gboolean
+http_is_prefix_of(const PtlCursor *s, const char *lit)
+{
+    gsize n = ptl_cursor_remaining(s);
+    if (n > strlen(lit))
+        return FALSE;
+    for (gsize i = 0; i < n; i++) {
+        if (http_byte_at(s, i) != (guint8) lit[i])
+            return FALSE;
+    }
+    return TRUE;
+}
+
+static gboolean
+http_all_bytes(const PtlCursor *s, gboolean (*is_ok)(guint8))
+{
+    gsize n = ptl_cursor_remaining(s);
+    for (gsize i = 0; i < n; i++) {
+        if (!is_ok(http_byte_at(s, i)))
+            return FALSE;
+    }
+    return TRUE;
+}
+
+static gboolean
+http_is_text(guint8 b)
+{
+    return b == '\t' || !http_is_ctl(b);
+}
+
+static gboolean
+http_is_target_char(guint8 b)
+{
+    return b != ' ' && !http_is_ctl(b);
+}
+
+/* transfer full: a NUL-terminated copy of at most `cap` bytes; a fold (CR LF
+ * and the blanks after it) reads as one space, other control bytes as spaces */
+static char *
+http_strdup(const PtlCursor *s, gsize cap)
+{
+    PtlCursor t = *s;
+    gsize n = MIN(ptl_cursor_remaining(&t), cap);
+    char *out = g_malloc(n + 1);
+    gsize used = 0;
+    while (ptl_cursor_remaining(&t) > 0 && used < n) {
+        guint8 b = ptl_cursor_u8(&t);
+        if (b == '\r' || b == '\n') {
+            while (ptl_cursor_remaining(&t) > 0 && http_is_ows(http_byte_at(&t, 0)))
+                ptl_cursor_skip(&t, 1);
+        }
+        out[used++] = (char) (http_is_ctl(b) ? ' ' : b);
+    }
+    out[used] = '\0';
+    return out;
+}
+
+/* Wipes bytes that held secret material; volatile so the store is not elided. */
+static void
+http_wipe(void *p, gsize n)
+{
+    volatile guint8 *v = p;
+    while (n-- > 0)
+        *v++ = 0;
+}
+
+/* ---- start lines ---- */
+
+static guint
+http_method_lookup(const PtlCursor *name)
+{
+    for (guint i = 0; i < HTTP_METHOD_OTHER; i++) {
+        if (ptl_cursor_remaining(name) == strlen(http_method_names[i])
+            && http_has_prefix(name, http_method_names[i]))
+            return i;
+    }
+    return HTTP_METHOD_OTHER;
+}
+
+
+/* TRUE when the bytes seen so far can still grow into a known method name. */
+static gboolean
+http_is_method_prefix(const PtlCursor *s)
+{
+    for (guint i = 0; i < HTTP_METHOD_OTHER; i++) {
+        if (http_is_prefix_of(s, http_method_names[i]))
+            return TRUE;
+    }
+    return FALSE;
+}
+
+/* "HTTP/" DIGIT "." DIGIT, exactly */
+static gboolean
+http_parse_version(const PtlCursor *s, guint8 *major, guint8 *minor)
+{
+    guint8 d1 = http_byte_at(s, 5);
+    guint8 d2 = http_byte_at(s, 7);
+    if (ptl_cursor_remaining(s) != 8 || !http_has_prefix(s, "HTTP/") || http_byte_at(s, 6) != '.'
+        || !g_ascii_isdigit(d1) || !g_ascii_isdigit(d2))
+        return FALSE;
+    *major = (guint8) (d1 - '0');
+    *minor = (guint8) (d2 - '0');
+    return TRUE;
+}
+
+/* method SP request-target [SP HTTP-version]; without a version it is HTTP/0.9,
+ * which only a known method with an origin-form target may claim. */
+static gboolean
+http_parse_request_line(PtlCursor line, HttpMessage *m)
+{
+    m->is_request = TRUE;
+    if (!http_split(&line, ' ', &m->method_name) || ptl_cursor_remaining(&m->method_name) == 0
+        || !http_all_bytes(&m->method_name, http_is_tchar))
+        return FALSE;
+    m->method = http_method_lookup(&m->method_name);
+    http_trim(&line);
+    gsize n = ptl_cursor_remaining(&line);
+    PtlCursor rest = line;
+    m->uri = line;
+    if (n > 9 && http_byte_at(&line, n - 9) == ' ') {
+        PtlCursor target = ptl_cursor_sub(&rest, n - 9);
+        ptl_cursor_skip(&rest, 1);
+        if (http_parse_version(&rest, &m->major, &m->minor)) {
+            http_trim(&target);
+            m->uri = target;
+            return ptl_cursor_remaining(&target) > 0 && http_all_bytes(&target, http_is_text);
+        }
+    }
+    m->is_http09 = TRUE;
+    m->major = 0;
+    m->minor = 9;
+    return m->method != HTTP_METHOD_OTHER && http_has_prefix(&m->uri, "/")
+           && http_all_bytes(&m->uri, http_is_text);
+}
+
+/* HTTP-version SP 3DIGIT [SP reason-phrase] */
+static gboolean
+http_parse_status_line(PtlCursor line, HttpMessage *m)
+{
+    PtlCursor version;
+    if (!http_split(&line, ' ', &version) || !http_parse_version(&version, &m->major, &m->minor))
+        return FALSE;
+    PtlCursor code = ptl_cursor_sub(&line, 3);
+    if (!ptl_cursor_ok(&code) || !http_all_bytes(&code, http_is_digit))
+        return FALSE;
+    m->status = (guint) ((http_byte_at(&code, 0) - '0') * 100 + (http_byte_at(&code, 1) - '0') * 10
+                         + (http_byte_at(&code, 2) - '0'));
+    if (ptl_cursor_remaining(&line) > 0 && http_byte_at(&line, 0) != ' ')
+        return FALSE;
+    http_trim(&line);
+    m->reason = line;
+    return m->status >= 100 && http_all_bytes(&line, http_is_text);
+}
+
+static gboolean
+http_parse_start_line(PtlDirection dir, PtlCursor line, HttpMessage *m)
+{
+    return dir == PTL_DIR_TO_SERVER ? http_parse_request_line(line, m)
+                                    : http_parse_status_line(line, m);
+}
+
+/* ---- probe ---- */
+
+static PtlProbe
+http_probe_request(PtlCursor c)
+{
+    gsize total = ptl_cursor_remaining(&c);
+    PtlCursor look = c;
+    PtlCursor line;
+    if (http_take_line(&look, &line)) {
+        HttpMessage m = { 0 };
+        return http_parse_request_line(line, &m) && m.method != HTTP_METHOD_OTHER && m.major <= 1
+                   ? PTL_PROBE_YES
+                   : PTL_PROBE_NO;
+    }
+    PtlCursor name;
+    if (!http_split(&c, ' ', &name))
+        return http_is_method_prefix(&name) ? PTL_PROBE_MAYBE : PTL_PROBE_NO;
+    gsize n = ptl_cursor_remaining(&c);
+    if (n > 0 && http_byte_at(&c, n - 1) == '\r')
+        c = ptl_cursor_sub(&c, n - 1);
+    if (http_method_lookup(&name) == HTTP_METHOD_OTHER || !http_all_bytes(&c, http_is_text))
+        return PTL_PROBE_NO;
+    if (ptl_cursor_remaining(&c) == 0)
+        return PTL_PROBE_MAYBE;
+    if (!http_is_target_char(http_byte_at(&c, 0)))
+        return PTL_PROBE_NO;
+    /* a request-target this long with no line end yet still reads as HTTP */
+    return total >= PTL_PROBE_MAX_BYTES ? PTL_PROBE_YES : PTL_PROBE_MAYBE;
+}
+
+/* "HTTP/" DIGIT "." DIGIT SP 3DIGIT, then SP or the line end */
+static PtlProbe
+http_probe_status(PtlCursor c)
+{
+    static const char shape[] = "HTTP/d.d ddd";
+    gsize n = MIN(ptl_cursor_remaining(&c), sizeof shape - 1);
+    for (gsize i = 0; i < n; i++) {
+        guint8 b = http_byte_at(&c, i);
+        gboolean is_ok = shape[i] == 'd' ? g_ascii_isdigit(b) : b == (guint8) shape[i];
+        if (!is_ok || (i == 9 && b == '0'))
+            return PTL_PROBE_NO;
+    }
+    if (ptl_cursor_remaining(&c) < sizeof shape)
+        return PTL_PROBE_MAYBE;
+    guint8 after = http_byte_at(&c, sizeof shape - 1);
+    return after == ' ' || after == '\r' || after == '\n' ? PTL_PROBE_YES : PTL_PROBE_NO;
+}
+
+static PtlProbe
+http_probe_view(PtlDirection dir, const PtlCursor *c)
+{
+    PtlCursor view = *c;
+    view = ptl_cursor_sub(&view, MIN(ptl_cursor_remaining(c), PTL_PROBE_MAX_BYTES));
+    return dir == PTL_DIR_TO_SERVER ? http_probe_request(view) : http_probe_status(view);
+}
+
+static PtlProbe
+http_probe(const guint8 *data, gsize len, PtlDirection dir)
+{
+    PtlCursor c = ptl_cursor_init(data, len);
+    if (ptl_cursor_remaining(&c) == 0)
+        return PTL_PROBE_MAYBE;
+    return http_probe_view(dir, &c);
+}
+
+/* ---- state ---- */
+
+static void
+http_transaction_clear(gpointer p)
+{
+    HttpTransaction *t = p;
+    g_clear_pointer(&t->method, g_free);
+    g_clear_pointer(&t->uri, g_free);
+    g_clear_pointer(&t->host, g_free);
+    g_clear_pointer(&t->user_agent, g_free);
+    g_clear_pointer(&t->reason, g_free);
+    g_clear_pointer(&t->content_type, g_free);
+}
+
+static void
+http_dir_reset(HttpDir *d)
+{
+    d->phase = HTTP_PHASE_START;
+    d->body_left = 0;
+    d->is_chunked = FALSE;
+    d->scanned = 0;
+    d->txn = -1;
+}
+
+static gpointer
+http_state_new(void)
+{
+    HttpState *s = g_new0(HttpState, 1);
+    s->txns = g_array_new(FALSE, TRUE, sizeof(HttpTransaction));
+    g_array_set_clear_func(s->txns, http_transaction_clear);
+    s->auth_schemes = g_ptr_array_new_with_free_func(g_free);
+    s->cookie_names = g_ptr_array_new_with_free_func(g_free);
+    http_dir_reset(&s->dirs[PTL_DIR_TO_SERVER]);
+    http_dir_reset(&s->dirs[PTL_DIR_TO_CLIENT]);
+    return s;
+}
+
+static void
+http_state_free(gpointer state)
+{
+    HttpState *s = state;
+    if (s == NULL)
+        return;
+    g_clear_pointer(&s->txns, g_array_unref);
+    g_clear_pointer(&s->auth_schemes, g_ptr_array_unref);
+    g_clear_pointer(&s->cookie_names, g_ptr_array_unref);
+    g_clear_pointer(&s->upgraded, g_free);
+    g_free(s);
+}
+
+static void
+http_fact(const PtlFlowContext *ctx, PtlFact fact, const char *detail)
+{
+    if (ctx != NULL && ctx->fact != NULL)
+        ctx->fact(ctx, fact, detail);
+}
+
+static HttpTransaction *
+http_txn(HttpState *s, gint index)
+{
+    return index >= 0 ? &g_array_index(s->txns, HttpTransaction, index) : NULL;
+}
+
+/* A new transaction slot, or -1 (counted) once the cap is reached. */
+static gint
+http_txn_add(HttpState *s)
+{
+    if (s->txns->len >= HTTP_MAX_TRANSACTIONS) {
+        s->txns_dropped++;
+        return -1;
+    }
+    g_array_set_size(s->txns, s->txns->len + 1);
+    return (gint) s->txns->len - 1;
+}
+
+static gboolean
+http_pending_push(HttpState *s, gint txn, guint method, guint8 flags)
+{
+    if (s->pending_len >= HTTP_MAX_PENDING) {
+        s->pipeline_dropped++;
+        return FALSE;
+    }
+    HttpPending *p = &s->pending[(s->pending_head + s->pending_len) % HTTP_MAX_PENDING];
+    p->txn = (gint16) txn;
+    p->method = (guint8) method;
+    p->flags = flags;
+    s->pending_len++;
+    return TRUE;
+}
+
+static gboolean
+http_pending_pop(HttpState *s, HttpPending *out)
+{
+    if (s->pending_len == 0)
+        return FALSE;
+    *out = s->pending[s->pending_head];
+    s->pending_head = (s->pending_head + 1) % HTTP_MAX_PENDING;
+    s->pending_len--;
+    return TRUE;
+}
+
+static void
+http_set_upgraded(HttpState *s, const char *name)
+{
+    if (s->upgraded == NULL)
+        s->upgraded = g_strdup(name);
+}
+
+/* ---- secrets: mechanism and user only ---- */
+
+static gboolean
+http_contains_ci(const char *hay, gsize n, const char *needle)
+{
+    gsize m = strlen(needle);
+    for (gsize i = 0; m <= n && i <= n - m; i++) {
+        if (g_ascii_strncasecmp(hay + i, needle, m) == 0)
+            return TRUE;
+    }
+    return FALSE;
+}
+
+static gboolean
+http_is_secret_param(const char *name, gsize n)
+{
+    for (gsize i = 0; i < G_N_ELEMENTS(http_secret_params); i++) {
+        const char *p = http_secret_params[i];
+        /* short names only as the whole name: "key" yes, "monkey" no */
+        gboolean is_short = strlen(p) <= 3;
+        if (is_short ? (n == strlen(p) && g_ascii_strncasecmp(name, p, n) == 0)
+                     : http_contains_ci(name, n, p))
+            return TRUE;
+    }
+    return FALSE;
+}
+
+/* Replaces s[from, to) with "*" in place; returns the index after the star. */
+static gsize
+http_star_out(char *s, gsize from, gsize to)
+{
+    if (to <= from)
+        return to;
+    s[from] = '*';
+    memmove(s + from + 1, s + to, strlen(s + to) + 1);
+    return from + 1;
+}
+
+/* Kept URIs lose the password of a userinfo and the values of credential-like
+ * query parameters (token=, password=, api_key=...). */
+static void
+http_redact_uri(char *uri)
+{
+    char *scheme_end = strstr(uri, "://");
+    if (scheme_end != NULL) {
+        gsize start = (gsize) (scheme_end - uri) + 3;
+        gsize end = start + strcspn(uri + start, "/?#");
+        char *at = memchr(uri + start, '@', end - start);
+        char *colon = at != NULL ? memchr(uri + start, ':', (gsize) (at - (uri + start))) : NULL;
+        if (colon != NULL)
+            http_star_out(uri, (gsize) (colon - uri) + 1, (gsize) (at - uri));
+    }
+    char *query = strchr(uri, '?');
+    if (query == NULL)
+        return;
+    gsize i = (gsize) (query - uri) + 1;
+    while (uri[i] != '\0') {
+        gsize name_len = strcspn(uri + i, "=&;#");
+        gsize value = i + name_len;
+        if (uri[value] != '=') {
+            i = uri[value] == '\0' || uri[value] == '#' ? strlen(uri) : value + 1;
+            continue;
+        }
+        gsize value_end = value + 1 + strcspn(uri + value + 1, "&;#");
+        if (http_is_secret_param(uri + i, name_len))
+            value_end = http_star_out(uri, value + 1, value_end);
+        i = uri[value_end] == '\0' || uri[value_end] == '#' ? strlen(uri) : value_end + 1;
+    }
+}
+
+/* transfer full: the user part of Basic credentials, or NULL.  Decodes four
+ * characters at a time and stops at the ':', so at most a few bytes of the
+ * password are ever decoded, into a buffer that is wiped. */
+static char *
+http_basic_user(PtlCursor creds)
+{
+    /* + 6: one decode_step of 4 chars writes up to 3 bytes, 3 more after skipped chars */
+    guint8 plain[HTTP_MAX_BASIC_BYTES + 6];
+    gsize out = 0;
+    gint step_state = 0;
+    guint save = 0;
+    gssize colon = -1;
+    while (colon < 0 && out <= HTTP_MAX_BASIC_BYTES && ptl_cursor_remaining(&creds) >= 4) {
+        const guint8 *quad = ptl_cursor_take(&creds, 4);
+        gsize got = g_base64_decode_step((const gchar *) quad, 4, plain + out, &step_state, &save);
+        for (gsize i = out; i < out + got && colon < 0; i++) {
+            if (plain[i] == ':')
+                colon = (gssize) i;
+        }
+        out += got;
+    }
+    char *user = NULL;
+    if (colon > 0) {
+        for (gssize i = 0; i < colon; i++) {
+            if (plain[i] < 0x20 || plain[i] == 0x7f)
+                plain[i] = '?';
+        }
+        user = g_utf8_make_valid((const char *) plain, MIN(colon, HTTP_MAX_TOKEN));
+    }
+    http_wipe(plain, sizeof plain);
+    http_wipe(&save, sizeof save);
+    return user;
+}
+
+/* Is entry == prefix + name (cut at HTTP_MAX_TOKEN, as stored)? */
+static gboolean
+http_entry_matches(const char *entry, const char *prefix, const PtlCursor *name, gboolean is_ci)
+{
+    gsize plen = strlen(prefix);
+    gsize n = MIN(ptl_cursor_remaining(name), HTTP_MAX_TOKEN);
+    if (strlen(entry) != plen + n || strncmp(entry, prefix, plen) != 0)
+        return FALSE;
+    PtlCursor t = *name;
+    for (const char *e = entry + plen; *e != '\0'; e++) {
+        guint8 b = ptl_cursor_u8(&t);
+        guint8 want = (guint8) *e;
+        if (http_is_ctl(b))
+            b = ' ';
+        if (is_ci ? g_ascii_tolower(want) != g_ascii_tolower(b) : want != b)
+            return FALSE;
+    }
+    return TRUE;
+}
+
+static gboolean
+http_list_has(GPtrArray *list, const char *prefix, const PtlCursor *name, gboolean is_ci)
+{
+    for (guint i = 0; i < list->len; i++) {
+        if (http_entry_matches(g_ptr_array_index(list, i), prefix, name, is_ci))
+            return TRUE;
+    }
+    return FALSE;
+}
+
+/* transfer none: the new entry; NULL when the list has the name or is full (counted) */
+static const char *
+http_list_add(GPtrArray *list, guint cap, guint64 *dropped, const char *prefix,
+              const PtlCursor *name, gboolean is_ci)
+{
+    if (http_list_has(list, prefix, name, is_ci))
+        return NULL;
+    if (list->len >= cap) {
+        (*dropped)++;
+        return NULL;
+    }
+    g_autofree char *tail = http_strdup(name, HTTP_MAX_TOKEN);
+    char *entry = g_strconcat(prefix, tail, NULL);
+    g_ptr_array_add(list, entry);
+    return entry;
+}
+
+/* Authorization / Proxy-Authorization: the scheme goes to auth_schemes and, the
+ * first time, to a CLEARTEXT_AUTH fact naming the mechanism (and Basic's user). */
+static void
+http_note_auth(HttpState *s, const PtlFlowContext *ctx, PtlCursor value, gboolean is_proxy)
+{
+    PtlCursor scheme;
+    http_trim(&value);
+    http_split(&value, ' ', &scheme);
+    if (ptl_cursor_remaining(&scheme) == 0)
+        return;
+    const char *prefix = is_proxy ? "Proxy-" : "";
+    const char *entry = http_list_add(s->auth_schemes, HTTP_MAX_AUTH_SCHEMES,
+                                      &s->auth_schemes_dropped, prefix, &scheme, TRUE);
+    if (entry == NULL)
+        return;
+    g_autofree char *detail = NULL;
+    if (http_equal(&scheme, "basic")) {
+        http_trim(&value);
+        g_autofree char *user = http_basic_user(value);
+        detail = user != NULL ? g_strconcat("HTTP ", entry, " user ", user, NULL)
+                              : g_strconcat("HTTP ", entry, NULL);
+    } else if (http_equal(&scheme, "bearer")) {
+        detail = g_strconcat("HTTP ", entry, " token", NULL);
+    } else {
+        detail = g_strconcat("HTTP ", entry, NULL);
+    }
+    http_fact(ctx, PTL_FACT_CLEARTEXT_AUTH, detail);
+}
+
+/* Cookie: a=1; b=2 and Set-Cookie: a=1; Path=/: names only, never values. */
+static void
+http_note_cookies(HttpState *s, const PtlFlowContext *ctx, PtlCursor value, gboolean is_set)
+{
+    http_trim(&value);
+    if (ptl_cursor_remaining(&value) == 0)
+        return;
+    if (!s->has_cookie_fact) {
+        s->has_cookie_fact = TRUE;
+        http_fact(ctx, PTL_FACT_CLEARTEXT_AUTH, "HTTP Cookie");
+    }
+    gboolean has_more = TRUE;
+    while (has_more) {
+        PtlCursor pair;
+        PtlCursor name;
+        has_more = http_split(&value, ';', &pair);
+        http_split(&pair, '=', &name);
+        http_trim(&name);
+        if (ptl_cursor_remaining(&name) > 0)
+            http_list_add(s->cookie_names, HTTP_MAX_COOKIE_NAMES, &s->cookie_names_dropped, "",
+                          &name, FALSE);
+        if (is_set)
+            break;  /* the rest are attributes (Path, Expires...) */
+    }
+}
+
+/* ---- header fields ---- */
+
+static HttpHeaderId
+http_header_lookup(const PtlCursor *name)
+{
+    for (gsize i = 0; i < G_N_ELEMENTS(http_headers); i++) {
+        if (http_equal(name, http_headers[i].name))
+            return http_headers[i].id;
+    }
+    return HTTP_HDR_OTHER;
+}
+
+/* Content-Length: 1*DIGIT, or a list of identical values ("42, 42"). */
+static gboolean
+http_parse_length(HttpMessage *m, PtlCursor value, GError **error)
+{
+    gboolean has_more = TRUE;
+    while (has_more) {
+        PtlCursor item;
+        has_more = http_split(&value, ',', &item);
+        http_trim(&item);
+        guint64 n = 0;
+        if (ptl_cursor_remaining(&item) == 0) {
+            g_set_error(error, PTL_DISSECT_ERROR, PTL_DISSECT_ERROR_MALFORMED,
+                        "http: empty Content-Length");
+            return FALSE;
+        }
+        while (ptl_cursor_remaining(&item) > 0) {
+            guint8 b = ptl_cursor_u8(&item);
+            if (!g_ascii_isdigit(b)) {
+                g_set_error(error, PTL_DISSECT_ERROR, PTL_DISSECT_ERROR_MALFORMED,
+                            "http: Content-Length is not a number");
+                return FALSE;
+            }
+            n = n * 10 + (guint64) (b - '0');
+            if (n > HTTP_MAX_BODY) {
+                g_set_error(error, PTL_DISSECT_ERROR, PTL_DISSECT_ERROR_LIMIT,
+                            "http: Content-Length over limit %" G_GUINT64_FORMAT, HTTP_MAX_BODY);
+                return FALSE;
+            }
+        }
+        if (m->has_length && m->length != n) {
+            g_set_error(error, PTL_DISSECT_ERROR, PTL_DISSECT_ERROR_MALFORMED,
+                        "http: conflicting Content-Length %" G_GUINT64_FORMAT
+                        " and %" G_GUINT64_FORMAT, m->length, n);
+            return FALSE;
+        }
+        m->has_length = TRUE;
+        m->length = n;
+    }
+    return TRUE;
+}
+
+/* Calls on_item for each element of a comma list, parameters (";q=1") cut off. */
+static void
+http_each_item(PtlCursor value, HttpMessage *m, void (*on_item)(HttpMessage *, PtlCursor))
+{
+    gboolean has_more = TRUE;
+    while (has_more) {
+        PtlCursor item;
+        PtlCursor bare;
+        has_more = http_split(&value, ',', &item);
+        http_split(&item, ';', &bare);
+        http_trim(&bare);
+        if (ptl_cursor_remaining(&bare) > 0)
+            on_item(m, bare);
+    }
+}
+
+static void
+http_on_coding(HttpMessage *m, PtlCursor coding)
+{
+    /* only the last coding decides the framing */
+    m->is_chunked = http_equal(&coding, "chunked");
+}
+
+static void
+http_on_upgrade(HttpMessage *m, PtlCursor protocol)
+{
+    if (!m->has_upgrade)
+        m->upgrade_token = protocol;
+    m->has_upgrade = TRUE;
+    if (http_equal(&protocol, "websocket"))
+        m->wants_websocket = TRUE;
+}
+
+static void
+http_keep_first(PtlCursor *slot, gboolean *has, PtlCursor value)
+{
+    if (!*has && ptl_cursor_remaining(&value) > 0) {
+        *slot = value;
+        *has = TRUE;
+    }
+}
+
+static gboolean
+http_on_field(HttpState *s, const PtlFlowContext *ctx, HttpMessage *m, const PtlCursor *name,
+              PtlCursor value, GError **error)
+{
+    http_trim(&value);
+    HttpHeaderId id = http_header_lookup(name);
+    switch (id) {
+    case HTTP_HDR_HOST:
+        http_keep_first(&m->host, &m->has_host, value);
+        break;
+    case HTTP_HDR_USER_AGENT:
+        http_keep_first(&m->user_agent, &m->has_user_agent, value);
+        break;
+    case HTTP_HDR_CONTENT_TYPE:
+        http_keep_first(&m->content_type, &m->has_content_type, value);
+        break;
+    case HTTP_HDR_CONTENT_LENGTH:
+        return http_parse_length(m, value, error);
+    case HTTP_HDR_TRANSFER_ENCODING:
+        m->has_transfer_encoding = TRUE;
+        m->is_chunked = FALSE;
+        http_each_item(value, m, http_on_coding);
+        break;
+    case HTTP_HDR_UPGRADE:
+        http_each_item(value, m, http_on_upgrade);
+        break;
+    case HTTP_HDR_AUTHORIZATION:
+    case HTTP_HDR_PROXY_AUTHORIZATION:
+        http_note_auth(s, ctx, value, id == HTTP_HDR_PROXY_AUTHORIZATION);
+        break;
+    case HTTP_HDR_COOKIE:
+    case HTTP_HDR_SET_COOKIE:
+        http_note_cookies(s, ctx, value, id == HTTP_HDR_SET_COOKIE);
+        break;
+    case HTTP_HDR_OTHER:
+        break;
+    }
+    return TRUE;
+}
+
+/* Walks the field lines of a complete block (start line already taken).  A
+ * line starting with SP/HT continues the previous value (obs-fold); the value
+ * then spans the folds, which the OWS helpers read as spaces. */
+static gboolean
+http_parse_fields(HttpState *s, const PtlFlowContext *ctx, PtlCursor block, HttpMessage *m,
+                  GError **error)
+{
+    PtlCursor name = block;
+    PtlCursor value_start = block;  /* the block from the value on, so folds fit in */
+    gsize value_len = 0;
+    gboolean has_field = FALSE;
+    for (;;) {
+        PtlCursor at_line = block;
+        PtlCursor line;
+        if (!http_take_line(&block, &line) || ptl_cursor_remaining(&line) == 0)
+            break;
+        gboolean is_fold = http_byte_at(&line, 0) == ' ' || http_byte_at(&line, 0) == '\t';
+        if (is_fold && has_field) {
+            value_len = ptl_cursor_remaining(&value_start) - ptl_cursor_remaining(&at_line)
+                        + ptl_cursor_remaining(&line);
+            continue;
+        }
+        if (has_field && !http_on_field(s, ctx, m, &name, ptl_cursor_sub(&value_start, value_len),
+                                        error))
+            return FALSE;
+        PtlCursor rest = line;
+        if (is_fold || !http_split(&rest, ':', &name) || ptl_cursor_remaining(&name) == 0
+            || !http_all_bytes(&name, http_is_tchar)) {
+            g_set_error(error, PTL_DISSECT_ERROR, PTL_DISSECT_ERROR_MALFORMED,
+                        "http: bad header line");
+            return FALSE;
+        }
+        value_start = at_line;
+        ptl_cursor_skip(&value_start, ptl_cursor_remaining(&line) - ptl_cursor_remaining(&rest));
+        value_len = ptl_cursor_remaining(&rest);
+        has_field = TRUE;
+    }
+    if (has_field)
+        return http_on_field(s, ctx, m, &name, ptl_cursor_sub(&value_start, value_len), error);
+    return TRUE;
+}
+
+/* ---- messages ---- */
+
+static void
+http_confirm(HttpState *s, const PtlFlowContext *ctx, const HttpMessage *m)
+{
+    if (s->is_confirmed)
+        return;
+    s->is_confirmed = TRUE;
+    s->version_major = m->major;
+    s->version_minor = m->minor;
+    char detail[] = "HTTP/x.y";
+    detail[5] = (char) ('0' + m->major);
+    detail[7] = (char) ('0' + m->minor);
+    http_fact(ctx, PTL_FACT_CONFIRMED, detail);
+}
+
+static void
+http_count_status(HttpState *s, guint code)
+{
+    for (guint i = 0; i < s->n_status_codes; i++) {
+        if (s->status_codes[i].code == code) {
+            s->status_codes[i].count++;
+            return;
+        }
+    }
+    if (s->n_status_codes >= HTTP_MAX_STATUS_CODES) {
+        s->status_codes_dropped++;
+        return;
+    }
+    s->status_codes[s->n_status_codes].code = (guint16) code;
+    s->status_codes[s->n_status_codes].count = 1;
+    s->n_status_codes++;
+}
+
+/* REQUEST_FAILED once per 5xx code, detail "HTTP 503" */
+static void
+http_note_failure(HttpState *s, const PtlFlowContext *ctx, guint code)
+{
+    if (code < 500 || code > 599)
+        return;
+    guint bit = code - 500;
+    guint64 mask = G_GUINT64_CONSTANT(1) << (bit % 64);
+    if (s->failed_5xx_seen[bit / 64] & mask)
+        return;
+    s->failed_5xx_seen[bit / 64] |= mask;
+    char detail[] = "HTTP 5xx";
+    detail[6] = (char) ('0' + bit / 10);
+    detail[7] = (char) ('0' + bit % 10);
+    http_fact(ctx, PTL_FACT_REQUEST_FAILED, detail);
+}
+
+static void
+http_keep_string(char **slot, gboolean has, const PtlCursor *value)
+{
+    if (has && *slot == NULL)
+        *slot = http_strdup(value, PTL_MAX_STRING);
+}
+
+/* Bytes of body (or opaque data) went by: count them on the transaction. */
+static void
+http_add_length(HttpState *s, PtlDirection dir, guint64 n)
+{
+    HttpTransaction *t = http_txn(s, s->dirs[dir].txn);
+    if (t == NULL)
+        return;
+    if (dir == PTL_DIR_TO_SERVER)
+        t->request_length += n;
+    else
+        t->response_length += n;
+}
+
+static void
+http_end_message(HttpState *s, PtlDirection dir)
+{
+    HttpDir *d = &s->dirs[dir];
+    gboolean holds = d->holds_after_body;
+    http_dir_reset(d);
+    d->holds_after_body = FALSE;
+    if (holds)
+        d->phase = HTTP_PHASE_HOLD;
+}
+
+static void
+http_start_body(HttpState *s, PtlDirection dir, const HttpMessage *m, gboolean is_until_close)
+{
+    HttpDir *d = &s->dirs[dir];
+    if (m->is_chunked) {
+        d->phase = HTTP_PHASE_CHUNK_SIZE;
+    } else if (is_until_close) {
+        d->phase = HTTP_PHASE_UNTIL_CLOSE;
+    } else if (m->has_length && m->length > 0) {
+        d->phase = HTTP_PHASE_BODY;
+        d->body_left = m->length;
+    } else {
+        http_end_message(s, dir);
+    }
+}
+
+/* The body of `dir` took n more bytes; move on when it is done. */
+static void
+http_body_taken(HttpState *s, PtlDirection dir, guint64 n)
+{
+    HttpDir *d = &s->dirs[dir];
+    d->body_left -= n;
+    http_add_length(s, dir, n);
+    if (d->body_left > 0)
+        return;
+    if (d->is_chunked)
+        d->phase = HTTP_PHASE_CHUNK_END;
+    else
+        http_end_message(s, dir);
+}
+
+static gboolean
+http_on_request(HttpState *s, const HttpMessage *m, GError **error)
+{
+    if (m->has_transfer_encoding && !m->is_chunked) {
+        g_set_error(error, PTL_DISSECT_ERROR, PTL_DISSECT_ERROR_MALFORMED,
+                    "http: request Transfer-Encoding does not end in chunked");
+        return FALSE;
+    }
+    s->requests++;
+    s->methods[m->method]++;
+    gint index = http_txn_add(s);
+    HttpTransaction *t = http_txn(s, index);
+    if (t != NULL) {
+        t->method = http_strdup(&m->method_name, PTL_MAX_STRING);
+        t->uri = http_strdup(&m->uri, PTL_MAX_STRING);
+        http_redact_uri(t->uri);
+        http_keep_string(&t->host, m->has_host, &m->host);
+        http_keep_string(&t->user_agent, m->has_user_agent, &m->user_agent);
+    }
+    gboolean is_switch = m->method == HTTP_METHOD_CONNECT || m->has_upgrade;
+    guint8 flags = (is_switch ? HTTP_REQ_HOLDS : 0) | (m->wants_websocket ? HTTP_REQ_WEBSOCKET : 0);
+    gboolean is_queued = http_pending_push(s, index, m->method, flags);
+    HttpDir *d = &s->dirs[PTL_DIR_TO_SERVER];
+    d->txn = index;
+    /* the client sends nothing else until it knows whether the protocol changed */
+    d->holds_after_body = is_switch && is_queued;
+    http_start_body(s, PTL_DIR_TO_SERVER, m, FALSE);
+    return TRUE;
+}
+
+static void
+http_go_opaque(HttpState *s)
+{
+    for (guint i = 0; i < 2; i++) {
+        http_dir_reset(&s->dirs[i]);
+        s->dirs[i].holds_after_body = FALSE;
+        s->dirs[i].phase = HTTP_PHASE_OPAQUE;
+    }
+}
+
+/* 101 Switching Protocols: whatever follows is the new protocol's. */
+static void
+http_switch_protocols(HttpState *s, const PtlFlowContext *ctx, const HttpMessage *m,
+                      guint8 request_flags)
+{
+    gboolean is_websocket = m->has_upgrade ? m->wants_websocket
+                                           : (request_flags & HTTP_REQ_WEBSOCKET) != 0;
+    if (is_websocket) {
+        s->is_websocket = TRUE;
+        http_set_upgraded(s, "websocket");
+        http_fact(ctx, PTL_FACT_UPGRADE_WEBSOCKET, "websocket");
+    } else if (m->has_upgrade) {
+        if (s->upgraded == NULL)
+            s->upgraded = http_strdup(&m->upgrade_token, HTTP_MAX_TOKEN);
+        if (http_has_prefix_ci(&m->upgrade_token, "TLS/"))
+            http_fact(ctx, PTL_FACT_UPGRADE_TLS, "HTTP Upgrade TLS");
+    } else {
+        http_set_upgraded(s, "unknown");
+    }
+    http_go_opaque(s);
+}
+
+/* The answer to a request that held the client direction has come. */
+static void
+http_release_hold(HttpState *s, const HttpPending *p)
+{
+    HttpDir *d = &s->dirs[PTL_DIR_TO_SERVER];
+    if (!(p->flags & HTTP_REQ_HOLDS))
+        return;
+    d->holds_after_body = FALSE;
+    if (d->phase == HTTP_PHASE_HOLD)
+        d->phase = HTTP_PHASE_START;
+}
+
+static HttpPending
+http_pair_response(HttpState *s)
+{
+    HttpPending p = { -1, HTTP_METHOD_OTHER, 0 };
+    s->responses++;
+    if (!http_pending_pop(s, &p)) {
+        /* picked up mid-stream: the request was before the capture */
+        s->unrequested++;
+        p.txn = (gint16) http_txn_add(s);
+    }
+    HttpTransaction *t = http_txn(s, p.txn);
+    if (t != NULL)
+        t->has_response = TRUE;
+    s->dirs[PTL_DIR_TO_CLIENT].txn = p.txn;
+    return p;
+}
+
+static void
+http_on_response(HttpState *s, const PtlFlowContext *ctx, const HttpMessage *m)
+{
+    http_count_status(s, m->status);
+    http_note_failure(s, ctx, m->status);
+    if (m->status / 100 == 1 && m->status != 101) {
+        /* interim (100 Continue): the request still waits for its answer */
+        http_end_message(s, PTL_DIR_TO_CLIENT);
+        return;
+    }
+    HttpPending p = http_pair_response(s);
+    HttpTransaction *t = http_txn(s, p.txn);
+    if (t != NULL) {
+        t->status = m->status;
+        if (ptl_cursor_remaining(&m->reason) > 0)
+            http_keep_string(&t->reason, TRUE, &m->reason);
+        http_keep_string(&t->content_type, m->has_content_type, &m->content_type);
+    }
+    http_release_hold(s, &p);
+    if (m->status == 101) {
+        http_switch_protocols(s, ctx, m, p.flags);
+    } else if (p.method == HTTP_METHOD_CONNECT && m->status / 100 == 2) {
+        http_set_upgraded(s, "tunnel");
+        http_go_opaque(s);
+        s->dirs[PTL_DIR_TO_SERVER].needs_tls_check = TRUE;
+    } else if (p.method == HTTP_METHOD_HEAD || m->status == 204 || m->status == 304) {
+        http_end_message(s, PTL_DIR_TO_CLIENT);
+    } else {
+        gboolean is_until_close = m->has_transfer_encoding ? !m->is_chunked : !m->has_length;
+        http_start_body(s, PTL_DIR_TO_CLIENT, m, is_until_close);
+    }
+}
+
+/* ---- steps of the per-direction machine ---- */
+
+static HttpStep G_GNUC_PRINTF(3, 4)
+http_fail(GError **error, gint code, const char *format, ...)
+{
+    va_list args;
+    va_start(args, format);
+    g_autofree char *what = g_strdup_vprintf(format, args);
+    va_end(args);
+    g_set_error(error, PTL_DISSECT_ERROR, code, "http: %s", what);
+    return HTTP_STEP_ERROR;
+}
+
+/* An incomplete header (or trailer) block: wait, unless it is already too big. */
+static HttpStep
+http_wait_block(const PtlCursor *c, GError **error)
+{
+    if (ptl_cursor_remaining(c) >= HTTP_MAX_HEADER_BYTES)
+        return http_fail(error, PTL_DISSECT_ERROR_LIMIT, "header block over limit %d bytes",
+                         HTTP_MAX_HEADER_BYTES);
+    return HTTP_STEP_WAIT;
+}
+
+/* Length of a block that ends with an empty line, 0 while incomplete.  *scanned
+ * keeps where the search stopped (a line start), so split headers are not
+ * searched again from the top. */
+static gsize
+http_block_length(const PtlCursor *c, gsize *scanned)
+{
+    PtlCursor t = *c;
+    if (!ptl_cursor_skip(&t, *scanned))
+        return 0;
+    PtlCursor line;
+    while (http_take_line(&t, &line)) {
+        gsize used = ptl_cursor_remaining(c) - ptl_cursor_remaining(&t);
+        if (ptl_cursor_remaining(&line) == 0)
+            return used;
+        *scanned = used;
+    }
+    return 0;
+}
+
+static void
+http_begin_resync(HttpState *s, PtlDirection dir)
+{
+    HttpDir *d = &s->dirs[dir];
+    if (!d->is_resyncing)
+        s->resyncs++;
+    http_dir_reset(d);
+    d->holds_after_body = FALSE;
+    d->is_resyncing = TRUE;
+    d->phase = HTTP_PHASE_RESYNC;
+}
+
+/* The bytes at a message boundary are not a start line. */
+static HttpStep
+http_start_fallback(HttpState *s, PtlDirection dir, GError **error)
+{
+    HttpDir *d = &s->dirs[dir];
+    if (dir == PTL_DIR_TO_CLIENT && !d->has_message && s->pending_len > 0) {
+        /* HTTP/0.9 answer: no status line, the body runs to the close */
+        HttpPending p = http_pair_response(s);
+        s->http09_responses++;
+        http_release_hold(s, &p);
+        d->has_message = TRUE;
+        d->phase = HTTP_PHASE_UNTIL_CLOSE;
+        return HTTP_STEP_MORE;
+    }
+    /* after a hole, or a direction picked up inside a body of a confirmed flow */
+    if (d->is_resyncing || (!d->has_message && s->is_confirmed)) {
+        http_begin_resync(s, dir);
+        d->is_mid_line = TRUE;
+        return HTTP_STEP_MORE;
+    }
+    return http_fail(error, PTL_DISSECT_ERROR_MALFORMED, "%s",
+                     dir == PTL_DIR_TO_SERVER ? "bad request line" : "bad status line");
+}
+
+/* Can the bytes so far still become a start line of this direction? */
+static gboolean
+http_start_is_plausible(PtlDirection dir, const PtlCursor *c)
+{
+    if (dir == PTL_DIR_TO_CLIENT)
+        return http_probe_status(*c) != PTL_PROBE_NO;
+    PtlCursor rest = *c;
+    PtlCursor method;
+    http_split(&rest, ' ', &method);
+    return http_all_bytes(&method, http_is_tchar);
+}
+
+/* Empty lines between messages are tolerated (RFC 9112 section 2.2). */
+static gsize
+http_blank_line_length(const PtlCursor *c)
+{
+    if (http_byte_at(c, 0) == '\n')
+        return 1;
+    if (http_byte_at(c, 0) == '\r' && http_byte_at(c, 1) == '\n')
+        return 2;
+    return 0;
+}
+
+static HttpStep
+http_step_start(HttpState *s, const PtlFlowContext *ctx, PtlDirection dir, PtlCursor *c,
+                GError **error)
+{
+    HttpDir *d = &s->dirs[dir];
+    gsize blank = http_blank_line_length(c);
+    if (blank > 0) {
+        ptl_cursor_skip(c, blank);
+        return HTTP_STEP_MORE;
+    }
+    if (ptl_cursor_remaining(c) == 1 && http_byte_at(c, 0) == '\r')
+        return HTTP_STEP_WAIT;
+    PtlCursor look = *c;
+    PtlCursor line;
+    HttpMessage m = { 0 };
+    if (!http_take_line(&look, &line))
+        return http_start_is_plausible(dir, c) ? http_wait_block(c, error)
+                                               : http_start_fallback(s, dir, error);
+    if (!http_parse_start_line(dir, line, &m))
+        return http_start_fallback(s, dir, error);
+    if (m.major > 1)
+        return http_fail(error, PTL_DISSECT_ERROR_UNSUPPORTED, "version HTTP/%u.%u is not 1.x",
+                         m.major, m.minor);
+    gsize length = m.is_http09 ? ptl_cursor_remaining(c) - ptl_cursor_remaining(&look)
+                               : http_block_length(c, &d->scanned);
+    if (length == 0)
+        return http_wait_block(c, error);
+    if (length > HTTP_MAX_HEADER_BYTES)
+        return http_fail(error, PTL_DISSECT_ERROR_LIMIT,
+                         "header block of %zu bytes over limit %d", length, HTTP_MAX_HEADER_BYTES);
+    PtlCursor block = ptl_cursor_sub(c, length);
+    d->scanned = 0;
+    http_take_line(&block, &line);
+    if (!http_parse_fields(s, ctx, block, &m, error))
+        return HTTP_STEP_ERROR;
+    d->has_message = TRUE;
+    d->is_resyncing = FALSE;
+    http_confirm(s, ctx, &m);
+    if (dir == PTL_DIR_TO_SERVER)
+        return http_on_request(s, &m, error) ? HTTP_STEP_MORE : HTTP_STEP_ERROR;
+    http_on_response(s, ctx, &m);
+    return HTTP_STEP_MORE;
+}
+
+static HttpStep
+http_step_body(HttpState *s, PtlDirection dir, PtlCursor *c)
+{
+    guint64 n = MIN((guint64) ptl_cursor_remaining(c), s->dirs[dir].body_left);
+    ptl_cursor_skip(c, (gsize) n);
+    http_body_taken(s, dir, n);
+    return HTTP_STEP_MORE;
+}
+
+/* chunk-size [ext] CRLF: 1*HEXDIG, then optional ";name=value" extensions */
+static HttpStep
+http_step_chunk_size(HttpState *s, PtlDirection dir, PtlCursor *c, GError **error)
+{
+    HttpDir *d = &s->dirs[dir];
+    PtlCursor look = *c;
+    PtlCursor line;
+    gboolean has_line = http_take_line(&look, &line);
+    gsize line_len = ptl_cursor_remaining(c) - (has_line ? ptl_cursor_remaining(&look) : 0);
+    if (line_len > HTTP_MAX_CHUNK_LINE || (!has_line && line_len == HTTP_MAX_CHUNK_LINE))
+        return http_fail(error, PTL_DISSECT_ERROR_LIMIT, "chunk-size line over limit %d",
+                         HTTP_MAX_CHUNK_LINE);
+    if (!has_line)
+        return HTTP_STEP_WAIT;
+    guint64 size = 0;
+    gsize digits = 0;
+    while (g_ascii_isxdigit(http_byte_at(&line, 0)) && ptl_cursor_remaining(&line) > 0) {
+        size = size * 16 + (guint64) g_ascii_xdigit_value((gchar) ptl_cursor_u8(&line));
+        digits++;
+        if (size > HTTP_MAX_BODY)
+            return http_fail(error, PTL_DISSECT_ERROR_LIMIT,
+                             "chunk size over limit %" G_GUINT64_FORMAT, HTTP_MAX_BODY);
+    }
+    while (http_byte_at(&line, 0) == ' ' || http_byte_at(&line, 0) == '\t')
+        ptl_cursor_skip(&line, 1);
+    if (digits == 0 || (ptl_cursor_remaining(&line) > 0 && http_byte_at(&line, 0) != ';'))
+        return http_fail(error, PTL_DISSECT_ERROR_MALFORMED, "bad chunk-size line");
+    *c = look;
+    d->scanned = 0;
+    if (size == 0) {
+        d->phase = HTTP_PHASE_TRAILERS;
+    } else {
+        d->phase = HTTP_PHASE_BODY;
+        d->is_chunked = TRUE;
+        d->body_left = size;
+    }
+    return HTTP_STEP_MORE;
+}
+
+static HttpStep
+http_step_chunk_end(HttpState *s, PtlDirection dir, PtlCursor *c, GError **error)
+{
+    if (ptl_cursor_remaining(c) == 1 && http_byte_at(c, 0) == '\r')
+        return HTTP_STEP_WAIT;
+    gsize crlf = http_blank_line_length(c);
+    if (crlf == 0)
+        return http_fail(error, PTL_DISSECT_ERROR_MALFORMED, "chunk data not followed by CRLF");
+    ptl_cursor_skip(c, crlf);
+    s->dirs[dir].phase = HTTP_PHASE_CHUNK_SIZE;
+    return HTTP_STEP_MORE;
+}
+
+static HttpStep
+http_step_trailers(HttpState *s, PtlDirection dir, PtlCursor *c, GError **error)
+{
+    gsize length = http_block_length(c, &s->dirs[dir].scanned);
+    if (length == 0)
+        return http_wait_block(c, error);
+    if (length > HTTP_MAX_HEADER_BYTES)
+        return http_fail(error, PTL_DISSECT_ERROR_LIMIT,
+                         "trailer block of %zu bytes over limit %d", length, HTTP_MAX_HEADER_BYTES);
+    ptl_cursor_skip(c, length);
+    http_end_message(s, dir);
+    return HTTP_STEP_MORE;
+}
+
+static HttpStep
+http_step_until_close(HttpState *s, PtlDirection dir, PtlCursor *c)
+{
+    gsize n = ptl_cursor_remaining(c);
+    ptl_cursor_skip(c, n);
+    http_add_length(s, dir, n);
+    return HTTP_STEP_MORE;
+}
+
+/* Upgraded or tunnelled bytes are not parsed; a tunnel's first client bytes
+ * are checked for a TLS record header. */
+static HttpStep
+http_step_opaque(HttpState *s, const PtlFlowContext *ctx, PtlDirection dir, PtlCursor *c)
+{
+    HttpDir *d = &s->dirs[dir];
+    if (d->needs_tls_check) {
+        if (ptl_cursor_remaining(c) < 3)
+            return HTTP_STEP_WAIT;
+        if (http_byte_at(c, 0) == 0x16 && http_byte_at(c, 1) == 0x03 && http_byte_at(c, 2) <= 0x04)
+            http_fact(ctx, PTL_FACT_UPGRADE_TLS, "HTTP CONNECT tunnel");
+        d->needs_tls_check = FALSE;
+    }
+    ptl_cursor_skip(c, ptl_cursor_remaining(c));
+    return HTTP_STEP_MORE;
+}
+
+static HttpStep
+http_step_hold(const PtlCursor *c, GError **error)
+{
+    if (ptl_cursor_remaining(c) >= HTTP_MAX_HOLD)
+        return http_fail(error, PTL_DISSECT_ERROR_LIMIT,
+                         "%zu client bytes sent before the upgrade was answered",
+                         ptl_cursor_remaining(c));
+    return HTTP_STEP_WAIT;
+}
+
+/* Skips whole lines until one reads as a start line of this direction. */
+static HttpStep
+http_step_resync(HttpState *s, PtlDirection dir, PtlCursor *c)
+{
+    HttpDir *d = &s->dirs[dir];
+    if (d->is_mid_line) {
+        gssize off = ptl_cursor_find(c, '\n');
+        gsize n = off < 0 ? ptl_cursor_remaining(c) : (gsize) off + 1;
+        ptl_cursor_skip(c, n);
+        d->is_mid_line = off < 0;
+        return HTTP_STEP_MORE;
+    }
+    switch (http_probe_view(dir, c)) {
+    case PTL_PROBE_YES:
+        d->phase = HTTP_PHASE_START;
+        return HTTP_STEP_MORE;
+    case PTL_PROBE_MAYBE:
+        return HTTP_STEP_WAIT;
+    case PTL_PROBE_NO:
+        break;
+    }
+    d->is_mid_line = TRUE;
+    return HTTP_STEP_MORE;
+}
+
+static HttpStep
+http_step(HttpState *s, const PtlFlowContext *ctx, PtlDirection dir, PtlCursor *c,
+          GError **error)
+{
+    switch (s->dirs[dir].phase) {
+    case HTTP_PHASE_START:
+        return http_step_start(s, ctx, dir, c, error);
+    case HTTP_PHASE_BODY:
+        return http_step_body(s, dir, c);
+    case HTTP_PHASE_CHUNK_SIZE:
+        return http_step_chunk_size(s, dir, c, error);
+    case HTTP_PHASE_CHUNK_END:
+        return http_step_chunk_end(s, dir, c, error);
+    case HTTP_PHASE_TRAILERS:
+        return http_step_trailers(s, dir, c, error);
+    case HTTP_PHASE_HOLD:
+        return http_step_hold(c, error);
+    case HTTP_PHASE_UNTIL_CLOSE:
+        return http_step_until_close(s, dir, c);
+    case HTTP_PHASE_OPAQUE:
+        return http_step_opaque(s, ctx, dir, c);
+    case HTTP_PHASE_RESYNC:
+        return http_step_resync(s, dir, c);
+    }
+    g_return_val_if_reached(HTTP_STEP_ERROR);
+}
+
+static gssize
+http_feed(gpointer state, const PtlFlowContext *ctx, PtlDirection dir, const guint8 *data,
+          gsize len, GError **error)
+{
+    g_return_val_if_fail(state != NULL && dir <= PTL_DIR_TO_CLIENT, -1);
+    HttpState *s = state;
+    PtlCursor c = ptl_cursor_init(data, len);
+    while (ptl_cursor_remaining(&c) > 0) {
+        HttpStep step = http_step(s, ctx, dir, &c, error);
+        if (step == HTTP_STEP_ERROR)
+            return -1;
+        if (step == HTTP_STEP_WAIT)
+            break;
+    }
+    return (gssize) c.pos;
+}
+
+/* A hole inside a body of known length or in opaque data keeps the framing;
+ * anywhere else the direction looks for the next start line. */
+static gboolean
+http_gap(gpointer state, PtlDirection dir, gsize missing)
+{
+    HttpState *s = state;
+    HttpDir *d = &s->dirs[dir];
+    d->scanned = 0;
+    switch (d->phase) {
+    case HTTP_PHASE_BODY:
+        if ((guint64) missing <= d->body_left) {
+            http_body_taken(s, dir, missing);
+            return TRUE;
+        }
+        break;
+    case HTTP_PHASE_UNTIL_CLOSE:
+        http_add_length(s, dir, missing);
+        return TRUE;
+    case HTTP_PHASE_OPAQUE:
+        d->needs_tls_check = FALSE;
+        return TRUE;
+    default:
+        break;
+    }
+    http_begin_resync(s, dir);
+    d->is_mid_line = FALSE;  /* the hole may end on a line start */
+    return TRUE;
+}
+
+/* ---- output ---- */
+
+static void
+http_emit_list(JsonBuilder *b, const char *key, const char *dropped_key, GPtrArray *list,
+               guint64 dropped)
+{
+    json_builder_set_member_name(b, key);
+    json_builder_begin_array(b);
+    for (guint i = 0; i < list->len; i++) {
+        g_autofree char *valid = g_utf8_make_valid(g_ptr_array_index(list, i), -1);
+        json_builder_add_string_value(b, valid);
+    }
+    json_builder_end_array(b);
+    ptl_emit_int(b, dropped_key, (gint64) dropped);
+}
+
+static void
+http_emit_transaction(JsonBuilder *b, const HttpTransaction *t)
+{
+    json_builder_begin_object(b);
+    ptl_emit_string(b, "method", t->method, -1);
+    ptl_emit_string(b, "uri", t->uri, -1);
+    ptl_emit_string(b, "host", t->host, -1);
+    ptl_emit_string(b, "user_agent", t->user_agent, -1);
+    if (t->has_response && t->status != 0)
+        ptl_emit_int(b, "status", t->status);
+    ptl_emit_string(b, "reason", t->reason, -1);
+    ptl_emit_string(b, "content_type", t->content_type, -1);
+    ptl_emit_int(b, "request_length", (gint64) t->request_length);
+    ptl_emit_int(b, "response_length", (gint64) t->response_length);
+    json_builder_end_object(b);
+}
+
+static void
+http_emit_status_codes(JsonBuilder *b, const HttpState *s)
+{
+    json_builder_set_member_name(b, "status_codes");
+    json_builder_begin_object(b);
+    for (guint i = 0; i < s->n_status_codes; i++) {
+        char key[8];
+        g_snprintf(key, sizeof key, "%u", (guint) s->status_codes[i].code);
+        json_builder_set_member_name(b, key);
+        json_builder_add_int_value(b, (gint64) s->status_codes[i].count);
+    }
+    json_builder_end_object(b);
+    ptl_emit_int(b, "status_codes_dropped", (gint64) s->status_codes_dropped);
+}
+
+static void
+http_emit(gpointer state, JsonBuilder *b)
+{
+    HttpState *s = state;
+    if (s->is_confirmed) {
+        char version[] = "HTTP/x.y";
+        version[5] = (char) ('0' + s->version_major);
+        version[7] = (char) ('0' + s->version_minor);
+        ptl_emit_string(b, "version", version, -1);
+    }
+    ptl_emit_int(b, "requests", (gint64) s->requests);
+    ptl_emit_int(b, "responses", (gint64) s->responses);
+    json_builder_set_member_name(b, "transactions");
+    json_builder_begin_array(b);
+    for (guint i = 0; i < s->txns->len; i++)
+        http_emit_transaction(b, &g_array_index(s->txns, HttpTransaction, i));
+    json_builder_end_array(b);
+    ptl_emit_int(b, "transactions_dropped", (gint64) s->txns_dropped);
+    ptl_emit_counts(b, "methods", http_method_names, s->methods, HTTP_METHOD_COUNT);
+    http_emit_status_codes(b, s);
+    http_emit_list(b, "auth_schemes", "auth_schemes_dropped", s->auth_schemes,
+                   s->auth_schemes_dropped);
+    http_emit_list(b, "cookie_names", "cookie_names_dropped", s->cookie_names,
+                   s->cookie_names_dropped);
+    ptl_emit_bool(b, "websocket", s->is_websocket);
+    ptl_emit_string(b, "upgraded", s->upgraded, -1);
+    ptl_emit_int(b, "unanswered", (gint64) s->pending_len);
+    ptl_emit_int(b, "unrequested", (gint64) s->unrequested);
+    ptl_emit_int(b, "http09_responses", (gint64) s->http09_responses);
+    ptl_emit_int(b, "pipeline_dropped", (gint64) s->pipeline_dropped);
+    ptl_emit_int(b, "resyncs", (gint64) s->resyncs);
+}
+
+static const PtlDissector http_dissector = {
+    .abi_version = PTL_DISSECTOR_ABI_VERSION,
+    .name = "http",
+    .default_ports = http_ports,
+    .probe = http_probe,
+    .state_new = http_state_new,
+    .state_free = http_state_free,
+    .feed = http_feed,
+    .gap = http_gap,
+    .emit = http_emit,
+    .version = "1.0.0",
+    .description = "HTTP/1.x: request/response pairing, bodies, upgrades, clear-text auth",
+    .probe_datagram = NULL,
+};
+
+PTL_DISSECTOR_DEFINE(http_dissector)
