@@ -92,3 +92,10 @@ GPtrArray *ptl_rule_set_match(const PtlRuleSet *set, const char *product, guint8
 gboolean   ptl_rule_set_is_documented(const PtlRuleSet *set, guint8 transport, guint16 port);
 /* the dissector a rule forces on a port ("protocol = http, force"), or NULL */
 const char *ptl_rule_set_forced_protocol(const PtlRuleSet *set, guint8 transport, guint16 port);
+
+/* Added by the rules module. */
+/* PtlRule.product of a site overlay rule written without a 'product' line: it
+ * applies to every product, and ptl_rule_set_match() returns it for any product. */
+#define PTL_RULE_SITE_PRODUCT "site"
+/* TRUE if the rule's flags say 'force': the core decodes its port with rule->protocol. */
+gboolean ptl_rule_is_forced(const PtlRule *rule);

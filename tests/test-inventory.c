@@ -1,0 +1,216 @@
+/* test-inventory.c: address lists (single, CIDR v4/v6, ranges), overlapping
+ * roles, the inventory file and its errors with line numbers. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <glib/gstdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ptl-inventory.h"
+
+static guint32
+role_of(const PtlInventory *inv, const char *text)
+{
+    PtlAddr addr;
+    assert_true(ptl_addr_parse(text, &addr));
+    return ptl_inventory_role(inv, &addr);
+}
+
+/* Writes text to a fresh temporary file; the caller unlinks and frees the path. */
+static char *
+write_temp(const char *text)
+{
+    g_autoptr(GError) error = NULL;
+    char *path = NULL;
+    int fd = g_file_open_tmp("ptl-inventory-XXXXXX", &path, &error);
+    assert_true(fd >= 0);
+    close(fd);
+    assert_true(g_file_set_contents(path, text, -1, &error));
+    return path;
+}
+
+static void
+test_inventory_single_and_ranges(void **state)
+{
+    (void) state;
+    g_autoptr(PtlInventory) inv = ptl_inventory_new();
+    assert_false(ptl_inventory_has_roles(inv));
+    g_autoptr(GError) error = NULL;
+    assert_true(ptl_inventory_add_hosts(inv, PTL_ROLE_NODE,
+                                        "10.20.0.11-10.20.0.13, 10.9.9.9 fe80::1-fe80::a",
+                                        &error));
+    assert_true(ptl_inventory_has_roles(inv));
+    assert_int_equal(role_of(inv, "10.20.0.10"), 0);
+    assert_int_equal(role_of(inv, "10.20.0.11"), PTL_ROLE_NODE);
+    assert_int_equal(role_of(inv, "10.20.0.13"), PTL_ROLE_NODE);
+    assert_int_equal(role_of(inv, "10.20.0.14"), 0);
+    assert_int_equal(role_of(inv, "10.9.9.9"), PTL_ROLE_NODE);
+    assert_int_equal(role_of(inv, "10.9.9.8"), 0);
+    assert_int_equal(role_of(inv, "fe80::a"), PTL_ROLE_NODE);
+    assert_int_equal(role_of(inv, "fe80::b"), 0);
+    /* an IPv4 range never holds an IPv6 address with the same leading bytes */
+    assert_int_equal(role_of(inv, "a14:b::"), 0);
+}
+
+static void
+test_inventory_cidr_v4_v6(void **state)
+{
+    (void) state;
+    g_autoptr(PtlInventory) inv = ptl_inventory_new();
+    assert_true(ptl_inventory_add_hosts(inv, PTL_ROLE_CLIENT,
+                                        "192.168.0.0/16,10.0.0.77/30,2001:db8:1::/64,"
+                                        "172.16.0.1/32", NULL));
+    assert_int_equal(role_of(inv, "192.168.0.0"), PTL_ROLE_CLIENT);
+    assert_int_equal(role_of(inv, "192.168.255.255"), PTL_ROLE_CLIENT);
+    assert_int_equal(role_of(inv, "192.169.0.0"), 0);
+    /* host bits are cleared: .77/30 is .76-.79 */
+    assert_int_equal(role_of(inv, "10.0.0.75"), 0);
+    assert_int_equal(role_of(inv, "10.0.0.76"), PTL_ROLE_CLIENT);
+    assert_int_equal(role_of(inv, "10.0.0.79"), PTL_ROLE_CLIENT);
+    assert_int_equal(role_of(inv, "10.0.0.80"), 0);
+    assert_int_equal(role_of(inv, "2001:db8:1::1"), PTL_ROLE_CLIENT);
+    assert_int_equal(role_of(inv, "2001:db8:1:0:ffff:ffff:ffff:ffff"), PTL_ROLE_CLIENT);
+    assert_int_equal(role_of(inv, "2001:db8:2::"), 0);
+    assert_int_equal(role_of(inv, "172.16.0.1"), PTL_ROLE_CLIENT);
+    assert_int_equal(role_of(inv, "172.16.0.2"), 0);
+    g_autoptr(PtlInventory) all = ptl_inventory_new();
+    assert_true(ptl_inventory_add_hosts(all, PTL_ROLE_ADMIN, "0.0.0.0/0, ::/0", NULL));
+    assert_int_equal(role_of(all, "255.255.255.255"), PTL_ROLE_ADMIN);
+    assert_int_equal(role_of(all, "::1"), PTL_ROLE_ADMIN);
+}
+
+static void
+test_inventory_roles_overlap(void **state)
+{
+    (void) state;
+    g_autoptr(PtlInventory) inv = ptl_inventory_new();
+    assert_true(ptl_inventory_add_hosts(inv, PTL_ROLE_NODE, "10.0.0.0/24", NULL));
+    assert_true(ptl_inventory_add_hosts(inv, PTL_ROLE_ADMIN, "10.0.0.5, 10.1.0.5", NULL));
+    assert_int_equal(role_of(inv, "10.0.0.5"), PTL_ROLE_NODE | PTL_ROLE_ADMIN);
+    assert_int_equal(role_of(inv, "10.0.0.6"), PTL_ROLE_NODE);
+    assert_int_equal(role_of(inv, "10.1.0.5"), PTL_ROLE_ADMIN);
+}
+
+static void
+test_inventory_bad_tokens(void **state)
+{
+    (void) state;
+    static const char *const lists[][2] = {
+        { "10.0.0.1, 10.0.0.300", "'10.0.0.300'" },
+        { "10.0.0.0/33", "'10.0.0.0/33'" },
+        { "fe80::/129", "'fe80::/129'" },
+        { "10.0.0.0/", "'10.0.0.0/'" },
+        { "10.0.0.0/-1", "'10.0.0.0/-1'" },
+        { "10.0.0.9-10.0.0.1", "'10.0.0.9-10.0.0.1'" },
+        { "10.0.0.1-fe80::1", "'10.0.0.1-fe80::1'" },
+        { "node1.example.com", "'node1.example.com'" },
+        { " , ", "no address" },
+    };
+    for (guint i = 0; i < G_N_ELEMENTS(lists); i++) {
+        g_autoptr(PtlInventory) inv = ptl_inventory_new();
+        g_autoptr(GError) error = NULL;
+        assert_false(ptl_inventory_add_hosts(inv, PTL_ROLE_NODE, lists[i][0], &error));
+        assert_true(g_error_matches(error, PTL_INVENTORY_ERROR, PTL_INVENTORY_ERROR_ADDRESS));
+        if (strstr(error->message, lists[i][1]) == NULL)
+            print_error("%s: %s\n", lists[i][0], error->message);
+        assert_non_null(strstr(error->message, lists[i][1]));
+        /* nothing of a refused list is kept */
+        assert_false(ptl_inventory_has_roles(inv));
+    }
+}
+
+static void
+test_inventory_file(void **state)
+{
+    (void) state;
+    g_autofree char *path = write_temp(
+        "# lab cluster\n"
+        "product  sisense\n"
+        "product  wso2-das, sisense   # listed twice: kept once\n"
+        "nodes    10.20.0.11-10.20.0.13, 10.20.1.0/24\n"
+        "admins   10.30.0.5\n"
+        "\n"
+        "clients  192.168.0.0/16, 2001:db8::/32\n"
+        "set      wso2-das.offset = 1\n"
+        "host     Listener.logz.io = 203.0.113.50\n");
+    g_autoptr(PtlInventory) inv = ptl_inventory_new();
+    g_autoptr(GError) error = NULL;
+    assert_true(ptl_inventory_load_file(inv, path, &error));
+    const GPtrArray *products = ptl_inventory_products(inv);
+    assert_int_equal(products->len, 2);
+    assert_string_equal(g_ptr_array_index(products, 0), "sisense");
+    assert_string_equal(g_ptr_array_index(products, 1), "wso2-das");
+    ptl_inventory_add_product(inv, "impala");
+    ptl_inventory_add_product(inv, "impala");
+    assert_int_equal(products->len, 3);
+    const GPtrArray *params = ptl_inventory_params(inv);
+    assert_int_equal(params->len, 1);
+    assert_string_equal(g_ptr_array_index(params, 0), "wso2-das.offset=1");
+    assert_int_equal(role_of(inv, "10.20.1.200"), PTL_ROLE_NODE);
+    assert_int_equal(role_of(inv, "10.30.0.5"), PTL_ROLE_ADMIN);
+    assert_int_equal(role_of(inv, "2001:db8:ffff::1"), PTL_ROLE_CLIENT);
+    const PtlAddr *logz = ptl_inventory_named_host(inv, "listener.logz.io");
+    assert_non_null(logz);
+    char text[PTL_ADDR_STRLEN];
+    assert_string_equal(ptl_addr_to_string(logz, text), "203.0.113.50");
+    assert_null(ptl_inventory_named_host(inv, "logz.io"));
+    g_unlink(path);
+}
+
+static void
+test_inventory_file_errors(void **state)
+{
+    (void) state;
+    static const struct {
+        const char *text;
+        PtlInventoryError code;
+        guint line;
+        const char *needle;
+    } cases[] = {
+        { "nodes 10.0.0.1\n\nnode 10.0.0.2\n", PTL_INVENTORY_ERROR_SYNTAX, 3, "'node'" },
+        { "# x\nadmins 10.0.0.1, 10.0.0.256\n", PTL_INVENTORY_ERROR_ADDRESS, 2, "'10.0.0.256'" },
+        { "clients\n", PTL_INVENTORY_ERROR_SYNTAX, 1, "needs a value" },
+        { "set offset=1\n", PTL_INVENTORY_ERROR_SYNTAX, 1, "PRODUCT.PARAM=VALUE" },
+        { "set wso2-das.offset=\n", PTL_INVENTORY_ERROR_SYNTAX, 1, "PRODUCT.PARAM=VALUE" },
+        { "host logz 203.0.113.50\n", PTL_INVENTORY_ERROR_SYNTAX, 1, "NAME = ADDRESS" },
+        { "host logz = nowhere\n", PTL_INVENTORY_ERROR_ADDRESS, 1, "'nowhere'" },
+        { "host a = 10.0.0.1\nhost A = 10.0.0.2\n", PTL_INVENTORY_ERROR_SYNTAX, 2, "twice" },
+    };
+    for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_autofree char *path = write_temp(cases[i].text);
+        g_autoptr(PtlInventory) inv = ptl_inventory_new();
+        g_autoptr(GError) error = NULL;
+        assert_false(ptl_inventory_load_file(inv, path, &error));
+        g_autofree char *prefix = g_strdup_printf("%s:%u: ", path, cases[i].line);
+        if (!g_error_matches(error, PTL_INVENTORY_ERROR, cases[i].code) ||
+            !g_str_has_prefix(error->message, prefix) ||
+            strstr(error->message, cases[i].needle) == NULL)
+            print_error("case %u: %s\n", i, error->message);
+        assert_true(g_error_matches(error, PTL_INVENTORY_ERROR, cases[i].code));
+        assert_true(g_str_has_prefix(error->message, prefix));
+        assert_non_null(strstr(error->message, cases[i].needle));
+        g_unlink(path);
+    }
+    g_autoptr(PtlInventory) inv = ptl_inventory_new();
+    g_autoptr(GError) error = NULL;
+    assert_false(ptl_inventory_load_file(inv, "/nonexistent/ptl-inventory", &error));
+    assert_true(g_error_matches(error, PTL_INVENTORY_ERROR, PTL_INVENTORY_ERROR_IO));
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_inventory_single_and_ranges),
+        cmocka_unit_test(test_inventory_cidr_v4_v6),
+        cmocka_unit_test(test_inventory_roles_overlap),
+        cmocka_unit_test(test_inventory_bad_tokens),
+        cmocka_unit_test(test_inventory_file),
+        cmocka_unit_test(test_inventory_file_errors),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
