@@ -4,6 +4,12 @@
 #include <arpa/inet.h>
 #include <string.h>
 
+static gsize
+addr_len(const PtlAddr *addr)
+{
+    return addr->family == 6 ? 16 : 4;
+}
+
 const char *
 ptl_addr_to_string(const PtlAddr *addr, char *buf)
 {
@@ -22,7 +28,7 @@ ptl_addr_equal(const PtlAddr *a, const PtlAddr *b)
 {
     if (a->family != b->family)
         return FALSE;
-    return memcmp(a->bytes, b->bytes, a->family == 6 ? 16 : 4) == 0;
+    return memcmp(a->bytes, b->bytes, addr_len(a)) == 0;
 }
 
 gboolean
@@ -38,4 +44,28 @@ ptl_addr_parse(const char *text, PtlAddr *out)
         return TRUE;
     }
     return FALSE;
+}
+
+guint
+ptl_addr_hash(gconstpointer key)
+{
+    const PtlAddr *addr = key;
+    guint h = addr->family;
+    for (gsize i = 0; i < addr_len(addr); i++)
+        h = h * 31 + addr->bytes[i];
+    return h;
+}
+
+gboolean
+ptl_addr_key_equal(gconstpointer a, gconstpointer b)
+{
+    return ptl_addr_equal(a, b);
+}
+
+int
+ptl_addr_compare(const PtlAddr *a, const PtlAddr *b)
+{
+    if (a->family != b->family)
+        return a->family < b->family ? -1 : 1;
+    return memcmp(a->bytes, b->bytes, addr_len(a));
 }

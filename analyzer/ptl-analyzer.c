@@ -104,6 +104,8 @@ analyzer_flow_end(gpointer user_data, PtlFlow *flow, PtlFlowEnd why)
     if (a->cfg.verdict != NULL)
         ptl_verdict_add(a->cfg.verdict, &rec);
     analyzer_write_flow(a, flow, why, &rec);
+    if (a->cfg.on_flow_record != NULL)
+        a->cfg.on_flow_record(a->cfg.record_user_data, &rec);
     g_clear_pointer(&flow->app, ptl_app_free);
 }
 

@@ -13,6 +13,9 @@
 #include "ptl-summary.h"
 #include "ptl-verdict.h"
 
+/* Called for each ended flow, after the rule engine has seen it (live mode's events). */
+typedef void (*PtlFlowRecordFunc)(gpointer user_data, const PtlFlowRecord *rec);
+
 typedef struct {
     PtlDecoderConfig    decoder;
     PtlFlowConfig       flow;      /* timeouts and size; callbacks are the analyzer's */
@@ -22,6 +25,8 @@ typedef struct {
     PtlVerdict         *verdict;   /* transfer none; may be NULL */
     FILE               *flow_lines;/* flow JSON lines as flows end, or NULL */
     FILE               *flow_records; /* PtlFlowRecord per line, for the verdict pass */
+    PtlFlowRecordFunc   on_flow_record;  /* may be NULL */
+    gpointer            record_user_data;
 } PtlAnalyzerConfig;
 
 typedef struct {

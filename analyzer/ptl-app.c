@@ -293,11 +293,21 @@ ptl_app_gap(PtlApp *app, PtlDirection dir, guint64 missing)
         app_resync(app, dir, missing);
 }
 
+/* TRUE when some direction that carried bytes still has a dissector saying MAYBE */
+static gboolean
+app_is_undecided(const PtlApp *app)
+{
+    for (int d = 0; d < 2; d++)
+        if (app->bytes[d] > 0 && app->rejected[d] != app->all_mask)
+            return TRUE;
+    return FALSE;
+}
+
 void
 ptl_app_finish(PtlApp *app)
 {
     if (app->status == PTL_APP_PROBING) {
-        app->status = PTL_APP_UNKNOWN;
+        app->status = app_is_undecided(app) ? PTL_APP_UNDECIDED : PTL_APP_UNKNOWN;
         app_drop_probe(app);
     }
     for (int d = 0; d < 2; d++) {
@@ -322,6 +332,7 @@ ptl_app_protocol(const PtlApp *app)
             return "websocket";
         return app->plugin->desc->name;
     case PTL_APP_UNKNOWN:
+    case PTL_APP_UNDECIDED:
         return "unknown";
     default:
         return NULL;
@@ -418,6 +429,8 @@ ptl_app_emit(PtlApp *app, JsonBuilder *b)
         ptl_emit_int(b, "to_server", (gint64) app->bytes[PTL_DIR_TO_SERVER]);
         ptl_emit_int(b, "to_client", (gint64) app->bytes[PTL_DIR_TO_CLIENT]);
         json_builder_end_object(b);
+        if (app->status == PTL_APP_UNDECIDED)
+            ptl_emit_bool(b, "undecided", TRUE);
     }
     app_emit_facts(app, b);
     if (app->error != NULL)

@@ -17,6 +17,7 @@ typedef enum {
     PTL_APP_PROBING,     /* not decided yet */
     PTL_APP_IDENTIFIED,  /* a dissector accepted the content (or the rules forced one) */
     PTL_APP_UNKNOWN,     /* every dissector said no */
+    PTL_APP_UNDECIDED,   /* ended while a dissector still wanted more bytes: unconfirmed */
 } PtlAppStatus;
 
 typedef struct _PtlApp PtlApp;
@@ -35,7 +36,8 @@ void         ptl_app_gap(PtlApp *app, PtlDirection dir, guint64 missing);
 void         ptl_app_finish(PtlApp *app);
 
 PtlAppStatus ptl_app_status(const PtlApp *app);
-/* "amqp", "websocket" after an upgrade, "unknown", or NULL while probing. transfer none */
+/* "amqp", "websocket" after an upgrade, "unknown" (also when undecided), or NULL
+ * while probing. transfer none */
 const char  *ptl_app_protocol(const PtlApp *app);
 /* transfer none: the identified dissector, or NULL */
 const PtlPlugin *ptl_app_plugin(const PtlApp *app);
@@ -48,7 +50,7 @@ gboolean     ptl_app_is_truncated(const PtlApp *app);
 gboolean     ptl_app_has_gap(const PtlApp *app);
 
 /* Members of a flow object: protocol, protocol_by, port_candidate, app {name: {...}},
- * and when they apply dissector_error, truncated, gap, unknown_bytes. */
+ * and when they apply dissector_error, truncated, unknown_bytes, undecided. */
 void         ptl_app_emit(PtlApp *app, JsonBuilder *builder);
 /* For flows without an app (no payload): protocol null and the port candidate. */
 void         ptl_app_emit_none(const PtlPluginSet *plugins, PtlTransport transport,

@@ -66,3 +66,4 @@ void ptl_cli_fail(PtlCliSession *session, const char *fmt, ...) G_GNUC_PRINTF(2,
 int ptl_cli_analyze(int argc, char **argv);
 int ptl_cli_plugins(int argc, char **argv);
 int ptl_cli_rules(int argc, char **argv);
+int ptl_cli_live(int argc, char **argv);

@@ -47,6 +47,11 @@ const char *ptl_addr_to_string(const PtlAddr *addr, char *buf);
 gboolean    ptl_addr_equal(const PtlAddr *a, const PtlAddr *b);
 /* parse "10.0.0.1" or "::1" */
 gboolean    ptl_addr_parse(const char *text, PtlAddr *out);
+/* for GHashTable keys of PtlAddr* */
+guint       ptl_addr_hash(gconstpointer key);
+gboolean    ptl_addr_key_equal(gconstpointer a, gconstpointer b);
+/* a total order: IPv4 before IPv6, then bytes */
+int         ptl_addr_compare(const PtlAddr *a, const PtlAddr *b);
 
 typedef struct {
     PtlAddr  src, dst;

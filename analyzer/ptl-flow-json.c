@@ -3,19 +3,6 @@
 
 #include <errno.h>
 #include <string.h>
-#include <time.h>
-
-const char *
-ptl_ts_format(gint64 ts_ns, char *buf)
-{
-    time_t secs = (time_t) (ts_ns / 1000000000);
-    struct tm tm;
-    gmtime_r(&secs, &tm);
-    char date[32];
-    strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%S", &tm);
-    g_snprintf(buf, PTL_TS_STRLEN, "%s.%06ldZ", date, (long) ((ts_ns % 1000000000) / 1000));
-    return buf;
-}
 
 static const char *
 flow_json_transport(guint8 proto)
@@ -49,8 +36,10 @@ ptl_flow_record_fill(PtlFlowRecord *rec, const PtlFlow *flow, PtlFlowEnd why, co
     rec->bytes = up->bytes + down->bytes;
     if (app == NULL)
         return;
-    /* plugin names live in resident modules; the others are literals */
-    rec->protocol = ptl_app_protocol(app);
+    /* plugin names live in resident modules; the others are literals.  Bytes no
+     * dissector could decide on are unconfirmed, like no payload: no verdict on them */
+    if (ptl_app_status(app) != PTL_APP_UNDECIDED)
+        rec->protocol = ptl_app_protocol(app);
     for (int f = 0; f < PTL_FACT_COUNT; f++)
         if (ptl_app_has_fact(app, (PtlFact) f))
             rec->facts |= 1u << f;
@@ -109,8 +98,6 @@ flow_json_tcp(JsonBuilder *b, const PtlFlow *flow)
     json_builder_end_object(b);
     flow_json_pair(b, "retransmissions", up->retransmitted, down->retransmitted);
     flow_json_pair(b, "out_of_order", up->out_of_order, down->out_of_order);
-    flow_json_pair(b, "gaps", up->gaps, down->gaps);
-    flow_json_pair(b, "gap_bytes", up->gap_bytes, down->gap_bytes);
 }
 
 void
@@ -137,6 +124,11 @@ ptl_flow_json_add(JsonBuilder *b, const PtlFlow *flow, PtlFlowEnd why, PtlApp *a
     flow_json_pair(b, "payload_bytes", up->payload_bytes, down->payload_bytes);
     if (flow->proto == PTL_TRANSPORT_TCP)
         flow_json_tcp(b, flow);
+    /* every flow has gaps, so consumers need no special case for UDP (always 0) */
+    const PtlStream *up_stream = &flow->stream[PTL_DIR_TO_SERVER];
+    const PtlStream *down_stream = &flow->stream[PTL_DIR_TO_CLIENT];
+    flow_json_pair(b, "gaps", up_stream->gaps, down_stream->gaps);
+    flow_json_pair(b, "gap_bytes", up_stream->gap_bytes, down_stream->gap_bytes);
     json_builder_set_member_name(b, "vlan");
     if (flow->vlan != 0)
         json_builder_add_int_value(b, flow->vlan);

@@ -8,11 +8,9 @@
 
 #include "ptl-app.h"
 #include "ptl-flow.h"
+#include "ptl-time.h"
 #include "ptl-verdict.h"
 
-/* "2024-05-01T10:00:00.123456Z" into buf (at least PTL_TS_STRLEN) */
-#define PTL_TS_STRLEN 40
-const char *ptl_ts_format(gint64 ts_ns, char *buf);
 
 void ptl_flow_record_fill(PtlFlowRecord *rec, const PtlFlow *flow, PtlFlowEnd why,
                           const PtlApp *app);

@@ -166,10 +166,13 @@ ptl_inventory_role(const PtlInventory *inv, const PtlAddr *addr)
 }
 
 gboolean
-ptl_inventory_has_roles(const PtlInventory *inv)
+ptl_inventory_declares(const PtlInventory *inv, guint32 roles)
 {
     g_return_val_if_fail(inv != NULL, FALSE);
-    return inv->ranges->len > 0;
+    for (guint i = 0; i < inv->ranges->len; i++)
+        if (g_array_index(inv->ranges, InventoryRange, i).roles & roles)
+            return TRUE;
+    return FALSE;
 }
 
 /* ---- products, parameters, hosts ------------------------------------------- */

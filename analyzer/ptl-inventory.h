@@ -40,7 +40,8 @@ void     ptl_inventory_add_product(PtlInventory *inv, const char *product);
 
 /* The declared role of addr (0 when the inventory does not say). */
 guint32  ptl_inventory_role(const PtlInventory *inv, const PtlAddr *addr);
-gboolean ptl_inventory_has_roles(const PtlInventory *inv);
+/* TRUE when some address is declared with one of roles (a PtlRole mask) */
+gboolean ptl_inventory_declares(const PtlInventory *inv, guint32 roles);
 /* transfer none */
 const GPtrArray *ptl_inventory_products(const PtlInventory *inv);  /* of char* */
 const GPtrArray *ptl_inventory_params(const PtlInventory *inv);    /* "product.name=value" */

@@ -3,23 +3,6 @@
 
 #include <string.h>
 
-guint
-ptl_addr_hash(gconstpointer key)
-{
-    const PtlAddr *addr = key;
-    guint h = addr->family;
-    gsize n = addr->family == 6 ? 16 : 4;
-    for (gsize i = 0; i < n; i++)
-        h = h * 31 + addr->bytes[i];
-    return h;
-}
-
-gboolean
-ptl_addr_key_equal(gconstpointer a, gconstpointer b)
-{
-    return ptl_addr_equal(a, b);
-}
-
 static void
 summary_service_free(gpointer data)
 {
@@ -248,7 +231,7 @@ summary_compare_hosts(gconstpointer a, gconstpointer b)
     guint64 bx = x->bytes_sent + x->bytes_received, by = y->bytes_sent + y->bytes_received;
     if (bx != by)
         return bx > by ? -1 : 1;
-    return memcmp(x->addr.bytes, y->addr.bytes, sizeof x->addr.bytes);
+    return ptl_addr_compare(&x->addr, &y->addr);
 }
 
 static int
@@ -260,8 +243,8 @@ summary_compare_failed(gconstpointer a, gconstpointer b)
         return x->count > y->count ? -1 : 1;
     if (x->port != y->port)
         return (int) x->port - (int) y->port;
-    int c = memcmp(x->client.bytes, y->client.bytes, sizeof x->client.bytes);
-    return c != 0 ? c : memcmp(x->server.bytes, y->server.bytes, sizeof x->server.bytes);
+    int c = ptl_addr_compare(&x->client, &y->client);
+    return c != 0 ? c : ptl_addr_compare(&x->server, &y->server);
 }
 
 static GPtrArray *

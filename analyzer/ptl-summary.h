@@ -75,7 +75,3 @@ void ptl_summary_add_flow(PtlSummary *summary, const PtlFlow *flow, PtlFlowEnd w
 GPtrArray *ptl_summary_services_by_flows(const PtlSummary *summary);
 GPtrArray *ptl_summary_hosts_by_bytes(const PtlSummary *summary);
 GPtrArray *ptl_summary_failed_sorted(const PtlSummary *summary);
-
-/* Hash/equality for PtlAddr keys. */
-guint    ptl_addr_hash(gconstpointer key);
-gboolean ptl_addr_key_equal(gconstpointer a, gconstpointer b);

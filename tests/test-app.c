@@ -187,6 +187,19 @@ test_app_unknown_counts_bytes(void **state)
 }
 
 static void
+test_app_too_few_bytes_is_undecided(void **state)
+{
+    PtlApp *app = ptl_app_new(*state, PTL_TRANSPORT_TCP, 40000, 9, NULL);
+    feed_text(app, PTL_DIR_TO_SERVER, "BE");   /* beta still says MAYBE */
+    ptl_app_finish(app);
+    assert_int_equal(ptl_app_status(app), PTL_APP_UNDECIDED);
+    assert_string_equal(ptl_app_protocol(app), "unknown");
+    g_autofree char *json = emit_json(app);
+    assert_non_null(strstr(json, "\"undecided\":true"));
+    ptl_app_free(app);
+}
+
+static void
 test_app_maybe_at_probe_limit_is_no(void **state)
 {
     PtlApp *app = ptl_app_new(*state, PTL_TRANSPORT_TCP, 40000, 9, NULL);
@@ -359,6 +372,7 @@ main(void)
         cmocka_unit_test(test_app_identifies_by_content_not_port),
         cmocka_unit_test(test_app_maybe_waits_for_more),
         cmocka_unit_test(test_app_unknown_counts_bytes),
+        cmocka_unit_test(test_app_too_few_bytes_is_undecided),
         cmocka_unit_test(test_app_maybe_at_probe_limit_is_no),
         cmocka_unit_test(test_app_split_at_every_offset),
         cmocka_unit_test(test_app_unconsumed_at_end_is_truncated),

@@ -105,6 +105,10 @@ fixture_setup(void **state)
     Fixture *fx = g_new0(Fixture, 1);
     fx->cfg.on_end = record_end;
     fx->cfg.end_user_data = fx;
+    /* explicit, so the timing tests do not follow changes of the defaults */
+    fx->cfg.tcp_idle_ns = 600 * SECOND_NS;
+    fx->cfg.tcp_closed_ns = 10 * SECOND_NS;
+    fx->cfg.udp_idle_ns = 120 * SECOND_NS;
     fx->ended = g_array_new(FALSE, TRUE, sizeof(Ended));
     fx->services = g_hash_table_new(NULL, NULL);
     fx->now = START_NS;

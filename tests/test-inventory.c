@@ -38,12 +38,12 @@ test_inventory_single_and_ranges(void **state)
 {
     (void) state;
     g_autoptr(PtlInventory) inv = ptl_inventory_new();
-    assert_false(ptl_inventory_has_roles(inv));
+    assert_false(ptl_inventory_declares(inv, PTL_ROLE_ANY));
     g_autoptr(GError) error = NULL;
     assert_true(ptl_inventory_add_hosts(inv, PTL_ROLE_NODE,
                                         "10.20.0.11-10.20.0.13, 10.9.9.9 fe80::1-fe80::a",
                                         &error));
-    assert_true(ptl_inventory_has_roles(inv));
+    assert_true(ptl_inventory_declares(inv, PTL_ROLE_ANY));
     assert_int_equal(role_of(inv, "10.20.0.10"), 0);
     assert_int_equal(role_of(inv, "10.20.0.11"), PTL_ROLE_NODE);
     assert_int_equal(role_of(inv, "10.20.0.13"), PTL_ROLE_NODE);
@@ -119,7 +119,7 @@ test_inventory_bad_tokens(void **state)
             print_error("%s: %s\n", lists[i][0], error->message);
         assert_non_null(strstr(error->message, lists[i][1]));
         /* nothing of a refused list is kept */
-        assert_false(ptl_inventory_has_roles(inv));
+        assert_false(ptl_inventory_declares(inv, PTL_ROLE_ANY));
     }
 }
 

@@ -82,7 +82,9 @@ fixture_teardown(void **state)
 static void
 feed_bytes(Fixture *fx, const guint8 *msg, guint32 off, guint32 len, gboolean fin)
 {
-    ptl_stream_segment(&fx->stream, &fx->cfg, fx->base + off, msg + off, len, fin, &fx->sink);
+    /* a zero-length segment may lie past the message: point at nothing then */
+    const guint8 *data = len > 0 ? msg + off : NULL;
+    ptl_stream_segment(&fx->stream, &fx->cfg, fx->base + off, data, len, fin, &fx->sink);
 }
 
 static void

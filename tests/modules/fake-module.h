@@ -14,7 +14,7 @@ fake_state_new(void)
     return g_new0(int, 1);
 }
 
-static gssize
+G_GNUC_UNUSED static gssize
 fake_feed(gpointer state, const PtlFlowContext *ctx, PtlDirection dir, const guint8 *data,
           gsize len, GError **error)
 {

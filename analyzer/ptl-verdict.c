@@ -1,0 +1,1457 @@
+/* ptl-verdict.c: the rule engine.
+ *
+ * Ended flows are folded into conversation aggregates (bounded); finish picks
+ * the products, infers the roles the inventory leaves open, then runs the one
+ * pure judging function over every aggregate and folds its issues into
+ * findings keyed by (kind, client, server, transport, port).  judge_flow runs
+ * the same function on a single record, so both always agree. */
+#include "ptl-verdict.h"
+
+#include <string.h>
+#include "ptl-time.h"
+
+#define VERDICT_MAX_AGGREGATES     262144
+#define VERDICT_EXAMPLES           3
+#define VERDICT_MAX_ISSUES         4
+#define VERDICT_SERVICE_MAX_HOSTS  32
+#define VERDICT_SERVICE_MAX_PROTOS 16    /* observed protocols per service; the rest: "other" */
+#define VERDICT_PRODUCT_MAX_PORTS  32    /* explained ports listed per product */
+#define VERDICT_ROLES_MAX_NODES    256
+#define VERDICT_PRINT_MAX_FINDINGS 30
+#define VERDICT_TEXT_MAX           160   /* roles or sources as text */
+#define VERDICT_SELECT_RELATIVE    0.5   /* of the best score */
+#define VERDICT_SELECT_MIN         0.05
+#define VERDICT_RANK_SITE          1     /* site overlay rules: the site's own exceptions */
+#define VERDICT_RANK_FIRST         2     /* the first selected product */
+
+/* ---- types ------------------------------------------------------------ */
+
+typedef struct {
+    PtlFlowRecord key;          /* the first record; only its key fields are used */
+    guint64       flows, packets, bytes;
+    gint64        first_ts_ns, last_ts_ns;
+    guint         n_examples;
+    guint64       examples[VERDICT_EXAMPLES];
+} VerdictAggregate;
+
+typedef struct {
+    PtlFindingKind kind;
+    PtlSeverity    severity;
+} VerdictIssue;
+
+/* What the rules say about one record: the output of the pure judging function. */
+typedef struct {
+    const PtlRule *rule;        /* NULL: untagged */
+    guint          n_issues;
+    VerdictIssue   issues[VERDICT_MAX_ISSUES];
+} VerdictJudgement;
+
+typedef struct {
+    PtlFindingKind kind;
+    PtlSeverity    severity;
+    const PtlRule *rule;
+    PtlAddr        client, server;
+    guint8         transport;
+    guint16        port;
+    const char    *observed;    /* first record's protocol */
+    char           auth_detail[PTL_AUTH_DETAIL_MAX];
+    guint64        flows;
+    gint64         first_ts_ns, last_ts_ns;
+    guint          n_examples;
+    guint64        examples[VERDICT_EXAMPLES];
+} VerdictFinding;
+
+typedef struct {
+    const char *name;           /* NULL: no payload */
+    guint64     flows;
+} VerdictProtoCount;
+
+typedef struct {
+    const PtlRule *rule;
+    guint64        flows, bytes;
+    GArray        *observed;    /* VerdictProtoCount, capped */
+    guint64        observed_other;
+    GArray        *clients, *servers;   /* PtlAddr, capped */
+    gboolean       has_more_clients, has_more_servers;
+} VerdictService;
+
+typedef struct {
+    const char *name;           /* the rule set's, transfer none */
+    double      weight;         /* answered flows explained, shared ports split */
+    double      score;
+    gboolean    is_selected, is_forced;
+    GArray     *ports;          /* guint32 transport << 16 | port, ascending */
+    guint       unique_ports;   /* documented by no other product */
+} VerdictProduct;
+
+struct _PtlVerdict {
+    const PtlRuleSet   *rules;
+    const PtlInventory *inv;
+    GStrv               forced;
+    GHashTable         *aggregates;      /* VerdictAggregate* set */
+    guint64             not_judged;
+    gboolean            is_selected;     /* products and roles chosen (refresh or finish) */
+    gboolean            is_finished;
+    GPtrArray          *products;        /* VerdictProduct*, rule set order */
+    GHashTable         *selected_rank;   /* product name -> VERDICT_RANK_FIRST + order */
+    gboolean            is_inferring_nodes;
+    GHashTable         *inferred_nodes;  /* PtlAddr* set */
+    GArray             *nodes;           /* PtlAddr seen as nodes, sorted */
+    GPtrArray          *findings;        /* VerdictFinding*, sorted */
+    GHashTable         *services;        /* PtlRule* -> VerdictService* */
+};
+
+/* ---- names ------------------------------------------------------------ */
+
+static const char *const verdict_kind_names[PTL_FINDING_KIND_COUNT] = {
+    "source-not-allowed", "direction-violation", "protocol-mismatch", "undocumented-port",
+    "connection-refused", "connection-unanswered", "cleartext-credentials",
+};
+
+static const char *const verdict_severity_names[] = { "info", "warning", "error" };
+
+const char *
+ptl_finding_kind_name(PtlFindingKind kind)
+{
+    g_return_val_if_fail((guint) kind < PTL_FINDING_KIND_COUNT, "unknown");
+    return verdict_kind_names[kind];
+}
+
+const char *
+ptl_severity_name(PtlSeverity severity)
+{
+    g_return_val_if_fail((guint) severity < G_N_ELEMENTS(verdict_severity_names), "unknown");
+    return verdict_severity_names[severity];
+}
+
+gboolean
+ptl_severity_parse(const char *text, PtlSeverity *out)
+{
+    for (guint i = 0; text != NULL && i < G_N_ELEMENTS(verdict_severity_names); i++) {
+        if (g_ascii_strcasecmp(text, verdict_severity_names[i]) == 0) {
+            *out = (PtlSeverity) i;
+            return TRUE;
+        }
+    }
+    return FALSE;
+}
+
+/* ---- addresses -------------------------------------------------------- */
+
+static gint
+verdict_addr_sort(gconstpointer a, gconstpointer b)
+{
+    return ptl_addr_compare(a, b);
+}
+
+/* private, loopback, link-local (v4 and v6) and unique local addresses */
+static gboolean
+verdict_addr_is_private(const PtlAddr *addr)
+{
+    const guint8 *b = addr->bytes;
+    if (addr->family == 6) {
+        static const guint8 loopback[16] = { [15] = 1 };
+        return memcmp(b, loopback, 16) == 0 || (b[0] == 0xfe && (b[1] & 0xc0) == 0x80) ||
+               (b[0] & 0xfe) == 0xfc;
+    }
+    return b[0] == 10 || b[0] == 127 || (b[0] == 172 && (b[1] & 0xf0) == 16) ||
+           (b[0] == 192 && b[1] == 168) || (b[0] == 169 && b[1] == 254);
+}
+
+/* ---- small helpers ---------------------------------------------------- */
+
+static gboolean
+verdict_is_answered(PtlFlowState state)
+{
+    return state == PTL_FLOW_ESTABLISHED || state == PTL_FLOW_CLOSED ||
+           state == PTL_FLOW_RESET || state == PTL_FLOW_ACTIVE ||
+           state == PTL_FLOW_BIDIRECTIONAL;
+}
+
+static gboolean
+verdict_is_inbound(const PtlRule *rule)
+{
+    return rule->direction == PTL_RULE_INBOUND || rule->direction == PTL_RULE_BIDIRECTIONAL;
+}
+
+/* websocket is HTTP upgraded: an http rule explains it */
+static const char *
+verdict_protocol_normal(const char *observed)
+{
+    return g_strcmp0(observed, "websocket") == 0 ? "http" : observed;
+}
+
+static const char *
+verdict_transport_name(guint8 transport)
+{
+    return transport == PTL_RULE_UDP ? "udp" : transport == PTL_RULE_ICMP ? "icmp" : "tcp";
+}
+
+static guint32
+verdict_port_key(guint8 transport, guint16 port)
+{
+    return (guint32) transport << 16 | port;
+}
+
+static const char *
+verdict_file_name(const PtlRule *rule)
+{
+    const char *slash = rule->file != NULL ? strrchr(rule->file, '/') : NULL;
+    return slash != NULL ? slash + 1 : rule->file != NULL ? rule->file : "?";
+}
+
+/* RFC 3339 UTC with microseconds: "2024-05-01T10:00:00.123456Z" */
+static void
+verdict_add_example(guint64 *examples, guint *n, guint64 id)
+{
+    if (*n < VERDICT_EXAMPLES)
+        examples[(*n)++] = id;
+}
+
+/* ---- aggregates ------------------------------------------------------- */
+
+static guint
+verdict_aggregate_hash(gconstpointer p)
+{
+    const PtlFlowRecord *k = &((const VerdictAggregate *) p)->key;
+    guint h = ptl_addr_hash(&k->client) * 33 + ptl_addr_hash(&k->server);
+    h = h * 33 + (guint) k->transport * 65537u + k->server_port;
+    h = h * 33 + (guint) k->state;
+    h = h * 33 + g_str_hash(k->protocol != NULL ? k->protocol : "");
+    h = h * 33 + k->facts;
+    return h * 33 + g_str_hash(k->auth_detail);
+}
+
+static gboolean
+verdict_aggregate_equal(gconstpointer pa, gconstpointer pb)
+{
+    const PtlFlowRecord *a = &((const VerdictAggregate *) pa)->key;
+    const PtlFlowRecord *b = &((const VerdictAggregate *) pb)->key;
+    return ptl_addr_equal(&a->client, &b->client) && ptl_addr_equal(&a->server, &b->server) &&
+           a->transport == b->transport && a->server_port == b->server_port &&
+           a->state == b->state && g_strcmp0(a->protocol, b->protocol) == 0 &&
+           a->facts == b->facts && strcmp(a->auth_detail, b->auth_detail) == 0;
+}
+
+static void
+verdict_service_free(gpointer p)
+{
+    VerdictService *s = p;
+    g_array_unref(s->observed);
+    g_array_unref(s->clients);
+    g_array_unref(s->servers);
+    g_free(s);
+}
+
+static void
+verdict_product_free(gpointer p)
+{
+    VerdictProduct *product = p;
+    g_array_unref(product->ports);
+    g_free(product);
+}
+
+PtlVerdict *
+ptl_verdict_new(const PtlRuleSet *rules, const PtlInventory *inv, char **products)
+{
+    g_return_val_if_fail(rules != NULL, NULL);
+    PtlVerdict *v = g_new0(PtlVerdict, 1);
+    v->rules = rules;
+    v->inv = inv;
+    v->forced = g_strdupv(products);
+    v->aggregates = g_hash_table_new_full(verdict_aggregate_hash, verdict_aggregate_equal,
+                                          g_free, NULL);
+    v->products = g_ptr_array_new_with_free_func(verdict_product_free);
+    v->selected_rank = g_hash_table_new(g_str_hash, g_str_equal);
+    v->inferred_nodes = g_hash_table_new_full(ptl_addr_hash, ptl_addr_key_equal, g_free, NULL);
+    v->nodes = g_array_new(FALSE, FALSE, sizeof(PtlAddr));
+    v->findings = g_ptr_array_new_with_free_func(g_free);
+    v->services = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL,
+                                        verdict_service_free);
+    return v;
+}
+
+void
+ptl_verdict_free(PtlVerdict *v)
+{
+    if (v == NULL)
+        return;
+    g_strfreev(v->forced);
+    g_hash_table_unref(v->aggregates);
+    g_ptr_array_unref(v->products);
+    g_hash_table_unref(v->selected_rank);
+    g_hash_table_unref(v->inferred_nodes);
+    g_array_unref(v->nodes);
+    g_ptr_array_unref(v->findings);
+    g_hash_table_unref(v->services);
+    g_free(v);
+}
+
+void
+ptl_verdict_add(PtlVerdict *v, const PtlFlowRecord *rec)
+{
+    g_return_if_fail(v != NULL && rec != NULL && !v->is_finished);
+    VerdictAggregate probe;
+    probe.key = *rec;
+    /* the record is plain data from elsewhere: never trust it to be terminated */
+    probe.key.auth_detail[PTL_AUTH_DETAIL_MAX - 1] = '\0';
+    VerdictAggregate *agg = g_hash_table_lookup(v->aggregates, &probe);
+    if (agg == NULL) {
+        if (g_hash_table_size(v->aggregates) >= VERDICT_MAX_AGGREGATES) {
+            v->not_judged++;
+            return;
+        }
+        agg = g_new0(VerdictAggregate, 1);
+        agg->key = probe.key;
+        agg->first_ts_ns = rec->first_ts_ns;
+        agg->last_ts_ns = rec->last_ts_ns;
+        g_hash_table_add(v->aggregates, agg);
+    }
+    agg->flows++;
+    agg->packets += rec->packets;
+    agg->bytes += rec->bytes;
+    agg->first_ts_ns = MIN(agg->first_ts_ns, rec->first_ts_ns);
+    agg->last_ts_ns = MAX(agg->last_ts_ns, rec->last_ts_ns);
+    verdict_add_example(agg->examples, &agg->n_examples, rec->id);
+}
+
+/* ---- rules of the selected products ----------------------------------- */
+
+/* 0: not selected; lower ranks win on shared ports */
+static guint
+verdict_product_rank(const PtlVerdict *v, const char *product)
+{
+    if (product == NULL)
+        return 0;
+    if (strcmp(product, PTL_RULE_SITE_PRODUCT) == 0)
+        return VERDICT_RANK_SITE;
+    return GPOINTER_TO_UINT(g_hash_table_lookup(v->selected_rank, product));
+}
+
+/* enabled rules (the set's match gives only those) of the selected products
+ * documenting the port; transfer container */
+static GPtrArray *
+verdict_candidates(const PtlVerdict *v, guint8 transport, guint16 port)
+{
+    GPtrArray *rules = ptl_rule_set_match(v->rules, NULL, transport, port);
+    for (guint i = rules->len; i > 0; i--) {
+        const PtlRule *rule = g_ptr_array_index(rules, i - 1);
+        if (verdict_product_rank(v, rule->product) == 0)
+            g_ptr_array_remove_index(rules, i - 1);
+    }
+    return rules;
+}
+
+/* Shared ports: a site rule (the site's exception), then the rule expecting
+ * what was observed, then the product listed first, then the first rule. */
+static const PtlRule *
+verdict_pick(const PtlVerdict *v, const GPtrArray *rules, gboolean want_inbound,
+             const char *observed)
+{
+    const PtlRule *best = NULL;
+    gboolean is_best_same = FALSE;
+    guint best_rank = 0;
+    const char *normal = verdict_protocol_normal(observed);
+    for (guint i = 0; i < rules->len; i++) {
+        const PtlRule *rule = g_ptr_array_index(rules, i);
+        if (verdict_is_inbound(rule) != want_inbound)
+            continue;
+        gboolean is_same = normal != NULL && g_strcmp0(rule->protocol, normal) == 0;
+        guint rank = verdict_product_rank(v, rule->product);
+        gboolean is_site = rank == VERDICT_RANK_SITE;
+        gboolean is_best_site = best_rank == VERDICT_RANK_SITE;
+        if (best == NULL || (is_site && !is_best_site) ||
+            (is_site == is_best_site && is_same && !is_best_same) ||
+            (is_site == is_best_site && is_same == is_best_same && rank < best_rank)) {
+            best = rule;
+            is_best_same = is_same;
+            best_rank = rank;
+        }
+    }
+    return best;
+}
+
+/* ---- roles ------------------------------------------------------------ */
+
+static guint32
+verdict_role(const PtlVerdict *v, const PtlAddr *addr, gboolean *is_inferred)
+{
+    guint32 declared = v->inv != NULL ? ptl_inventory_role(v->inv, addr) : 0;
+    *is_inferred = declared == 0;
+    if (declared != 0)
+        return declared;
+    if (g_hash_table_contains(v->inferred_nodes, addr))
+        return PTL_ROLE_NODE;
+    return verdict_addr_is_private(addr) ? PTL_ROLE_CLIENT : PTL_ROLE_EXTERNAL;
+}
+
+guint32
+ptl_verdict_host_role(PtlVerdict *v, const PtlAddr *addr, gboolean *is_inferred)
+{
+    gboolean is_guess = FALSE;
+    g_return_val_if_fail(v != NULL && addr != NULL, 0);
+    guint32 role = v->is_selected ? verdict_role(v, addr, &is_guess) : 0;
+    if (is_inferred != NULL)
+        *is_inferred = role != 0 && is_guess;
+    return role;
+}
+
+static gboolean
+verdict_source_allowed(const PtlVerdict *v, const PtlRule *rule, const PtlAddr *client,
+                       guint32 client_role)
+{
+    if ((rule->sources & client_role) != 0)
+        return TRUE;
+    for (char **host = rule->source_hosts; v->inv != NULL && host != NULL && *host != NULL;
+         host++) {
+        const PtlAddr *named = ptl_inventory_named_host(v->inv, *host);
+        if (named != NULL && ptl_addr_equal(named, client))
+            return TRUE;
+    }
+    return FALSE;
+}
+
+/* ---- judging: one pure function for aggregates and single flows ------- */
+
+static void
+verdict_issue(VerdictJudgement *j, PtlFindingKind kind, PtlSeverity severity)
+{
+    if (j->n_issues < VERDICT_MAX_ISSUES)
+        j->issues[j->n_issues++] = (VerdictIssue) { kind, severity };
+}
+
+/* unconfirmed (no payload) is not a mismatch; any and opaque promise nothing */
+static void
+verdict_judge_protocol(const PtlFlowRecord *rec, const PtlRule *rule, VerdictJudgement *j)
+{
+    const char *observed = verdict_protocol_normal(rec->protocol);
+    const char *expected = rule->protocol;
+    if (observed == NULL || g_strcmp0(expected, "any") == 0 ||
+        g_strcmp0(expected, "opaque") == 0 || g_strcmp0(expected, observed) == 0)
+        return;
+    verdict_issue(j, PTL_FINDING_PROTOCOL_MISMATCH,
+                  g_strcmp0(expected, "tls") == 0 ? PTL_SEVERITY_ERROR : PTL_SEVERITY_WARNING);
+}
+
+static void
+verdict_judge_access(const PtlFlowRecord *rec, VerdictJudgement *j)
+{
+    if (rec->state == PTL_FLOW_REFUSED)
+        verdict_issue(j, PTL_FINDING_CONNECTION_REFUSED, PTL_SEVERITY_ERROR);
+    else if (rec->state == PTL_FLOW_UNANSWERED)
+        verdict_issue(j, PTL_FINDING_CONNECTION_UNANSWERED, PTL_SEVERITY_ERROR);
+}
+
+/* into a node on a port it documents inbound; FALSE: exempt from every check */
+static gboolean
+verdict_judge_inbound(const PtlVerdict *v, const PtlFlowRecord *rec, const PtlRule *rule,
+                      guint32 client_role, VerdictJudgement *j)
+{
+    if (rule->is_dynamic) {
+        if (client_role & PTL_ROLE_NODE)
+            return FALSE;
+        verdict_issue(j, PTL_FINDING_SOURCE_NOT_ALLOWED, PTL_SEVERITY_ERROR);
+        return TRUE;
+    }
+    /* a refused disallowed source is the firewall doing its job: no access finding */
+    if (!verdict_source_allowed(v, rule, &rec->client, client_role))
+        verdict_issue(j, PTL_FINDING_SOURCE_NOT_ALLOWED, PTL_SEVERITY_ERROR);
+    else
+        verdict_judge_access(rec, j);
+    verdict_judge_protocol(rec, rule, j);
+    return TRUE;
+}
+
+static void
+verdict_judge_cleartext(const PtlFlowRecord *rec, VerdictJudgement *j)
+{
+    if (!(rec->facts & (1u << PTL_FACT_CLEARTEXT_AUTH)) || g_strcmp0(rec->protocol, "tls") == 0)
+        return;
+    gboolean is_tls_expected = j->rule != NULL && g_strcmp0(j->rule->protocol, "tls") == 0;
+    verdict_issue(j, PTL_FINDING_CLEARTEXT_CREDENTIALS,
+                  is_tls_expected ? PTL_SEVERITY_ERROR : PTL_SEVERITY_WARNING);
+}
+
+static void
+verdict_judge(const PtlVerdict *v, const PtlFlowRecord *rec, VerdictJudgement *j)
+{
+    memset(j, 0, sizeof *j);
+    gboolean is_inferred;
+    guint32 client_role = verdict_role(v, &rec->client, &is_inferred);
+    guint32 server_role = verdict_role(v, &rec->server, &is_inferred);
+    g_autoptr(GPtrArray) rules = verdict_candidates(v, rec->transport, rec->server_port);
+    const PtlRule *inbound = verdict_pick(v, rules, TRUE, rec->protocol);
+    const PtlRule *outbound = verdict_pick(v, rules, FALSE, rec->protocol);
+    if (server_role & PTL_ROLE_NODE) {
+        if (inbound != NULL) {
+            j->rule = inbound;
+            if (!verdict_judge_inbound(v, rec, inbound, client_role, j))
+                return;
+        } else if (outbound != NULL) {
+            j->rule = outbound;
+            verdict_issue(j, PTL_FINDING_DIRECTION_VIOLATION, PTL_SEVERITY_ERROR);
+        } else {
+            verdict_issue(j, PTL_FINDING_UNDOCUMENTED_PORT,
+                          verdict_is_answered(rec->state) ? PTL_SEVERITY_WARNING
+                                                          : PTL_SEVERITY_INFO);
+        }
+    } else if ((client_role & PTL_ROLE_NODE) && outbound != NULL) {
+        /* the destination is not checked against named hosts: see docs/findings.md */
+        j->rule = outbound;
+        verdict_judge_access(rec, j);
+        verdict_judge_protocol(rec, outbound, j);
+    }
+    verdict_judge_cleartext(rec, j);
+}
+
+/* ---- product selection ------------------------------------------------ */
+
+static VerdictProduct *
+verdict_product_find(const PtlVerdict *v, const char *name)
+{
+    for (guint i = 0; i < v->products->len; i++) {
+        VerdictProduct *product = g_ptr_array_index(v->products, i);
+        if (strcmp(product->name, name) == 0)
+            return product;
+    }
+    return NULL;
+}
+
+/* answered flows per documented-or-not server port: port key -> flows */
+static GHashTable *
+verdict_answered_ports(const PtlVerdict *v, guint64 *total)
+{
+    GHashTable *ports = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
+    GHashTableIter it;
+    gpointer p;
+    *total = 0;
+    g_hash_table_iter_init(&it, v->aggregates);
+    while (g_hash_table_iter_next(&it, &p, NULL)) {
+        const VerdictAggregate *agg = p;
+        if (!verdict_is_answered(agg->key.state))
+            continue;
+        *total += agg->flows;
+        gpointer key = GUINT_TO_POINTER(verdict_port_key(agg->key.transport,
+                                                         agg->key.server_port));
+        guint64 *flows = g_hash_table_lookup(ports, key);
+        if (flows == NULL) {
+            flows = g_new0(guint64, 1);
+            g_hash_table_insert(ports, key, flows);
+        }
+        *flows += agg->flows;
+    }
+    return ports;
+}
+
+/* products whose enabled inbound/bidirectional rules document the port */
+static GPtrArray *
+verdict_explaining_products(const PtlVerdict *v, guint32 port_key)
+{
+    GPtrArray *found = g_ptr_array_new();
+    g_autoptr(GPtrArray) rules = ptl_rule_set_match(v->rules, NULL, (guint8) (port_key >> 16),
+                                                    (guint16) port_key);
+    for (guint i = 0; i < rules->len; i++) {
+        const PtlRule *rule = g_ptr_array_index(rules, i);
+        VerdictProduct *product = verdict_product_find(v, rule->product);
+        if (verdict_is_inbound(rule) && product != NULL &&
+            !g_ptr_array_find(found, product, NULL))
+            g_ptr_array_add(found, product);
+    }
+    return found;
+}
+
+static gint
+verdict_u32_sort(gconstpointer a, gconstpointer b)
+{
+    guint32 x = *(const guint32 *) a, y = *(const guint32 *) b;
+    return x < y ? -1 : x > y;
+}
+
+static void
+verdict_score_products(PtlVerdict *v)
+{
+    const GPtrArray *names = ptl_rule_set_products(v->rules);
+    for (guint i = 0; names != NULL && i < names->len; i++) {
+        VerdictProduct *product = g_new0(VerdictProduct, 1);
+        product->name = g_ptr_array_index(names, i);
+        product->ports = g_array_new(FALSE, FALSE, sizeof(guint32));
+        g_ptr_array_add(v->products, product);
+    }
+    guint64 total = 0;
+    g_autoptr(GHashTable) ports = verdict_answered_ports(v, &total);
+    GHashTableIter it;
+    gpointer key, value;
+    g_hash_table_iter_init(&it, ports);
+    while (g_hash_table_iter_next(&it, &key, &value)) {
+        guint32 port_key = GPOINTER_TO_UINT(key);
+        g_autoptr(GPtrArray) explaining = verdict_explaining_products(v, port_key);
+        for (guint i = 0; i < explaining->len; i++) {
+            VerdictProduct *product = g_ptr_array_index(explaining, i);
+            product->weight += (double) *(guint64 *) value / explaining->len;
+            g_array_append_val(product->ports, port_key);
+            product->unique_ports += explaining->len == 1;
+        }
+    }
+    for (guint i = 0; i < v->products->len; i++) {
+        VerdictProduct *product = g_ptr_array_index(v->products, i);
+        product->score = total > 0 ? product->weight / (double) total : 0.0;
+        g_array_sort(product->ports, verdict_u32_sort);
+    }
+}
+
+static void
+verdict_select_scored(PtlVerdict *v)
+{
+    double best = 0.0;
+    for (guint i = 0; i < v->products->len; i++)
+        best = MAX(best, ((VerdictProduct *) g_ptr_array_index(v->products, i))->score);
+    for (guint i = 0; i < v->products->len; i++) {
+        VerdictProduct *product = g_ptr_array_index(v->products, i);
+        product->is_selected = product->score >= VERDICT_SELECT_RELATIVE * best &&
+                               product->score >= VERDICT_SELECT_MIN &&
+                               (product->ports->len >= 2 || product->unique_ports >= 1);
+    }
+}
+
+static void
+verdict_select_named(PtlVerdict *v, const char *name, gboolean is_forced)
+{
+    VerdictProduct *product = verdict_product_find(v, name);
+    if (product == NULL)
+        return;
+    product->is_selected = TRUE;
+    product->is_forced = is_forced;
+}
+
+static void
+verdict_select_products(PtlVerdict *v)
+{
+    verdict_score_products(v);
+    const GPtrArray *listed = v->inv != NULL ? ptl_inventory_products(v->inv) : NULL;
+    if (v->forced != NULL && v->forced[0] != NULL) {
+        for (char **name = v->forced; *name != NULL; name++)
+            verdict_select_named(v, *name, TRUE);
+    } else if (listed != NULL && listed->len > 0) {
+        for (guint i = 0; i < listed->len; i++)
+            verdict_select_named(v, g_ptr_array_index(listed, i), FALSE);
+    } else {
+        verdict_select_scored(v);
+    }
+    /* the rank follows the forced or inventory order when there is one */
+    guint rank = VERDICT_RANK_FIRST - 1;
+    for (char **name = v->forced; name != NULL && *name != NULL; name++) {
+        VerdictProduct *product = verdict_product_find(v, *name);
+        if (product != NULL && !g_hash_table_contains(v->selected_rank, product->name))
+            g_hash_table_insert(v->selected_rank, (gpointer) product->name,
+                                GUINT_TO_POINTER(++rank));
+    }
+    for (guint i = 0; listed != NULL && i < listed->len; i++) {
+        VerdictProduct *product = verdict_product_find(v, g_ptr_array_index(listed, i));
+        if (product != NULL && product->is_selected &&
+            !g_hash_table_contains(v->selected_rank, product->name))
+            g_hash_table_insert(v->selected_rank, (gpointer) product->name,
+                                GUINT_TO_POINTER(++rank));
+    }
+    for (guint i = 0; i < v->products->len; i++) {
+        VerdictProduct *product = g_ptr_array_index(v->products, i);
+        if (product->is_selected && !g_hash_table_contains(v->selected_rank, product->name))
+            g_hash_table_insert(v->selected_rank, (gpointer) product->name,
+                                GUINT_TO_POINTER(++rank));
+    }
+}
+
+/* ---- node inference --------------------------------------------------- */
+
+/* answered, and on a port a selected product documents as open to nodes */
+static gboolean
+verdict_is_node_traffic(const PtlVerdict *v, const VerdictAggregate *agg, GHashTable *cache)
+{
+    if (!verdict_is_answered(agg->key.state))
+        return FALSE;
+    gpointer key = GUINT_TO_POINTER(verdict_port_key(agg->key.transport, agg->key.server_port));
+    gpointer cached = g_hash_table_lookup(cache, key);
+    if (cached != NULL)
+        return cached == GINT_TO_POINTER(1);
+    gboolean is_node_port = FALSE;
+    g_autoptr(GPtrArray) rules = verdict_candidates(v, agg->key.transport, agg->key.server_port);
+    for (guint i = 0; i < rules->len; i++) {
+        const PtlRule *rule = g_ptr_array_index(rules, i);
+        is_node_port |= verdict_is_inbound(rule) && (rule->sources & PTL_ROLE_NODE) != 0;
+    }
+    g_hash_table_insert(cache, key, GINT_TO_POINTER(is_node_port ? 1 : 2));
+    return is_node_port;
+}
+
+static void
+verdict_add_node(GHashTable *nodes, const PtlAddr *addr)
+{
+    if (!g_hash_table_contains(nodes, addr))
+        g_hash_table_add(nodes, g_memdup2(addr, sizeof *addr));
+}
+
+static gboolean
+verdict_is_declared_node(const PtlVerdict *v, const PtlAddr *addr)
+{
+    return v->inv != NULL && (ptl_inventory_role(v->inv, addr) & PTL_ROLE_NODE) != 0;
+}
+
+/* inventory nodes seen in the capture */
+static void
+verdict_collect_declared_nodes(PtlVerdict *v, GHashTable *seen)
+{
+    GHashTableIter it;
+    gpointer p;
+    g_hash_table_iter_init(&it, v->aggregates);
+    while (g_hash_table_iter_next(&it, &p, NULL)) {
+        const VerdictAggregate *agg = p;
+        if (verdict_is_declared_node(v, &agg->key.client))
+            verdict_add_node(seen, &agg->key.client);
+        if (verdict_is_declared_node(v, &agg->key.server))
+            verdict_add_node(seen, &agg->key.server);
+    }
+}
+
+static void
+verdict_infer_nodes(PtlVerdict *v)
+{
+    g_autoptr(GHashTable) cache = g_hash_table_new(g_direct_hash, g_direct_equal);
+    g_autoptr(GHashTable) answering = g_hash_table_new_full(ptl_addr_hash,
+                                                            ptl_addr_key_equal, g_free, NULL);
+    GHashTableIter it;
+    gpointer p;
+    g_hash_table_iter_init(&it, v->aggregates);
+    while (g_hash_table_iter_next(&it, &p, NULL)) {
+        const VerdictAggregate *agg = p;
+        if (verdict_is_node_traffic(v, agg, cache))
+            verdict_add_node(answering, &agg->key.server);
+    }
+    if (g_hash_table_size(answering) == 1) {
+        g_hash_table_iter_init(&it, answering);
+        if (g_hash_table_iter_next(&it, &p, NULL))
+            verdict_add_node(v->inferred_nodes, p);
+        return;
+    }
+    /* a node talks to another node on their documented ports */
+    g_hash_table_iter_init(&it, v->aggregates);
+    while (g_hash_table_iter_next(&it, &p, NULL)) {
+        const VerdictAggregate *agg = p;
+        if (verdict_is_node_traffic(v, agg, cache) &&
+            g_hash_table_contains(answering, &agg->key.client) &&
+            !ptl_addr_equal(&agg->key.client, &agg->key.server)) {
+            verdict_add_node(v->inferred_nodes, &agg->key.client);
+            verdict_add_node(v->inferred_nodes, &agg->key.server);
+        }
+    }
+}
+
+static void
+verdict_set_nodes(PtlVerdict *v, GHashTable *nodes)
+{
+    GHashTableIter it;
+    gpointer p;
+    g_hash_table_iter_init(&it, nodes);
+    while (g_hash_table_iter_next(&it, &p, NULL))
+        g_array_append_vals(v->nodes, p, 1);
+    g_array_sort(v->nodes, verdict_addr_sort);
+}
+
+static void
+verdict_assign_roles(PtlVerdict *v)
+{
+    g_autoptr(GHashTable) declared = g_hash_table_new_full(ptl_addr_hash, ptl_addr_key_equal,
+                                                           g_free, NULL);
+    verdict_collect_declared_nodes(v, declared);
+    /* declared nodes switch inference off, even when none of them is in the capture */
+    v->is_inferring_nodes = v->inv == NULL || !ptl_inventory_declares(v->inv, PTL_ROLE_NODE);
+    if (v->is_inferring_nodes)
+        verdict_infer_nodes(v);
+    verdict_set_nodes(v, v->is_inferring_nodes ? v->inferred_nodes : declared);
+}
+
+/* ---- findings and services -------------------------------------------- */
+
+static guint
+verdict_finding_hash(gconstpointer p)
+{
+    const VerdictFinding *f = p;
+    guint h = ptl_addr_hash(&f->client) * 33 + ptl_addr_hash(&f->server);
+    return (h * 33 + (guint) f->kind) * 33 + verdict_port_key(f->transport, f->port);
+}
+
+static gboolean
+verdict_finding_equal(gconstpointer pa, gconstpointer pb)
+{
+    const VerdictFinding *a = pa, *b = pb;
+    return a->kind == b->kind && a->transport == b->transport && a->port == b->port &&
+           ptl_addr_equal(&a->client, &b->client) && ptl_addr_equal(&a->server, &b->server);
+}
+
+static void
+verdict_finding_merge(VerdictFinding *f, const VerdictAggregate *agg, const VerdictIssue *issue,
+                      const PtlRule *rule)
+{
+    /* the worst record names the rule and severity */
+    if (f->flows == 0 || issue->severity > f->severity) {
+        f->severity = issue->severity;
+        f->rule = rule;
+        f->observed = agg->key.protocol;
+        g_strlcpy(f->auth_detail, agg->key.auth_detail, sizeof f->auth_detail);
+    }
+    f->first_ts_ns = f->flows == 0 ? agg->first_ts_ns : MIN(f->first_ts_ns, agg->first_ts_ns);
+    f->last_ts_ns = f->flows == 0 ? agg->last_ts_ns : MAX(f->last_ts_ns, agg->last_ts_ns);
+    f->flows += agg->flows;
+    for (guint i = 0; i < agg->n_examples; i++)
+        verdict_add_example(f->examples, &f->n_examples, agg->examples[i]);
+}
+
+static void
+verdict_add_finding(GHashTable *findings, const VerdictAggregate *agg,
+                    const VerdictIssue *issue, const PtlRule *rule)
+{
+    VerdictFinding probe = {
+        .kind = issue->kind, .client = agg->key.client, .server = agg->key.server,
+        .transport = agg->key.transport, .port = agg->key.server_port,
+    };
+    VerdictFinding *f = g_hash_table_lookup(findings, &probe);
+    if (f == NULL) {
+        f = g_memdup2(&probe, sizeof probe);
+        g_hash_table_add(findings, f);
+    }
+    verdict_finding_merge(f, agg, issue, rule);
+}
+
+static void
+verdict_add_host(GArray *hosts, gboolean *has_more, const PtlAddr *addr)
+{
+    for (guint i = 0; i < hosts->len; i++)
+        if (ptl_addr_equal(&g_array_index(hosts, PtlAddr, i), addr))
+            return;
+    if (hosts->len < VERDICT_SERVICE_MAX_HOSTS)
+        g_array_append_vals(hosts, addr, 1);
+    else
+        *has_more = TRUE;
+}
+
+static void
+verdict_count_observed(VerdictService *s, const char *protocol, guint64 flows)
+{
+    for (guint i = 0; i < s->observed->len; i++) {
+        VerdictProtoCount *count = &g_array_index(s->observed, VerdictProtoCount, i);
+        if (g_strcmp0(count->name, protocol) == 0) {
+            count->flows += flows;
+            return;
+        }
+    }
+    if (s->observed->len >= VERDICT_SERVICE_MAX_PROTOS) {
+        s->observed_other += flows;
+        return;
+    }
+    VerdictProtoCount count = { protocol, flows };
+    g_array_append_val(s->observed, count);
+}
+
+static void
+verdict_add_service(PtlVerdict *v, const PtlRule *rule, const VerdictAggregate *agg)
+{
+    VerdictService *s = g_hash_table_lookup(v->services, rule);
+    if (s == NULL) {
+        s = g_new0(VerdictService, 1);
+        s->rule = rule;
+        s->observed = g_array_new(FALSE, FALSE, sizeof(VerdictProtoCount));
+        s->clients = g_array_new(FALSE, FALSE, sizeof(PtlAddr));
+        s->servers = g_array_new(FALSE, FALSE, sizeof(PtlAddr));
+        g_hash_table_insert(v->services, (gpointer) rule, s);
+    }
+    s->flows += agg->flows;
+    s->bytes += agg->bytes;
+    verdict_count_observed(s, agg->key.protocol, agg->flows);
+    verdict_add_host(s->clients, &s->has_more_clients, &agg->key.client);
+    verdict_add_host(s->servers, &s->has_more_servers, &agg->key.server);
+}
+
+/* errors first, then warnings, then info; then port, client, server */
+static gint
+verdict_finding_sort(gconstpointer pa, gconstpointer pb)
+{
+    const VerdictFinding *a = *(VerdictFinding *const *) pa;
+    const VerdictFinding *b = *(VerdictFinding *const *) pb;
+    if (a->severity != b->severity)
+        return a->severity > b->severity ? -1 : 1;
+    if (a->port != b->port)
+        return a->port < b->port ? -1 : 1;
+    int by_client = ptl_addr_compare(&a->client, &b->client);
+    if (by_client != 0)
+        return by_client;
+    int by_server = ptl_addr_compare(&a->server, &b->server);
+    if (by_server != 0)
+        return by_server;
+    if (a->transport != b->transport)
+        return a->transport < b->transport ? -1 : 1;
+    return a->kind < b->kind ? -1 : a->kind > b->kind;
+}
+
+static void
+verdict_judge_all(PtlVerdict *v)
+{
+    g_autoptr(GHashTable) findings = g_hash_table_new(verdict_finding_hash,
+                                                      verdict_finding_equal);
+    GHashTableIter it;
+    gpointer p;
+    g_hash_table_iter_init(&it, v->aggregates);
+    while (g_hash_table_iter_next(&it, &p, NULL)) {
+        const VerdictAggregate *agg = p;
+        VerdictJudgement j;
+        verdict_judge(v, &agg->key, &j);
+        if (j.rule != NULL)
+            verdict_add_service(v, j.rule, agg);
+        for (guint i = 0; i < j.n_issues; i++)
+            verdict_add_finding(findings, agg, &j.issues[i], j.rule);
+    }
+    g_hash_table_iter_init(&it, findings);
+    while (g_hash_table_iter_next(&it, &p, NULL))
+        g_ptr_array_add(v->findings, p);
+    g_ptr_array_sort(v->findings, verdict_finding_sort);
+}
+
+void
+ptl_verdict_refresh(PtlVerdict *v)
+{
+    g_return_if_fail(v != NULL && !v->is_finished);
+    g_ptr_array_set_size(v->products, 0);
+    g_hash_table_remove_all(v->selected_rank);
+    g_hash_table_remove_all(v->inferred_nodes);
+    g_array_set_size(v->nodes, 0);
+    verdict_select_products(v);
+    verdict_assign_roles(v);
+    v->is_selected = TRUE;
+}
+
+void
+ptl_verdict_finish(PtlVerdict *v)
+{
+    g_return_if_fail(v != NULL && !v->is_finished);
+    ptl_verdict_refresh(v);
+    v->is_finished = TRUE;
+    verdict_judge_all(v);
+}
+
+guint64
+ptl_verdict_count_findings(const PtlVerdict *v, PtlSeverity min)
+{
+    g_return_val_if_fail(v != NULL, 0);
+    guint64 n = 0;
+    for (guint i = 0; i < v->findings->len; i++)
+        n += ((const VerdictFinding *) g_ptr_array_index(v->findings, i))->severity >= min;
+    return n;
+}
+
+/* ---- text of a finding ------------------------------------------------ */
+
+/* "nodes, admins, listener.logz.io" (a rule's sources) or "node, admin" (a host's roles) */
+static const char *
+verdict_mask_text(guint32 mask, char **hosts, gboolean is_plural, char *buf)
+{
+    static const struct { guint32 role; const char *one, *many; } names[] = {
+        { PTL_ROLE_NODE, "node", "nodes" }, { PTL_ROLE_ADMIN, "admin", "admins" },
+        { PTL_ROLE_CLIENT, "client", "clients" },
+        { PTL_ROLE_EXTERNAL, "external", "external hosts" },
+    };
+    gboolean is_any = (mask & PTL_ROLE_ANY) == PTL_ROLE_ANY;
+    g_strlcpy(buf, is_any ? "any host" : "", VERDICT_TEXT_MAX);
+    for (guint i = 0; !is_any && i < G_N_ELEMENTS(names); i++) {
+        if (mask & names[i].role) {
+            if (buf[0] != '\0')
+                g_strlcat(buf, ", ", VERDICT_TEXT_MAX);
+            g_strlcat(buf, is_plural ? names[i].many : names[i].one, VERDICT_TEXT_MAX);
+        }
+    }
+    for (char **host = hosts; host != NULL && *host != NULL; host++) {
+        if (buf[0] != '\0')
+            g_strlcat(buf, ", ", VERDICT_TEXT_MAX);
+        g_strlcat(buf, *host, VERDICT_TEXT_MAX);
+    }
+    return buf;
+}
+
+/* "sisense discovery-zookeeper-client (sisense.rules:40, 001_c8d5961f5609cec6.txt row 40)" */
+static char *
+verdict_rule_text(const PtlRule *rule)
+{
+    return g_strdup_printf("%s %s (%s:%u, %s)", rule->product, rule->service,
+                           verdict_file_name(rule), rule->line,
+                           rule->seed != NULL ? rule->seed : "no doc row");
+}
+
+static char *
+verdict_products_text(const PtlVerdict *v)
+{
+    GString *text = g_string_new(NULL);
+    for (guint i = 0; i < v->products->len; i++) {
+        const VerdictProduct *product = g_ptr_array_index(v->products, i);
+        if (product->is_selected)
+            g_string_append_printf(text, "%s%s", text->len > 0 ? ", " : "", product->name);
+    }
+    if (text->len == 0)
+        g_string_append(text, "the selected products (none)");
+    return g_string_free(text, FALSE);
+}
+
+typedef struct {
+    char client[PTL_ADDR_STRLEN], server[PTL_ADDR_STRLEN];
+    char where[PTL_ADDR_STRLEN + 16];   /* "tcp/2181" */
+} VerdictNames;
+
+static void
+verdict_names(const VerdictFinding *f, VerdictNames *n)
+{
+    ptl_addr_to_string(&f->client, n->client);
+    ptl_addr_to_string(&f->server, n->server);
+    g_snprintf(n->where, sizeof n->where, "%s/%u", verdict_transport_name(f->transport),
+               f->port);
+}
+
+static char *
+verdict_message_source(const PtlVerdict *v, const VerdictFinding *f, const VerdictNames *n)
+{
+    char roles[VERDICT_TEXT_MAX], sources[VERDICT_TEXT_MAX];
+    gboolean is_inferred;
+    guint32 role = verdict_role(v, &f->client, &is_inferred);
+    g_autofree char *rule = verdict_rule_text(f->rule);
+    return g_strdup_printf("%s (%s%s) connected to %s on %s %s, which the doc allows only "
+                           "from %s.", n->client, verdict_mask_text(role, NULL, FALSE, roles),
+                           is_inferred ? ", inferred" : "", rule, n->server, n->where,
+                           f->rule->is_dynamic ? "nodes (dynamic range)"
+                           : verdict_mask_text(f->rule->sources, f->rule->source_hosts, TRUE,
+                                               sources));
+}
+
+static char *
+verdict_message_mismatch(const VerdictFinding *f, const VerdictNames *n)
+{
+    g_autofree char *rule = verdict_rule_text(f->rule);
+    if (f->severity == PTL_SEVERITY_ERROR)
+        return g_strdup_printf("%s -> %s %s carried clear text (%s) where %s documents TLS.",
+                               n->client, n->server, n->where, f->observed, rule);
+    gboolean is_unknown = g_strcmp0(f->observed, "unknown") == 0;
+    return g_strdup_printf("%s -> %s %s carried %s%s where %s documents %s.", n->client,
+                           n->server, n->where, is_unknown ? "unidentified bytes" : "",
+                           is_unknown ? "" : f->observed, rule, f->rule->protocol);
+}
+
+static char *
+verdict_message(const PtlVerdict *v, const VerdictFinding *f, const VerdictNames *n)
+{
+    g_autofree char *rule = f->rule != NULL ? verdict_rule_text(f->rule) : NULL;
+    switch (f->kind) {
+    case PTL_FINDING_SOURCE_NOT_ALLOWED:
+        return verdict_message_source(v, f, n);
+    case PTL_FINDING_DIRECTION_VIOLATION:
+        return g_strdup_printf("%s connected into node %s on %s, which %s documents only as "
+                               "outbound from the nodes.", n->client, n->server, n->where, rule);
+    case PTL_FINDING_PROTOCOL_MISMATCH:
+        return verdict_message_mismatch(f, n);
+    case PTL_FINDING_UNDOCUMENTED_PORT: {
+        g_autofree char *products = verdict_products_text(v);
+        return g_strdup_printf("%s %s node %s on %s, a port no rule of %s documents.", n->client,
+                               f->severity == PTL_SEVERITY_INFO ? "tried (no answer from)"
+                                                                : "reached", n->server,
+                               n->where, products);
+    }
+    case PTL_FINDING_CONNECTION_REFUSED:
+        return g_strdup_printf("%s was refused by %s on %s, documented as %s.", n->client,
+                               n->server, n->where, rule);
+    case PTL_FINDING_CONNECTION_UNANSWERED:
+        return g_strdup_printf("%s got no answer from %s on %s, documented as %s.", n->client,
+                               n->server, n->where, rule);
+    case PTL_FINDING_CLEARTEXT_CREDENTIALS:
+        return g_strdup_printf("%s sent credentials in clear text to %s on %s (%s)%s%s.",
+                               n->client, n->server, n->where,
+                               f->auth_detail[0] != '\0' ? f->auth_detail : "mechanism unknown",
+                               rule != NULL ? ", service " : "", rule != NULL ? rule : "");
+    default:
+        g_return_val_if_reached(g_strdup(""));
+    }
+}
+
+static char *
+verdict_advice(const VerdictFinding *f, const VerdictNames *n)
+{
+    const char *file = f->rule != NULL ? verdict_file_name(f->rule) : "";
+    guint line = f->rule != NULL ? f->rule->line : 0;
+    g_autofree char *proto = g_ascii_strup(verdict_transport_name(f->transport), -1);
+    switch (f->kind) {
+    case PTL_FINDING_SOURCE_NOT_ALLOWED:
+        return g_strdup_printf("If %s belongs to the cluster, declare its role in the inventory; "
+                               "otherwise block %s %u from %s to %s.", n->client, proto, f->port,
+                               n->client, n->server);
+    case PTL_FINDING_DIRECTION_VIOLATION:
+        return g_strdup_printf("Find what listens on %s on %s: the doc has the nodes connect out "
+                               "on this port (rule %s:%u), not accept it.", n->where, n->server,
+                               file, line);
+    case PTL_FINDING_PROTOCOL_MISMATCH:
+        if (f->severity == PTL_SEVERITY_ERROR)
+            return g_strdup_printf("Enable TLS between %s and %s on %s as the doc requires "
+                                   "(rule %s:%u).", n->client, n->server, n->where, file, line);
+        return g_strdup_printf("Check which process owns %s on %s: another service may have "
+                               "taken the documented port (rule %s:%u).", n->where, n->server,
+                               file, line);
+    case PTL_FINDING_UNDOCUMENTED_PORT:
+        if (f->severity == PTL_SEVERITY_INFO)
+            return g_strdup_printf("Nothing answered; check why %s expects a service on %s.",
+                                   n->client, n->where);
+        return g_strdup_printf("Identify the process listening on %s on %s; document it in a "
+                               "site rule or close the port.", n->where, n->server);
+    case PTL_FINDING_CONNECTION_REFUSED:
+    case PTL_FINDING_CONNECTION_UNANSWERED:
+        return g_strdup_printf("open %s %u from %s to %s (rule %s:%u)", proto, f->port,
+                               n->client, n->server, file, line);
+    case PTL_FINDING_CLEARTEXT_CREDENTIALS:
+        if (f->severity == PTL_SEVERITY_ERROR)
+            return g_strdup_printf("Use TLS as the doc requires (rule %s:%u) and change the "
+                                   "exposed password.", file, line);
+        return g_strdup_printf("Move %s to TLS or a mechanism that sends no password, and "
+                               "change the exposed password.", n->where);
+    default:
+        g_return_val_if_reached(g_strdup(""));
+    }
+}
+
+/* ---- JSON -------------------------------------------------------------- */
+
+static void
+verdict_json_string(JsonBuilder *b, const char *key, const char *value)
+{
+    json_builder_set_member_name(b, key);
+    if (value != NULL)
+        json_builder_add_string_value(b, value);
+    else
+        json_builder_add_null_value(b);
+}
+
+static void
+verdict_json_int(JsonBuilder *b, const char *key, gint64 value)
+{
+    json_builder_set_member_name(b, key);
+    json_builder_add_int_value(b, value);
+}
+
+static void
+verdict_json_addrs(JsonBuilder *b, const char *key, const GArray *addrs)
+{
+    char text[PTL_ADDR_STRLEN];
+    json_builder_set_member_name(b, key);
+    json_builder_begin_array(b);
+    for (guint i = 0; i < addrs->len; i++)
+        json_builder_add_string_value(b, ptl_addr_to_string(&g_array_index(addrs, PtlAddr, i),
+                                                            text));
+    json_builder_end_array(b);
+}
+
+static void
+verdict_json_rule(JsonBuilder *b, const PtlRule *rule)
+{
+    json_builder_set_member_name(b, "rule");
+    if (rule == NULL) {
+        json_builder_add_null_value(b);
+        return;
+    }
+    json_builder_begin_object(b);
+    verdict_json_string(b, "file", verdict_file_name(rule));
+    verdict_json_int(b, "line", rule->line);
+    verdict_json_string(b, "source", rule->seed);
+    json_builder_end_object(b);
+}
+
+static void
+verdict_json_tag(JsonBuilder *b, const PtlRule *rule)
+{
+    verdict_json_string(b, "product", rule != NULL ? rule->product : NULL);
+    verdict_json_string(b, "service", rule != NULL ? rule->service : NULL);
+    verdict_json_rule(b, rule);
+}
+
+static void
+verdict_json_products(PtlVerdict *v, JsonBuilder *b)
+{
+    json_builder_set_member_name(b, "products");
+    json_builder_begin_array(b);
+    for (guint i = 0; i < v->products->len; i++) {
+        const VerdictProduct *product = g_ptr_array_index(v->products, i);
+        json_builder_begin_object(b);
+        verdict_json_string(b, "name", product->name);
+        /* four decimals: a share of flows, not a measurement */
+        json_builder_set_member_name(b, "score");
+        json_builder_add_double_value(b, (double) (gint64) (product->score * 10000 + 0.5) / 1e4);
+        json_builder_set_member_name(b, "selected");
+        json_builder_add_boolean_value(b, product->is_selected);
+        json_builder_set_member_name(b, "forced");
+        json_builder_add_boolean_value(b, product->is_forced);
+        json_builder_set_member_name(b, "explained_ports");
+        json_builder_begin_array(b);
+        for (guint p = 0; p < product->ports->len && p < VERDICT_PRODUCT_MAX_PORTS; p++) {
+            guint32 key = g_array_index(product->ports, guint32, p);
+            char port[16];
+            g_snprintf(port, sizeof port, "%s/%u", verdict_transport_name((guint8) (key >> 16)),
+                       key & 0xffff);
+            json_builder_add_string_value(b, port);
+        }
+        json_builder_end_array(b);
+        verdict_json_int(b, "explained_port_count", product->ports->len);
+        json_builder_end_object(b);
+    }
+    json_builder_end_array(b);
+}
+
+static void
+verdict_json_service(JsonBuilder *b, const VerdictService *s)
+{
+    const PtlRule *rule = s->rule;
+    json_builder_begin_object(b);
+    verdict_json_string(b, "product", rule->product);
+    verdict_json_string(b, "service", rule->service);
+    verdict_json_string(b, "port", rule->port_text);
+    json_builder_set_member_name(b, "ports");
+    json_builder_begin_array(b);
+    json_builder_begin_array(b);
+    json_builder_add_int_value(b, rule->port_low);
+    json_builder_add_int_value(b, rule->port_high);
+    json_builder_end_array(b);
+    json_builder_end_array(b);
+    verdict_json_string(b, "transport", verdict_transport_name((guint8) rule->transport));
+    verdict_json_string(b, "expected", rule->protocol);
+    json_builder_set_member_name(b, "observed");
+    json_builder_begin_object(b);
+    for (guint i = 0; i < s->observed->len; i++) {
+        const VerdictProtoCount *count = &g_array_index(s->observed, VerdictProtoCount, i);
+        verdict_json_int(b, count->name != NULL ? count->name : "none", (gint64) count->flows);
+    }
+    if (s->observed_other > 0)
+        verdict_json_int(b, "other", (gint64) s->observed_other);
+    json_builder_end_object(b);
+    verdict_json_int(b, "flows", (gint64) s->flows);
+    verdict_json_int(b, "bytes", (gint64) s->bytes);
+    verdict_json_addrs(b, "clients", s->clients);
+    json_builder_set_member_name(b, "clients_truncated");
+    json_builder_add_boolean_value(b, s->has_more_clients);
+    verdict_json_addrs(b, "servers", s->servers);
+    json_builder_set_member_name(b, "servers_truncated");
+    json_builder_add_boolean_value(b, s->has_more_servers);
+    json_builder_set_member_name(b, "install_only");
+    json_builder_add_boolean_value(b, rule->is_install_only);
+    json_builder_end_object(b);
+}
+
+/* services in rule file order */
+static GPtrArray *
+verdict_services_sorted(const PtlVerdict *v)
+{
+    GPtrArray *sorted = g_ptr_array_new();
+    for (guint i = 0; i < ptl_rule_set_count(v->rules); i++) {
+        VerdictService *s = g_hash_table_lookup(v->services, ptl_rule_set_get(v->rules, i));
+        if (s != NULL)
+            g_ptr_array_add(sorted, s);
+    }
+    return sorted;
+}
+
+static void
+verdict_json_finding(PtlVerdict *v, JsonBuilder *b, const VerdictFinding *f)
+{
+    VerdictNames n;
+    char ts[PTL_TS_STRLEN];
+    verdict_names(f, &n);
+    g_autofree char *message = verdict_message(v, f, &n);
+    g_autofree char *advice = verdict_advice(f, &n);
+    json_builder_begin_object(b);
+    verdict_json_string(b, "kind", ptl_finding_kind_name(f->kind));
+    verdict_json_string(b, "severity", ptl_severity_name(f->severity));
+    verdict_json_tag(b, f->rule);
+    verdict_json_string(b, "client", n.client);
+    verdict_json_string(b, "server", n.server);
+    verdict_json_int(b, "port", f->port);
+    verdict_json_string(b, "transport", verdict_transport_name(f->transport));
+    verdict_json_int(b, "flows", (gint64) f->flows);
+    json_builder_set_member_name(b, "example_flows");
+    json_builder_begin_array(b);
+    for (guint i = 0; i < f->n_examples; i++)
+        json_builder_add_int_value(b, (gint64) f->examples[i]);
+    json_builder_end_array(b);
+    verdict_json_string(b, "first_ts", ptl_ts_format(f->first_ts_ns, ts));
+    verdict_json_string(b, "last_ts", ptl_ts_format(f->last_ts_ns, ts));
+    verdict_json_string(b, "message", message);
+    verdict_json_string(b, "advice", advice);
+    json_builder_end_object(b);
+}
+
+static void
+verdict_json_summary(PtlVerdict *v, JsonBuilder *b)
+{
+    guint64 by_severity[G_N_ELEMENTS(verdict_severity_names)] = { 0 };
+    guint64 by_kind[PTL_FINDING_KIND_COUNT] = { 0 };
+    for (guint i = 0; i < v->findings->len; i++) {
+        const VerdictFinding *f = g_ptr_array_index(v->findings, i);
+        by_severity[f->severity]++;
+        by_kind[f->kind]++;
+    }
+    json_builder_set_member_name(b, "findings_summary");
+    json_builder_begin_object(b);
+    for (guint s = G_N_ELEMENTS(verdict_severity_names); s > 0; s--)
+        verdict_json_int(b, verdict_severity_names[s - 1], (gint64) by_severity[s - 1]);
+    json_builder_set_member_name(b, "by_kind");
+    json_builder_begin_object(b);
+    for (guint k = 0; k < PTL_FINDING_KIND_COUNT; k++)
+        if (by_kind[k] > 0)
+            verdict_json_int(b, verdict_kind_names[k], (gint64) by_kind[k]);
+    json_builder_end_object(b);
+    json_builder_end_object(b);
+}
+
+static void
+verdict_json_roles(PtlVerdict *v, JsonBuilder *b)
+{
+    char text[PTL_ADDR_STRLEN];
+    json_builder_set_member_name(b, "roles");
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "inferred");
+    json_builder_add_boolean_value(b, v->is_inferring_nodes);
+    json_builder_set_member_name(b, "nodes");
+    json_builder_begin_array(b);
+    for (guint i = 0; i < v->nodes->len && i < VERDICT_ROLES_MAX_NODES; i++)
+        json_builder_add_string_value(b, ptl_addr_to_string(&g_array_index(v->nodes, PtlAddr, i),
+                                                            text));
+    json_builder_end_array(b);
+    verdict_json_int(b, "nodes_not_listed",
+                     v->nodes->len > VERDICT_ROLES_MAX_NODES
+                     ? v->nodes->len - VERDICT_ROLES_MAX_NODES : 0);
+    json_builder_end_object(b);
+}
+
+void
+ptl_verdict_emit_json(PtlVerdict *v, JsonBuilder *b)
+{
+    g_return_if_fail(v != NULL && v->is_finished);
+    verdict_json_products(v, b);
+    g_autoptr(GPtrArray) services = verdict_services_sorted(v);
+    json_builder_set_member_name(b, "services");
+    json_builder_begin_array(b);
+    for (guint i = 0; i < services->len; i++)
+        verdict_json_service(b, g_ptr_array_index(services, i));
+    json_builder_end_array(b);
+    json_builder_set_member_name(b, "findings");
+    json_builder_begin_array(b);
+    for (guint i = 0; i < v->findings->len; i++)
+        verdict_json_finding(v, b, g_ptr_array_index(v->findings, i));
+    json_builder_end_array(b);
+    verdict_json_summary(v, b);
+    verdict_json_roles(v, b);
+    verdict_json_int(b, "flows_not_judged", (gint64) v->not_judged);
+}
+
+void
+ptl_verdict_judge_flow(PtlVerdict *v, const PtlFlowRecord *rec, JsonBuilder *b)
+{
+    g_return_if_fail(v != NULL && rec != NULL);
+    /* live mode may judge before anyone refreshed: choose from what is known */
+    if (!v->is_selected)
+        ptl_verdict_refresh(v);
+    PtlFlowRecord copy = *rec;
+    copy.auth_detail[PTL_AUTH_DETAIL_MAX - 1] = '\0';
+    VerdictJudgement j;
+    verdict_judge(v, &copy, &j);
+    verdict_json_tag(b, j.rule);
+    json_builder_set_member_name(b, "findings");
+    json_builder_begin_array(b);
+    for (guint i = 0; i < j.n_issues; i++)
+        json_builder_add_string_value(b, ptl_finding_kind_name(j.issues[i].kind));
+    json_builder_end_array(b);
+}
+
+/* ---- terminal ---------------------------------------------------------- */
+
+static const char *
+verdict_sgr(gboolean color, const char *code)
+{
+    return color ? code : "";
+}
+
+static void
+verdict_print_products(PtlVerdict *v, FILE *out)
+{
+    fputs("  Products:", out);
+    for (guint i = 0; i < v->products->len; i++) {
+        const VerdictProduct *product = g_ptr_array_index(v->products, i);
+        fprintf(out, "%s %s %.2f%s", i > 0 ? "," : "", product->name, product->score,
+                product->is_forced ? " (forced)" : product->is_selected ? " (selected)" : "");
+    }
+    fputc('\n', out);
+}
+
+static void
+verdict_print_finding(PtlVerdict *v, FILE *out, gboolean color, const VerdictFinding *f)
+{
+    static const char *const labels[] = { "INFO", "WARN", "ERROR" };
+    const char *sgr = f->severity == PTL_SEVERITY_ERROR ? "\033[31m"
+                    : f->severity == PTL_SEVERITY_WARNING ? "\033[33m" : "";
+    VerdictNames n;
+    verdict_names(f, &n);
+    g_autofree char *message = verdict_message(v, f, &n);
+    g_autofree char *advice = verdict_advice(f, &n);
+    fprintf(out, "  %s%-5s%s  %s  %s -> %s %s  x%" G_GUINT64_FORMAT "  %s %s\n",
+            verdict_sgr(color, sgr), labels[f->severity], verdict_sgr(color && *sgr, "\033[0m"),
+            ptl_finding_kind_name(f->kind), n.client, n.server, n.where, f->flows,
+            f->rule != NULL ? f->rule->product : "-", f->rule != NULL ? f->rule->service : "-");
+    fprintf(out, "         %s\n         advice: %s\n", message, advice);
+}
+
+static void
+verdict_print_findings(PtlVerdict *v, FILE *out, gboolean color)
+{
+    guint64 errors = ptl_verdict_count_findings(v, PTL_SEVERITY_ERROR);
+    guint64 warnings = ptl_verdict_count_findings(v, PTL_SEVERITY_WARNING) - errors;
+    guint64 infos = v->findings->len - errors - warnings;
+    fprintf(out, "\n%sFindings%s  %" G_GUINT64_FORMAT " error%s, %" G_GUINT64_FORMAT
+            " warning%s, %" G_GUINT64_FORMAT " info\n", verdict_sgr(color, "\033[1m"),
+            verdict_sgr(color, "\033[0m"), errors, errors == 1 ? "" : "s", warnings,
+            warnings == 1 ? "" : "s", infos);
+    verdict_print_products(v, out);
+    for (guint i = 0; i < v->findings->len && i < VERDICT_PRINT_MAX_FINDINGS; i++)
+        verdict_print_finding(v, out, color, g_ptr_array_index(v->findings, i));
+    if (v->findings->len > VERDICT_PRINT_MAX_FINDINGS)
+        fprintf(out, "  ... %u more (see --json)\n",
+                v->findings->len - VERDICT_PRINT_MAX_FINDINGS);
+    if (v->not_judged > 0)
+        fprintf(out, "  %" G_GUINT64_FORMAT " flows not judged (conversation table full)\n",
+                v->not_judged);
+}
+
+static void
+verdict_print_services(PtlVerdict *v, FILE *out, gboolean color)
+{
+    g_autoptr(GPtrArray) services = verdict_services_sorted(v);
+    if (services->len == 0)
+        return;
+    fprintf(out, "\n%sServices%s\n", verdict_sgr(color, "\033[1m"), verdict_sgr(color, "\033[0m"));
+    fprintf(out, "  %-14s %-32s %-12s %-9s %-24s %8s %12s\n", "PRODUCT", "SERVICE", "PORT",
+            "EXPECTED", "OBSERVED", "FLOWS", "BYTES");
+    for (guint i = 0; i < services->len; i++) {
+        const VerdictService *s = g_ptr_array_index(services, i);
+        g_autoptr(GString) observed = g_string_new(NULL);
+        for (guint p = 0; p < s->observed->len; p++) {
+            const VerdictProtoCount *count = &g_array_index(s->observed, VerdictProtoCount, p);
+            g_string_append_printf(observed, "%s%s:%" G_GUINT64_FORMAT, p > 0 ? "," : "",
+                                   count->name != NULL ? count->name : "none", count->flows);
+        }
+        fprintf(out, "  %-14s %-32s %-12s %-9s %-24s %8" G_GUINT64_FORMAT " %12"
+                G_GUINT64_FORMAT "%s\n", s->rule->product, s->rule->service, s->rule->port_text,
+                s->rule->protocol, observed->str, s->flows, s->bytes,
+                s->rule->is_install_only ? "  (install only)" : "");
+    }
+}
+
+void
+ptl_verdict_print(PtlVerdict *v, FILE *out, gboolean color)
+{
+    g_return_if_fail(v != NULL && v->is_finished && out != NULL);
+    verdict_print_findings(v, out, color);
+    verdict_print_services(v, out, color);
+}

@@ -1,0 +1,1 @@
+"""portolan sample generator: deterministic captures built from the protocol specifications."""

@@ -1,0 +1,1 @@
+"""Application payload builders, one module per protocol, written from the specifications."""

@@ -1,0 +1,1 @@
+"""Scenarios: each module's build() returns a Sample (files to write and its README entry)."""

@@ -1,0 +1,247 @@
+#!/usr/bin/env python3
+"""End-to-end test of `portolan live` on a veth pair between two network
+namespaces this test creates (and removes): every samples/*.pcap is replayed
+into one end (bench/replay.c, pcap_inject) while `portolan live` captures on
+the other; its flow counts and findings must equal `portolan analyze` on the
+same file.  Also: -w saves packets that re-analyze identically, SIGHUP writes an
+interim report, and an interface taken down ends the run with status 2.
+
+Needs root and iproute2 (`ip netns`); otherwise it says why and exits 77
+(skipped).  Traffic never leaves the two namespaces: they have no addresses and
+no route, and the veth pair is their only link.
+
+Environment: PORTOLAN (the binary), PTL_SOURCE_DIR, PTL_REPLAY (optional: a
+built bench/replay; otherwise it is compiled here with cc)."""
+import glob
+import json
+import os
+import shutil
+import signal
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+
+SKIP = 77
+ROOT = os.environ.get("PTL_SOURCE_DIR",
+                      os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+PORTOLAN = os.environ.get("PORTOLAN", os.path.join(ROOT, "build", "analyzer", "portolan"))
+NS_A, NS_B = "ptl-e2e-%d-a" % os.getpid(), "ptl-e2e-%d-b" % os.getpid()
+IF_A, IF_B = "ptle%da" % (os.getpid() % 100000), "ptle%db" % (os.getpid() % 100000)
+PPS = 20000          # slow enough for the ASan build to see every packet
+RUN_LIMIT_S = 60     # --duration: a run that misses packets still ends
+
+
+def skip(why):
+    print("e2e_live: SKIPPED: %s" % why)
+    sys.exit(SKIP)
+
+
+def sh(*argv, check=True):
+    return subprocess.run(list(argv), check=check, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True)
+
+
+def in_ns(ns, *argv):
+    return ["ip", "netns", "exec", ns] + list(argv)
+
+
+def make_link():
+    sh("ip", "netns", "add", NS_A)
+    sh("ip", "netns", "add", NS_B)
+    sh("ip", "link", "add", IF_A, "netns", NS_A, "type", "veth", "peer", "name", IF_B,
+       "netns", NS_B)
+    for ns, ifname in ((NS_A, IF_A), (NS_B, IF_B)):
+        # no IPv6 autoconfiguration chatter: only the replayed packets cross
+        sh(*in_ns(ns, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1",
+                  "net.ipv6.conf.default.disable_ipv6=1"))
+        sh(*in_ns(ns, "ip", "link", "set", ifname, "up"))
+
+
+def remove_link():
+    for ns in (NS_A, NS_B):
+        sh("ip", "netns", "del", ns, check=False)
+
+
+def replayer(tmp):
+    path = os.environ.get("PTL_REPLAY")
+    if path:
+        return path
+    path = os.path.join(tmp, "replay")
+    cc = shutil.which("cc") or shutil.which("gcc")
+    if cc is None:
+        skip("no C compiler to build bench/replay.c and PTL_REPLAY not set")
+    sh(cc, "-O2", "-o", path, os.path.join(ROOT, "bench", "replay.c"), "-lpcap")
+    return path
+
+
+def count_packets(path):
+    """Records in a classic pcap file (the samples are classic pcap)."""
+    with open(path, "rb") as f:
+        data = f.read()
+    magic = struct.unpack("<I", data[:4])[0]
+    order = "<" if magic in (0xa1b2c3d4, 0xa1b23c4d) else ">"
+    linktype = struct.unpack(order + "I", data[20:24])[0]
+    n, off = 0, 24
+    while off + 16 <= len(data):
+        caplen = struct.unpack(order + "I", data[off + 8:off + 12])[0]
+        off += 16 + caplen
+        n += 1
+    return n, linktype
+
+
+def analyze(path, extra, out_json):
+    r = subprocess.run([PORTOLAN, "analyze", "-q", "--no-progress", "--json", out_json] + extra +
+                       [path], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return r.returncode
+
+
+def start_live(device, args, tmp, name):
+    err = open(os.path.join(tmp, name + ".err"), "w+")
+    proc = subprocess.Popen(in_ns(NS_B, PORTOLAN, "live", "-i", device, "-q", "--no-progress",
+                                  "--stats-interval", "0") + args,
+                            stdout=subprocess.DEVNULL, stderr=err, text=True)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        err.seek(0)
+        if "capturing on" in err.read() or proc.poll() is not None:
+            break
+        time.sleep(0.05)
+    return proc, err
+
+
+def replay(replay_bin, path):
+    sh(*in_ns(NS_A, replay_bin, "--pps", str(PPS), IF_A, path))
+
+
+def finish(proc, err):
+    try:
+        status = proc.wait(timeout=RUN_LIMIT_S + 30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        status = proc.wait()
+    err.seek(0)
+    text = err.read()
+    err.close()
+    return status, text
+
+
+def finding_keys(report):
+    return sorted((f["kind"], f.get("client"), f.get("server"), f.get("port"), f.get("transport"))
+                  for f in report.get("findings", []))
+
+
+def summary(report):
+    s = report["flows_summary"]
+    return {k: s[k] for k in ("total", "tcp", "udp", "protocols", "states")}
+
+
+class Results:
+    def __init__(self):
+        self.passed = self.failed = 0
+
+    def check(self, name, ok, detail=""):
+        if ok:
+            self.passed += 1
+            print("ok   %s" % name)
+        else:
+            self.failed += 1
+            print("FAIL %s %s" % (name, detail))
+
+
+def scenario(res, tmp, replay_bin, path):
+    name = os.path.splitext(os.path.basename(path))[0]
+    packets, linktype = count_packets(path)
+    inventory = os.path.join(ROOT, "samples", name + ".inventory")
+    extra = ["--inventory", inventory] if os.path.exists(inventory) else []
+    # cooked captures are replayed as Ethernet and read back through `-i any` (SLL)
+    device = "any" if linktype == 113 else IF_B
+    live_json = os.path.join(tmp, name + ".live.json")
+    events = os.path.join(tmp, name + ".events.jsonl")
+    saved = os.path.join(tmp, name + ".saved.pcap")
+    proc, err = start_live(device, ["-c", str(packets), "--duration", str(RUN_LIMIT_S),
+                                    "--json", live_json, "--events", events, "-w", saved] + extra,
+                           tmp, name)
+    replay(replay_bin, path)
+    live_status, live_err = finish(proc, err)
+    an_json = os.path.join(tmp, name + ".analyze.json")
+    an_status = analyze(path, extra, an_json)
+    if not os.path.exists(live_json):
+        res.check(name + ": live wrote its report", False, live_err.strip()[-400:])
+        return
+    live, ref = json.load(open(live_json)), json.load(open(an_json))
+    res.check(name + ": every packet captured", live["capture"]["packets"] == packets,
+              "%s of %d; %s" % (live["capture"]["packets"], packets, live_err.strip()[-300:]))
+    res.check(name + ": flow counts equal analyze", summary(live) == summary(ref),
+              "live %s analyze %s" % (summary(live), summary(ref)))
+    res.check(name + ": findings equal analyze", finding_keys(live) == finding_keys(ref),
+              "live %s analyze %s" % (finding_keys(live), finding_keys(ref)))
+    res.check(name + ": exit status equals analyze", live_status == an_status,
+              "live %d analyze %d" % (live_status, an_status))
+    lines = [json.loads(line) for line in open(events)] if os.path.exists(events) else []
+    keys = sorted(set((e["kind"], e["client"], e["server"], e["port"], e["transport"])
+                      for e in lines))
+    res.check(name + ": each finding printed once as it occurred",
+              len(keys) == len(lines) and keys == sorted(set(finding_keys(ref))),
+              "events %s" % keys)
+    resaved = os.path.join(tmp, name + ".resaved.json")
+    analyze(saved, extra, resaved)
+    res.check(name + ": -w file re-analyzes to the same flows",
+              summary(json.load(open(resaved))) == summary(ref))
+
+
+def interim_and_interface_down(res, tmp, replay_bin, path):
+    report = os.path.join(tmp, "down.json")
+    proc, err = start_live(IF_B, ["--json", report], tmp, "down")
+    replay(replay_bin, path)
+    time.sleep(1.5)
+    proc.send_signal(signal.SIGHUP)
+    deadline = time.monotonic() + 20
+    while not os.path.exists(report) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    res.check("SIGHUP writes an interim report and goes on",
+              os.path.exists(report) and proc.poll() is None)
+    sh(*in_ns(NS_B, "ip", "link", "set", IF_B, "down"))
+    status, text = finish(proc, err)
+    sh(*in_ns(NS_B, "ip", "link", "set", IF_B, "up"))
+    res.check("interface down: exit 2 with a clear message",
+              status == 2 and "went down" in text, "status %d: %s" % (status, text[-300:]))
+    final = json.load(open(report)) if os.path.exists(report) else {}
+    res.check("interface down: final report of what was seen",
+              final.get("capture", {}).get("packets") == count_packets(path)[0])
+
+
+def main():
+    if os.geteuid() != 0:
+        skip("needs root to create network namespaces and capture")
+    if shutil.which("ip") is None or sh("ip", "netns", "list", check=False).returncode != 0:
+        skip("iproute2 'ip netns' is not available")
+    if not os.access(PORTOLAN, os.X_OK):
+        skip("no portolan binary at %s" % PORTOLAN)
+    samples = sorted(glob.glob(os.path.join(ROOT, "samples", "*.pcap")))
+    if not samples:
+        skip("no samples/*.pcap")
+    res = Results()
+    tmp = tempfile.mkdtemp(prefix="ptl-e2e-live-")
+    try:
+        try:
+            make_link()
+        except subprocess.CalledProcessError as e:
+            skip("cannot create a veth pair in network namespaces: %s" % e.stderr.strip())
+        replay_bin = replayer(tmp)
+        for path in samples:
+            if count_packets(path)[1] not in (1, 113):
+                print("skip %s: link type cannot be replayed on Ethernet" % path)
+                continue
+            scenario(res, tmp, replay_bin, path)
+        interim_and_interface_down(res, tmp, replay_bin, samples[0])
+    finally:
+        remove_link()
+        shutil.rmtree(tmp, ignore_errors=True)
+    print("e2e_live: %d passed, %d failed" % (res.passed, res.failed))
+    return 0 if res.failed == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

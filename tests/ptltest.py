@@ -1,0 +1,127 @@
+"""Shared helpers for the python end-to-end tests: find and run portolan, read its
+--flows output, name flows, count results.
+
+Environment (set by tests/meson.build): PORTOLAN = the built binary, PTL_SOURCE_DIR =
+repo root, PTL_BUILD_DIR = build dir; PTL_PLUGIN_DIR (optional) = extra module dir.
+"""
+import ipaddress
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+SKIP_EXIT = 77      # meson counts this exit status as "skipped"
+RUN_TIMEOUT_S = 60  # one capture; the biggest shared one takes a few seconds
+
+
+def die_skipped(why):
+    print(f"SKIP: {why}")
+    sys.exit(SKIP_EXIT)
+
+
+def source_dir():
+    return Path(os.environ.get("PTL_SOURCE_DIR", Path(__file__).resolve().parent.parent))
+
+
+def shared_captures_dir():
+    """The shared real captures, or None when ../shared is not there."""
+    path = source_dir().parent / "shared" / "captures"
+    return path if path.is_dir() else None
+
+
+def sample_captures():
+    """Every samples/*.pcap present now (another tool generates them)."""
+    return sorted((source_dir() / "samples").glob("*.pcap"))
+
+
+def portolan_binary():
+    path = os.environ.get("PORTOLAN")
+    if not path or not os.access(path, os.X_OK):
+        die_skipped("PORTOLAN is not set to an executable portolan binary")
+    return path
+
+
+def _plugin_args():
+    plugin_dir = os.environ.get("PTL_PLUGIN_DIR")
+    return ["--plugin-dir", plugin_dir] if plugin_dir else []
+
+
+def run_portolan(args):
+    """Run portolan with args; return stdout. Exit 0 or 1 (findings) is success."""
+    cmd = [portolan_binary(), *args]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=RUN_TIMEOUT_S)
+    if proc.returncode not in (0, 1):
+        raise RuntimeError(f"{' '.join(cmd)} exited {proc.returncode}: {proc.stderr.strip()}")
+    return proc.stdout
+
+
+def flows(capture):
+    """One dict per flow of portolan's --flows JSON lines (content only, no rules)."""
+    out = run_portolan(["analyze", *_plugin_args(), "--no-rules", "-q", "--no-progress",
+                        "--flows", "-", str(capture)])
+    return [json.loads(line) for line in out.splitlines() if line.strip()]
+
+
+def plugins():
+    """portolan's 'plugins --json' entries: name, default_ports ... of each loaded module."""
+    return json.loads(run_portolan(["plugins", *_plugin_args(), "--json"]))["plugins"]
+
+
+def loaded_dissectors():
+    return {p["name"] for p in plugins()}
+
+
+def endpoint(ip, port):
+    """'10.0.0.1:80' or '[2001:db8::1]:80', with the address in canonical form."""
+    addr = ipaddress.ip_address(ip)
+    return f"[{addr.compressed}]:{port}" if addr.version == 6 else f"{addr}:{port}"
+
+
+def flow_name(flow):
+    """'client > server' as portolan saw the flow."""
+    return (f"{endpoint(flow['client']['ip'], flow['client']['port'])} > "
+            f"{endpoint(flow['server']['ip'], flow['server']['port'])}")
+
+
+def flow_key(a, b):
+    """Direction-free key of a flow from its two endpoint names."""
+    return tuple(sorted((a, b)))
+
+
+def portolan_flow_key(flow):
+    return flow_key(endpoint(flow["client"]["ip"], flow["client"]["port"]),
+                    endpoint(flow["server"]["ip"], flow["server"]["port"]))
+
+
+def app(flow, protocol):
+    """The dissector's object for protocol, {} when absent."""
+    return (flow.get("app") or {}).get(protocol) or {}
+
+
+class Tally:
+    """Counts checks, prints each failure, ends with the 'N passed, N failed' line."""
+
+    def __init__(self):
+        self.passed = 0
+        self.failed = 0
+        self.skipped = 0
+
+    def check(self, is_ok, what, detail=""):
+        if is_ok:
+            self.passed += 1
+        else:
+            self.failed += 1
+            print(f"FAIL {what}" + (f": {detail}" if detail else ""))
+        return is_ok
+
+    def skip(self, what, why):
+        self.skipped += 1
+        print(f"SKIP {what}: {why}")
+
+    def finish(self):
+        """Print the summary; return the exit status (77 when nothing ran)."""
+        print(f"{self.passed} passed, {self.failed} failed ({self.skipped} skipped)")
+        if self.failed:
+            return 1
+        return 0 if self.passed else SKIP_EXIT
