@@ -38,16 +38,16 @@ plugins_print_json(const PtlPluginSet *set, const GPtrArray *refused)
 static void
 plugins_print_text(const PtlPluginSet *set)
 {
-    printf("%-10s %-8s %-28s %s\n", "NAME", "VERSION", "DEFAULT PORTS", "FILE");
+    printf("%-10s %-8s %-8s %s\n", "NAME", "VERSION", "UDP", "FILE");
     for (guint i = 0; i < ptl_plugin_set_count(set); i++) {
         const PtlPlugin *p = ptl_plugin_set_get(set, i);
         g_autoptr(GString) ports = g_string_new(NULL);
         for (const guint16 *port = p->desc->default_ports; *port != 0; port++)
             g_string_append_printf(ports, "%s%u", ports->len ? "," : "", *port);
-        printf("%-10s %-8s %-28s %s\n", p->desc->name, p->desc->version ? p->desc->version : "-",
-               ports->str, p->path);
-        if (p->desc->description != NULL)
-            printf("           %s\n", p->desc->description);
+        printf("%-10s %-8s %-8s %s\n", p->desc->name, p->desc->version ? p->desc->version : "-",
+               p->desc->probe_datagram != NULL ? "yes" : "no", p->path);
+        printf("           ports %s: %s\n", ports->str,
+               p->desc->description != NULL ? p->desc->description : "");
     }
 }
 
