@@ -13,6 +13,7 @@ static const char main_usage[] =
     "\n"
     "Commands:\n"
     "  analyze FILE...      analyze capture files (pcap, pcapng, gzip'd)\n"
+    "  live -i IFACE        capture from an interface, findings as they occur\n"
     "  rules list|check     show or validate the product rules\n"
     "  plugins              list the dissector modules\n"
     "  version              print the version\n"
@@ -22,6 +23,7 @@ static const char main_usage[] =
     "  portolan -r cluster.pcap --json -          (as tcpdump users type it)\n"
     "  portolan analyze --product sisense --nodes 10.0.0.11-10.0.0.13 node1.pcap node2.pcap\n"
     "  portolan rules list --product impala\n"
+    "  portolan live -i eth1 --product sisense --events findings.jsonl\n"
     "\n"
     "Run 'portolan COMMAND --help' for a command's options.\n";
 
@@ -32,6 +34,7 @@ static const struct {
     MainCommand run;
 } main_commands[] = {
     { "analyze", ptl_cli_analyze },
+    { "live", ptl_cli_live },
     { "plugins", ptl_cli_plugins },
     { "rules", ptl_cli_rules },
 };

@@ -8,6 +8,9 @@
  * files go out as they are; Linux cooked (SLL) ones get an Ethernet header made
  * from the SLL source address and protocol.  Other link types are refused.
  * Prints "sent=N failed=N seconds=S pps=R" on stdout. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE     /* u_char in pcap.h, clock_gettime under -std=c11 */
+#endif
 #include <pcap/pcap.h>
 #include <stdint.h>
 #include <stdio.h>
