@@ -435,6 +435,7 @@ live_start(LiveOptions *lo, PtlCliOptions *opts)
     if (!ptl_cli_session_init(&session, opts, &error) || !live_open_outputs(&r, &error)) {
         fprintf(stderr, "portolan: error: %s\n", error->message);
     } else {
+        session.interface = lo->device;
         if (warning != NULL)
             ptl_cli_warn(&session, "%s", warning);
         fprintf(stderr, "portolan: capturing on %s (%s), Ctrl-C to stop\n", lo->device,

@@ -304,7 +304,7 @@ ptl_cli_session_report(PtlCliSession *s, const PtlCapture *capture, PtlAnalyzer 
     }
     PtlReportInput in = {
         .capture = capture, .analyzer = analyzer, .verdict = s->verdict, .plugins = s->plugins,
-        .filter = s->opts->filter, .errors = s->errors, .warnings = s->warnings,
+        .filter = s->opts->filter, .interface = s->interface, .errors = s->errors, .warnings = s->warnings,
         .elapsed_s = elapsed_s,
     };
     gboolean is_json_stdout = g_strcmp0(s->opts->json_path, "-") == 0;

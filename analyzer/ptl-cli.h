@@ -45,6 +45,7 @@ typedef struct {
     GPtrArray     *errors;       /* one line each, shown and put in the report */
     GPtrArray     *warnings;
     FILE          *flow_lines, *flow_records; /* temp files while running, with --flows */
+    const char    *interface;    /* live: the interface captured on; NULL for files */
 } PtlCliSession;
 
 /* The options both analyze and live take; transfer container. */

@@ -84,6 +84,11 @@ report_capture(JsonBuilder *b, const PtlReportInput *in)
         is_truncated |= f->truncated;
     }
     json_builder_end_array(b);
+    json_builder_set_member_name(b, "interface");
+    if (in->interface != NULL)
+        json_builder_add_string_value(b, in->interface);
+    else
+        json_builder_add_null_value(b);
     json_builder_set_member_name(b, "filter");
     if (in->filter != NULL)
         json_builder_add_string_value(b, in->filter);

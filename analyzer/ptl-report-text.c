@@ -50,8 +50,11 @@ report_text_capture(const ReportText *t, const PtlReportInput *in)
     const PtlAnalyzerStats *st = ptl_analyzer_stats(in->analyzer);
     char size[16], first[PTL_TS_STRLEN], last[PTL_TS_STRLEN];
     guint n = ptl_capture_n_files(in->capture);
-    fprintf(t->out, "%sportolan%s  %u file%s, %" G_GUINT64_FORMAT " packets, %s", RT_BOLD(t),
-            RT_RESET(t), n, n == 1 ? "" : "s", st->packets, ptl_report_human_bytes(st->bytes, size));
+    g_autofree char *source = in->interface != NULL
+                                  ? g_strdup_printf("live on %s", in->interface)
+                                  : g_strdup_printf("%u file%s", n, n == 1 ? "" : "s");
+    fprintf(t->out, "%sportolan%s  %s, %" G_GUINT64_FORMAT " packets, %s", RT_BOLD(t),
+            RT_RESET(t), source, st->packets, ptl_report_human_bytes(st->bytes, size));
     if (st->packets > 0)
         fprintf(t->out, ", %s .. %s (%.1f s)", ptl_ts_format(st->first_ts_ns, first),
                 ptl_ts_format(st->last_ts_ns, last), (st->last_ts_ns - st->first_ts_ns) / 1e9);

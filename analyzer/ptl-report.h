@@ -21,6 +21,7 @@ typedef struct {
     PtlVerdict         *verdict;   /* NULL: no rules */
     const PtlPluginSet *plugins;
     const char         *filter;    /* BPF or NULL */
+    const char         *interface; /* live capture: the interface, else NULL */
     const GPtrArray    *errors;    /* input that could not be read, one line each */
     const GPtrArray    *warnings;  /* everything else worth a line */
     double              elapsed_s; /* analysis wall time */
