@@ -6,6 +6,9 @@
 #define APP_MAX_CANDIDATES 32   /* one bit per dissector in the rejected masks */
 #define APP_MAX_FACT_DETAILS 4
 #define APP_MAX_DETAIL 120
+/* an emptied pending buffer up to this size is kept for the flow's next split
+ * message instead of being freed and allocated again */
+#define APP_KEEP_PENDING (16 * 1024)
 
 static const char *const app_fact_names[PTL_FACT_COUNT] = {
     [PTL_FACT_CONFIRMED] = "confirmed",
@@ -34,6 +37,7 @@ struct _PtlApp {
     guint32             rejected[2];       /* bit per plugin index: said NO this way */
     /* feeding, per direction */
     GByteArray         *pending[2];
+    gsize               pending_peak[2];   /* most bytes a pending buffer held */
     gboolean            is_closed[2];
     guint64             bytes[2];
     gboolean            has_gap;
@@ -172,13 +176,18 @@ app_feed(PtlApp *app, PtlDirection dir, const guint8 *data, gsize len)
             app->pending[dir] = g_byte_array_sized_new((guint) MIN(rest * 2, PTL_PENDING_MAX));
         g_byte_array_append(app->pending[dir], p + consumed, (guint) rest);
     }
+    if (app->pending[dir] != NULL)
+        app->pending_peak[dir] = MAX(app->pending_peak[dir], app->pending[dir]->len);
     if (rest > PTL_PENDING_MAX) {
         app_fail(app, g_strdup_printf("%s: more than %u bytes without a complete message",
                                       desc->name, (guint) PTL_PENDING_MAX));
         return;
     }
-    if (app->pending[dir] != NULL && app->pending[dir]->len == 0)
+    if (app->pending[dir] != NULL && app->pending[dir]->len == 0 &&
+        app->pending_peak[dir] > APP_KEEP_PENDING) {
         g_clear_pointer(&app->pending[dir], g_byte_array_unref);
+        app->pending_peak[dir] = 0;
+    }
 }
 
 /* A direction whose first bytes were not at a message boundary (or after a hole):

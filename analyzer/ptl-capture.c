@@ -30,6 +30,7 @@
 
 #define CAPTURE_MAGIC_LEN        4
 #define CAPTURE_GZIP_BUFFER      (64 * 1024)
+#define CAPTURE_READ_BUFFER      (1024 * 1024)
 #define CAPTURE_GZIP_ERROR_MAX   128
 #define CAPTURE_LINKTYPE_CACHE   8
 #define CAPTURE_NS_PER_SEC       G_GUINT64_CONSTANT(1000000000)
@@ -312,6 +313,9 @@ capture_open_plain(CaptureInput *input, int fd, GError **error)
         close(fd);
         return FALSE;
     }
+    /* libpcap reads each record with two small freads: a large buffer turns
+     * them into few read(2) calls (stdio allocates it, fclose frees it) */
+    setvbuf(input->fp, NULL, _IOFBF, CAPTURE_READ_BUFFER);
     return TRUE;
 }
 

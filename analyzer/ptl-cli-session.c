@@ -48,6 +48,8 @@ ptl_cli_analysis_group(PtlCliOptions *o)
           "Read the product rules from DIR instead of the installed ones", "DIR" },
         { "no-rules", 0, 0, G_OPTION_ARG_NONE, &o->no_rules,
           "Flows and protocols only, no product rules", NULL },
+        { "no-dissectors", 0, 0, G_OPTION_ARG_NONE, &o->no_dissectors,
+          "Flows only: load no dissector module (fastest; protocols stay unknown)", NULL },
         { "plugin-dir", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &o->plugin_dirs,
           "Also load dissector modules from DIR (repeatable)", "DIR" },
         { "tcp-timeout", 0, 0, G_OPTION_ARG_INT, &o->tcp_timeout,
@@ -209,12 +211,14 @@ ptl_cli_session_init(PtlCliSession *s, PtlCliOptions *opts, GError **error)
     if (!cli_parse_fail_on(s, error))
         return FALSE;
     s->plugins = ptl_plugin_set_new();
-    g_autoptr(GPtrArray) refused = g_ptr_array_new_with_free_func(g_free);
-    ptl_plugin_set_load_default(s->plugins, opts->plugin_dirs, refused);
-    for (guint i = 0; i < refused->len; i++)
-        ptl_cli_warn(s, "plugin refused: %s", (const char *) g_ptr_array_index(refused, i));
-    if (ptl_plugin_set_count(s->plugins) == 0)
-        ptl_cli_warn(s, "no dissector modules found: protocols will be 'unknown'");
+    if (!opts->no_dissectors) {
+        g_autoptr(GPtrArray) refused = g_ptr_array_new_with_free_func(g_free);
+        ptl_plugin_set_load_default(s->plugins, opts->plugin_dirs, refused);
+        for (guint i = 0; i < refused->len; i++)
+            ptl_cli_warn(s, "plugin refused: %s", (const char *) g_ptr_array_index(refused, i));
+        if (ptl_plugin_set_count(s->plugins) == 0)
+            ptl_cli_warn(s, "no dissector modules found: protocols will be 'unknown'");
+    }
     if (!cli_load_inventory(s, error) || !cli_load_rules(s, error))
         return FALSE;
     if (s->rules != NULL) {

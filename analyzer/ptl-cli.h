@@ -26,6 +26,7 @@ typedef struct {
     char   **plugin_dirs;
     char    *rules_dir;
     gboolean no_rules;
+    gboolean no_dissectors;
     char   **sites;
     char    *inventory;
     char    *nodes, *admins, *clients;

@@ -60,6 +60,7 @@ typedef struct {
 struct _PtlFlowTable {
     PtlFlowConfig cfg;
     GHashTable   *flows;      /* FlowKey * -> FlowEntry *, both inside the entry */
+    FlowEntry    *last;       /* the flow of the previous packet: segments come in bursts */
     FlowList      lru[FLOW_CLASS_COUNT];
     gint64        timeout_ns[FLOW_CLASS_COUNT];
     gboolean      has_expired;
@@ -255,6 +256,8 @@ static void
 flow_end(PtlFlowTable *table, FlowEntry *entry, PtlFlowEnd why)
 {
     g_hash_table_remove(table->flows, &entry->key);
+    if (table->last == entry)
+        table->last = NULL;
     flow_list_unlink(&table->lru[entry->klass], &entry->flow);
     if (table->cfg.on_end != NULL)
         table->cfg.on_end(table->cfg.end_user_data, &entry->flow, why);
@@ -427,7 +430,9 @@ ptl_flow_table_packet(PtlFlowTable *table, const PtlDecoded *pkt, gint64 ts_ns, 
     ptl_flow_table_expire(table, ts_ns);
     FlowKey key;
     gboolean is_src_low = flow_key_build(&key, &pkt->tuple, pkt->vlan, pkt->inner_vlan);
-    FlowEntry *entry = g_hash_table_lookup(table->flows, &key);
+    FlowEntry *entry = table->last;
+    if (entry == NULL || !flow_key_equal(&key, &entry->key))
+        entry = g_hash_table_lookup(table->flows, &key);
     if (entry != NULL) {
         PtlDirection d = is_src_low == entry->is_client_low ? PTL_DIR_TO_SERVER : PTL_DIR_TO_CLIENT;
         if (flow_is_reused_by(&entry->flow, pkt, d)) {
@@ -445,6 +450,7 @@ ptl_flow_table_packet(PtlFlowTable *table, const PtlDecoded *pkt, gint64 ts_ns, 
         flow_track_tcp(flow, d, pkt);
     flow->last_ts_ns = MAX(flow->last_ts_ns, ts_ns);
     flow_requeue(table, entry);
+    table->last = entry;
     *dir = d;
     return flow;
 }

@@ -1,5 +1,5 @@
 /* test-amqp.c: tests for the AMQP dissector (dissectors/amqp.c), driven only
- * through ptl_dissector_entry() and a fake core that records facts.
+ * through ptl_dissector_entry() and the fake core of tests/dissector-harness.h.
  *
  * Fixtures are real bytes (TCP payloads) copied from the shared captures named
  * above each array; synthetic frames are built by the helpers below. */
@@ -12,8 +12,7 @@
 #include <string.h>
 
 #include "ptl-dissector.h"
-
-const PtlDissector *ptl_dissector_entry(void);
+#include "dissector-harness.h"
 
 /* ---- fixtures ---- */
 
@@ -474,18 +473,12 @@ static const guint8 emit_f19[] = {
 
 /* ---- conversations: segments in capture order ---- */
 
-typedef struct {
-    PtlDirection  dir;
-    const guint8 *data;
-    gsize         len;
-} Segment;
-
-#define SEG(d, a) { (d), (a), sizeof(a) }
+#define SEG(d, a) HARNESS_SEGMENT(d, a)
 #define C2S       PTL_DIR_TO_SERVER
 #define S2C       PTL_DIR_TO_CLIENT
 
 /* packetbeat-amqp_channel_error.pcap: handshake, declares, Channel.Close 404 */
-static const Segment chanerr_conv[] = {
+static const HarnessSegment chanerr_conv[] = {
     SEG(C2S, chanerr_f1),  SEG(S2C, chanerr_f2),  SEG(C2S, chanerr_f3),  SEG(S2C, chanerr_f4),
     SEG(C2S, chanerr_f5),  SEG(C2S, chanerr_f6),  SEG(S2C, chanerr_f7),  SEG(C2S, chanerr_f8),
     SEG(S2C, chanerr_f9),  SEG(C2S, chanerr_f10), SEG(C2S, chanerr_f11), SEG(S2C, chanerr_f12),
@@ -493,7 +486,7 @@ static const Segment chanerr_conv[] = {
 };
 
 /* amqp-parser-amqp.pcap: Bunny client, publish + deliver with bodies, clean closes */
-static const Segment bunny_conv[] = {
+static const HarnessSegment bunny_conv[] = {
     SEG(C2S, bunny_f49), SEG(S2C, bunny_f51), SEG(C2S, bunny_f53), SEG(S2C, bunny_f55),
     SEG(C2S, bunny_f57), SEG(C2S, bunny_f59), SEG(S2C, bunny_f61), SEG(C2S, bunny_f63),
     SEG(S2C, bunny_f65), SEG(C2S, bunny_f67), SEG(S2C, bunny_f69), SEG(C2S, bunny_f71),
@@ -502,239 +495,54 @@ static const Segment bunny_conv[] = {
 };
 
 /* ndpi-amqp.pcap: picked up mid-stream, no protocol header */
-static const Segment celery_conv[] = {
+static const HarnessSegment celery_conv[] = {
     SEG(C2S, celery_f1), SEG(C2S, celery_f3), SEG(C2S, celery_f5), SEG(S2C, celery_f7),
 };
 
 /* packetbeat-amqp_emit_receive.pcap: one heartbeat each way, mid-stream */
-static const Segment emit_conv[] = {
+static const HarnessSegment emit_conv[] = {
     SEG(C2S, emit_f18), SEG(S2C, emit_f19),
 };
 
-typedef struct {
-    const Segment *segs;
-    gsize          n;
-} Conv;
-
-#define CONV(a) { (a), G_N_ELEMENTS(a) }
-
-static const Conv real_convs[] = {
-    CONV(chanerr_conv), CONV(bunny_conv), CONV(celery_conv), CONV(emit_conv),
+static const HarnessScript real_convs[] = {
+    HARNESS_SCRIPT(chanerr_conv), HARNESS_SCRIPT(bunny_conv), HARNESS_SCRIPT(celery_conv),
+    HARNESS_SCRIPT(emit_conv),
 };
 
-/* ---- fake core ---- */
+/* ---- fake core (tests/dissector-harness.h) ---- */
 
-typedef struct {
-    PtlFlowContext     ctx;
-    const PtlDissector *d;
-    gpointer           state;
-    GByteArray        *pending[2];
-    GPtrArray         *facts;  /* "<fact>:<detail>" */
-    GError            *error;
-    gsize              max_pending;
-} Core;
-
-static void
-core_fact(const PtlFlowContext *ctx, PtlFact fact, const char *detail)
-{
-    Core *core = ctx->core_data;
-    assert_true(fact < PTL_FACT_COUNT);
-    g_ptr_array_add(core->facts, g_strdup_printf("%d:%s", (int) fact, detail ? detail : ""));
-}
-
-static Core *
-core_new(void)
-{
-    Core *core = g_new0(Core, 1);
-    core->d = ptl_dissector_entry();
-    core->ctx.fact = core_fact;
-    core->ctx.core_data = core;
-    core->ctx.transport = PTL_TRANSPORT_TCP;
-    core->ctx.client_port = 40000;
-    core->ctx.server_port = 5672;
-    core->state = core->d->state_new();
-    core->pending[0] = g_byte_array_new();
-    core->pending[1] = g_byte_array_new();
-    core->facts = g_ptr_array_new_with_free_func(g_free);
-    return core;
-}
-
-static void
-core_free(Core *core)
-{
-    core->d->state_free(core->state);
-    g_byte_array_unref(core->pending[0]);
-    g_byte_array_unref(core->pending[1]);
-    g_ptr_array_unref(core->facts);
-    g_clear_error(&core->error);
-    g_free(core);
-}
-
-/* Appends bytes and feeds everything pending, keeping what feed did not consume,
- * as the core does.  FALSE once feed failed. */
-static gboolean
-core_feed(Core *core, PtlDirection dir, const guint8 *data, gsize len)
-{
-    if (core->error != NULL)
-        return FALSE;
-    GByteArray *p = core->pending[dir == PTL_DIR_TO_CLIENT];
-    g_byte_array_append(p, data, (guint) len);
-    gssize n = core->d->feed(core->state, &core->ctx, dir, p->data, p->len, &core->error);
-    if (n < 0) {
-        assert_non_null(core->error);
-        assert_int_equal(core->error->domain, PTL_DISSECT_ERROR);
-        return FALSE;
-    }
-    assert_null(core->error);
-    assert_true((gsize) n <= p->len);
-    g_byte_array_remove_range(p, 0, (guint) n);
-    core->max_pending = MAX(core->max_pending, p->len);
-    return TRUE;
-}
-
-static void
-core_feed_conv(Core *core, const Conv *conv)
-{
-    for (gsize i = 0; i < conv->n; i++)
-        assert_true(core_feed(core, conv->segs[i].dir, conv->segs[i].data, conv->segs[i].len));
-}
-
-static gboolean
-core_has_fact(const Core *core, PtlFact fact, const char *detail)
-{
-    g_autofree char *want = g_strdup_printf("%d:%s", (int) fact, detail);
-    for (guint i = 0; i < core->facts->len; i++) {
-        if (g_strcmp0(g_ptr_array_index(core->facts, i), want) == 0)
-            return TRUE;
-    }
-    return FALSE;
-}
-
-static guint
-core_fact_count(const Core *core, PtlFact fact)
-{
-    g_autofree char *prefix = g_strdup_printf("%d:", (int) fact);
-    guint n = 0;
-    for (guint i = 0; i < core->facts->len; i++)
-        n += g_str_has_prefix(g_ptr_array_index(core->facts, i), prefix);
-    return n;
-}
-
-/* transfer full */
-static JsonNode *
-emit_node(const PtlDissector *d, gpointer state)
-{
-    g_autoptr(JsonBuilder) b = json_builder_new();
-    json_builder_begin_object(b);
-    d->emit(state, b);
-    json_builder_end_object(b);
-    return json_builder_get_root(b);
-}
-
-/* transfer full */
-static char *
-emit_json(const PtlDissector *d, gpointer state)
-{
-    JsonNode *root = emit_node(d, state);
-    char *json = json_to_string(root, FALSE);
-    json_node_unref(root);
-    return json;
-}
-
-static gint64
-obj_int(JsonObject *o, const char *key)
-{
-    assert_true(json_object_has_member(o, key));
-    return json_object_get_int_member(o, key);
-}
-
-static const char *
-obj_str(JsonObject *o, const char *key)
-{
-    assert_true(json_object_has_member(o, key));
-    return json_object_get_string_member(o, key);
-}
-
-static gboolean
-array_has(JsonObject *o, const char *key, const char *value)
-{
-    JsonArray *a = json_object_get_array_member(o, key);
-    assert_non_null(a);
-    for (guint i = 0; i < json_array_get_length(a); i++) {
-        if (g_strcmp0(json_array_get_string_element(a, i), value) == 0)
-            return TRUE;
-    }
-    return FALSE;
-}
-
-/* One direction of a conversation, concatenated. */
-static GByteArray *
-conv_stream(const Conv *conv, PtlDirection dir)
-{
-    GByteArray *out = g_byte_array_new();
-    for (gsize i = 0; i < conv->n; i++) {
-        if (conv->segs[i].dir == dir)
-            g_byte_array_append(out, conv->segs[i].data, (guint) conv->segs[i].len);
-    }
-    return out;
-}
+static const HarnessFlowConfig amqp_tcp = { PTL_TRANSPORT_TCP, 40000, 5672 };
 
 /* ---- synthetic frames ---- */
 
 static void
-put_u8(GByteArray *b, guint8 v)
-{
-    g_byte_array_append(b, &v, 1);
-}
-
-static void
-put_be16(GByteArray *b, guint16 v)
-{
-    put_u8(b, (guint8) (v >> 8));
-    put_u8(b, (guint8) v);
-}
-
-static void
-put_be32(GByteArray *b, guint32 v)
-{
-    put_be16(b, (guint16) (v >> 16));
-    put_be16(b, (guint16) v);
-}
-
-static void
-put_bytes(GByteArray *b, const void *data, gsize len)
-{
-    g_byte_array_append(b, data, (guint) len);
-}
-
-static void
 put_shortstr(GByteArray *b, const char *s)
 {
-    put_u8(b, (guint8) strlen(s));
-    put_bytes(b, s, strlen(s));
+    harness_put_u8(b, (guint8) strlen(s));
+    harness_put_bytes(b, s, strlen(s));
 }
 
 static void
 put_longstr(GByteArray *b, const void *data, gsize len)
 {
-    put_be32(b, (guint32) len);
-    put_bytes(b, data, len);
+    harness_put_be(b, (guint32) len, 4);
+    harness_put_bytes(b, data, len);
 }
 
 static void
 put_header_091(GByteArray *b)
 {
-    put_bytes(b, "AMQP\x00\x00\x09\x01", 8);
+    harness_put_bytes(b, "AMQP\x00\x00\x09\x01", 8);
 }
 
 static void
 put_frame(GByteArray *b, guint8 type, guint16 channel, const GByteArray *payload)
 {
-    put_u8(b, type);
-    put_be16(b, channel);
-    put_be32(b, payload->len);
-    put_bytes(b, payload->data, payload->len);
-    put_u8(b, 0xCE);
+    harness_put_u8(b, type);
+    harness_put_be(b, channel, 2);
+    harness_put_be(b, payload->len, 4);
+    harness_put_bytes(b, payload->data, payload->len);
+    harness_put_u8(b, 0xCE);
 }
 
 /* A method frame on channel 1 whose arguments are `args`. */
@@ -742,10 +550,10 @@ static void
 put_method(GByteArray *b, guint16 class_id, guint16 method_id, const GByteArray *args)
 {
     g_autoptr(GByteArray) payload = g_byte_array_new();
-    put_be16(payload, class_id);
-    put_be16(payload, method_id);
+    harness_put_be(payload, class_id, 2);
+    harness_put_be(payload, method_id, 2);
     if (args != NULL)
-        put_bytes(payload, args->data, args->len);
+        harness_put_bytes(payload, args->data, args->len);
     put_frame(b, 1, 1, payload);
 }
 
@@ -753,10 +561,10 @@ static void
 put_queue_declare(GByteArray *b, const char *queue)
 {
     g_autoptr(GByteArray) args = g_byte_array_new();
-    put_be16(args, 0);
+    harness_put_be(args, 0, 2);
     put_shortstr(args, queue);
-    put_u8(args, 0);
-    put_be32(args, 0);  /* empty arguments table */
+    harness_put_u8(args, 0);
+    harness_put_be(args, 0, 4);  /* empty arguments table */
     put_method(b, 50, 10, args);
 }
 
@@ -764,9 +572,9 @@ static void
 put_close(GByteArray *b, guint16 class_id, guint16 code, const char *text)
 {
     g_autoptr(GByteArray) args = g_byte_array_new();
-    put_be16(args, code);
+    harness_put_be(args, code, 2);
     put_shortstr(args, text);
-    put_be32(args, 0);
+    harness_put_be(args, 0, 4);
     put_method(b, class_id, class_id == 10 ? 50 : 40, args);
 }
 
@@ -774,7 +582,7 @@ static void
 put_start_ok(GByteArray *b, const char *mechanism, const void *response, gsize len)
 {
     g_autoptr(GByteArray) args = g_byte_array_new();
-    put_be32(args, 0);  /* client-properties */
+    harness_put_be(args, 0, 4);  /* client-properties */
     put_shortstr(args, mechanism);
     put_longstr(args, response, len);
     put_shortstr(args, "en_US");
@@ -785,9 +593,9 @@ static void
 put_tune_ok(GByteArray *b, guint32 frame_max)
 {
     g_autoptr(GByteArray) args = g_byte_array_new();
-    put_be16(args, 2047);
-    put_be32(args, frame_max);
-    put_be16(args, 60);
+    harness_put_be(args, 2047, 2);
+    harness_put_be(args, frame_max, 4);
+    harness_put_be(args, 60, 2);
     put_method(b, 10, 31, args);
 }
 
@@ -801,15 +609,6 @@ put_body(GByteArray *b, guint32 size)
     put_frame(b, 3, 1, payload);
 }
 
-static void
-feed_in_chunks(Core *core, PtlDirection dir, const GByteArray *b, gsize chunk, gboolean ok)
-{
-    gboolean is_ok = TRUE;
-    for (gsize off = 0; off < b->len && is_ok; off += chunk)
-        is_ok = core_feed(core, dir, b->data + off, MIN(chunk, b->len - off));
-    assert_int_equal(is_ok, ok);
-}
-
 /* ---- tests ---- */
 
 static void
@@ -817,19 +616,9 @@ test_amqp_descriptor(void **unused)
 {
     (void) unused;
     const PtlDissector *d = ptl_dissector_entry();
-    assert_int_equal(d->abi_version, PTL_DISSECTOR_ABI_VERSION);
-    assert_string_equal(d->name, "amqp");
+    harness_assert_descriptor(d, "amqp", "1.0.0", FALSE);
     assert_int_equal(d->default_ports[0], 5672);
     assert_int_equal(d->default_ports[1], 0);
-    assert_string_equal(d->version, "1.0.0");
-    assert_non_null(d->description);
-    assert_non_null(d->probe);
-    assert_non_null(d->state_new);
-    assert_non_null(d->state_free);
-    assert_non_null(d->feed);
-    assert_non_null(d->gap);
-    assert_non_null(d->emit);
-    assert_null(d->probe_datagram);
 }
 
 static PtlProbe
@@ -854,7 +643,7 @@ test_amqp_probe_yes(void **unused)
     /* a body frame followed by the start of another frame */
     g_autoptr(GByteArray) b = g_byte_array_new();
     put_body(b, 10);
-    put_u8(b, 1);
+    harness_put_u8(b, 1);
     assert_int_equal(probe(b->data, b->len), PTL_PROBE_YES);
 }
 
@@ -879,7 +668,7 @@ test_amqp_probe_no(void **unused)
     assert_int_equal(probe("AMQP\xff\x00\x09\x01", 8), PTL_PROBE_NO);
     /* a Basic.Publish whose frame end is wrong, and an unknown method */
     g_autoptr(GByteArray) bad_end = g_byte_array_new();
-    put_bytes(bad_end, celery_f1, sizeof celery_f1);
+    harness_put_bytes(bad_end, celery_f1, sizeof celery_f1);
     bad_end->data[bad_end->len - 1] = 0x00;
     assert_int_equal(probe(bad_end->data, bad_end->len), PTL_PROBE_NO);
     g_autoptr(GByteArray) unknown = g_byte_array_new();
@@ -893,7 +682,7 @@ test_amqp_probe_no(void **unused)
     /* a body frame followed by an HTTP request is not a frame sequence */
     g_autoptr(GByteArray) body = g_byte_array_new();
     put_body(body, 10);
-    put_bytes(body, "GET /", 5);
+    harness_put_bytes(body, "GET /", 5);
     assert_int_equal(probe(body->data, body->len), PTL_PROBE_NO);
 }
 
@@ -917,14 +706,14 @@ test_amqp_emit_fresh_state(void **unused)
     (void) unused;
     const PtlDissector *d = ptl_dissector_entry();
     gpointer state = d->state_new();
-    JsonNode *root = emit_node(d, state);
+    JsonNode *root = harness_emit_node(d, state);
     JsonObject *o = json_node_get_object(root);
     assert_false(json_object_has_member(o, "version"));
     assert_false(json_object_has_member(o, "user"));
-    assert_int_equal(obj_int(o, "frames"), 0);
+    assert_int_equal(harness_obj_int(o, "frames"), 0);
     assert_int_equal(json_object_get_size(json_object_get_object_member(o, "methods")), 0);
     assert_int_equal(json_array_get_length(json_object_get_array_member(o, "queues")), 0);
-    assert_int_equal(obj_int(o, "queues_dropped"), 0);
+    assert_int_equal(harness_obj_int(o, "queues_dropped"), 0);
     assert_int_equal(json_array_get_length(json_object_get_array_member(o, "closes")), 0);
     json_node_unref(root);
     d->state_free(state);
@@ -934,123 +723,109 @@ static void
 test_amqp_feed_channel_error(void **unused)
 {
     (void) unused;
-    Core *core = core_new();
-    core_feed_conv(core, &real_convs[0]);
-    JsonNode *root = emit_node(core->d, core->state);
+    HarnessFlow *core = harness_flow_new(&amqp_tcp);
+    harness_flow_feed_segments(core, real_convs[0].segs, real_convs[0].n);
+    JsonNode *root = harness_flow_node(core);
     JsonObject *o = json_node_get_object(root);
-    assert_string_equal(obj_str(o, "version"), "0-9-1");
-    assert_int_equal(obj_int(o, "frames"), 14);
-    assert_string_equal(obj_str(o, "vhost"), "/");
-    assert_string_equal(obj_str(o, "mechanism"), "PLAIN");
-    assert_string_equal(obj_str(o, "user"), "guest");
-    assert_string_equal(obj_str(o, "server_product"), "RabbitMQ");
-    assert_string_equal(obj_str(o, "server_version"), "3.2.4");
-    assert_string_equal(obj_str(o, "client_product"), "https://github.com/streadway/amqp");
-    assert_int_equal(obj_int(o, "frame_max"), 131072);  /* Tune-Ok, frame 5 */
-    assert_true(array_has(o, "exchanges", "titres"));
-    assert_true(array_has(o, "exchanges", "plop"));
-    assert_true(array_has(o, "queues", "my_queue"));
+    assert_string_equal(harness_obj_str(o, "version"), "0-9-1");
+    assert_int_equal(harness_obj_int(o, "frames"), 14);
+    assert_string_equal(harness_obj_str(o, "vhost"), "/");
+    assert_string_equal(harness_obj_str(o, "mechanism"), "PLAIN");
+    assert_string_equal(harness_obj_str(o, "user"), "guest");
+    assert_string_equal(harness_obj_str(o, "server_product"), "RabbitMQ");
+    assert_string_equal(harness_obj_str(o, "server_version"), "3.2.4");
+    assert_string_equal(harness_obj_str(o, "client_product"), "https://github.com/streadway/amqp");
+    assert_int_equal(harness_obj_int(o, "frame_max"), 131072);  /* Tune-Ok, frame 5 */
+    assert_true(harness_obj_array_has(o, "exchanges", "titres"));
+    assert_true(harness_obj_array_has(o, "exchanges", "plop"));
+    assert_true(harness_obj_array_has(o, "queues", "my_queue"));
     JsonObject *methods = json_object_get_object_member(o, "methods");
-    assert_int_equal(obj_int(methods, "Connection.Start"), 1);
-    assert_int_equal(obj_int(methods, "Queue.Declare"), 1);
-    assert_int_equal(obj_int(methods, "Queue.DeclareOk"), 1);
-    assert_int_equal(obj_int(methods, "Channel.CloseOk"), 1);
+    assert_int_equal(harness_obj_int(methods, "Connection.Start"), 1);
+    assert_int_equal(harness_obj_int(methods, "Queue.Declare"), 1);
+    assert_int_equal(harness_obj_int(methods, "Queue.DeclareOk"), 1);
+    assert_int_equal(harness_obj_int(methods, "Channel.CloseOk"), 1);
     JsonArray *closes = json_object_get_array_member(o, "closes");
     assert_int_equal(json_array_get_length(closes), 1);
     JsonObject *close = json_array_get_object_element(closes, 0);
-    assert_string_equal(obj_str(close, "method"), "Channel.Close");
-    assert_int_equal(obj_int(close, "code"), 404);
-    assert_string_equal(obj_str(close, "text"), "NOT_FOUND - no exchange 'plop' in vhost '/'");
+    assert_string_equal(harness_obj_str(close, "method"), "Channel.Close");
+    assert_int_equal(harness_obj_int(close, "code"), 404);
+    assert_string_equal(harness_obj_str(close, "text"),
+                        "NOT_FOUND - no exchange 'plop' in vhost '/'");
     /* facts: confirmed once, clear-text PLAIN, the failed close */
-    assert_int_equal(core_fact_count(core, PTL_FACT_CONFIRMED), 1);
-    assert_true(core_has_fact(core, PTL_FACT_CONFIRMED, "0-9-1"));
-    assert_true(core_has_fact(core, PTL_FACT_CLEARTEXT_AUTH, "AMQP PLAIN user guest"));
-    assert_true(core_has_fact(core, PTL_FACT_REQUEST_FAILED, "Channel.Close 404 NOT_FOUND"));
+    assert_int_equal(harness_flow_count_facts(core, PTL_FACT_CONFIRMED, NULL), 1);
+    assert_true(harness_flow_has_fact(core, PTL_FACT_CONFIRMED, "0-9-1"));
+    assert_true(harness_flow_has_fact(core, PTL_FACT_CLEARTEXT_AUTH, "AMQP PLAIN user guest"));
+    assert_true(harness_flow_has_fact(core, PTL_FACT_REQUEST_FAILED,
+                                      "Channel.Close 404 NOT_FOUND"));
     json_node_unref(root);
-    core_free(core);
+    harness_flow_free(core);
 }
 
 static void
 test_amqp_feed_publish_deliver(void **unused)
 {
     (void) unused;
-    Core *core = core_new();
-    core_feed_conv(core, &real_convs[1]);
-    JsonNode *root = emit_node(core->d, core->state);
+    HarnessFlow *core = harness_flow_new(&amqp_tcp);
+    harness_flow_feed_segments(core, real_convs[1].segs, real_convs[1].n);
+    JsonNode *root = harness_flow_node(core);
     JsonObject *o = json_node_get_object(root);
-    assert_string_equal(obj_str(o, "server_product"), "RabbitMQ");
-    assert_string_equal(obj_str(o, "client_product"), "Bunny");
-    assert_int_equal(obj_int(o, "published"), 1);
-    assert_int_equal(obj_int(o, "delivered"), 1);
-    assert_int_equal(obj_int(o, "body_bytes"), 2 * 6);  /* "Hello!" published, delivered */
-    assert_true(array_has(o, "queues", "bunny.examples.hello_world"));
-    assert_true(array_has(o, "routing_keys", "bunny.examples.hello_world"));
+    assert_string_equal(harness_obj_str(o, "server_product"), "RabbitMQ");
+    assert_string_equal(harness_obj_str(o, "client_product"), "Bunny");
+    assert_int_equal(harness_obj_int(o, "published"), 1);
+    assert_int_equal(harness_obj_int(o, "delivered"), 1);
+    assert_int_equal(harness_obj_int(o, "body_bytes"), 2 * 6);  /* "Hello!" published, delivered */
+    assert_true(harness_obj_array_has(o, "queues", "bunny.examples.hello_world"));
+    assert_true(harness_obj_array_has(o, "routing_keys", "bunny.examples.hello_world"));
     assert_int_equal(json_array_get_length(json_object_get_array_member(o, "consumer_tags")), 1);
     JsonArray *closes = json_object_get_array_member(o, "closes");
     assert_int_equal(json_array_get_length(closes), 2);
-    assert_int_equal(obj_int(json_array_get_object_element(closes, 0), "code"), 200);
-    assert_int_equal(core_fact_count(core, PTL_FACT_REQUEST_FAILED), 0);
+    assert_int_equal(harness_obj_int(json_array_get_object_element(closes, 0), "code"), 200);
+    assert_int_equal(harness_flow_count_facts(core, PTL_FACT_REQUEST_FAILED, NULL), 0);
     json_node_unref(root);
-    core_free(core);
+    harness_flow_free(core);
 }
 
 static void
 test_amqp_feed_mid_stream(void **unused)
 {
     (void) unused;
-    Core *core = core_new();
-    core_feed_conv(core, &real_convs[2]);
-    JsonNode *root = emit_node(core->d, core->state);
+    HarnessFlow *core = harness_flow_new(&amqp_tcp);
+    harness_flow_feed_segments(core, real_convs[2].segs, real_convs[2].n);
+    JsonNode *root = harness_flow_node(core);
     JsonObject *o = json_node_get_object(root);
-    assert_string_equal(obj_str(o, "version"), "0-9-1");
-    assert_int_equal(obj_int(o, "frames"), 6);
-    assert_int_equal(obj_int(o, "published"), 1);
-    assert_int_equal(obj_int(o, "delivered"), 1);
-    assert_int_equal(obj_int(o, "body_bytes"), 2 * 295);
-    assert_true(array_has(o, "exchanges", "celeryev"));
-    assert_true(array_has(o, "routing_keys", "worker.heartbeat"));
-    assert_true(core_has_fact(core, PTL_FACT_CONFIRMED, "0-9-1"));
+    assert_string_equal(harness_obj_str(o, "version"), "0-9-1");
+    assert_int_equal(harness_obj_int(o, "frames"), 6);
+    assert_int_equal(harness_obj_int(o, "published"), 1);
+    assert_int_equal(harness_obj_int(o, "delivered"), 1);
+    assert_int_equal(harness_obj_int(o, "body_bytes"), 2 * 295);
+    assert_true(harness_obj_array_has(o, "exchanges", "celeryev"));
+    assert_true(harness_obj_array_has(o, "routing_keys", "worker.heartbeat"));
+    assert_true(harness_flow_has_fact(core, PTL_FACT_CONFIRMED, "0-9-1"));
     json_node_unref(root);
-    core_free(core);
+    harness_flow_free(core);
 
-    core = core_new();
-    core_feed_conv(core, &real_convs[3]);
-    root = emit_node(core->d, core->state);
-    assert_int_equal(obj_int(json_node_get_object(root), "heartbeats"), 2);
+    core = harness_flow_new(&amqp_tcp);
+    harness_flow_feed_segments(core, real_convs[3].segs, real_convs[3].n);
+    root = harness_flow_node(core);
+    assert_int_equal(harness_obj_int(json_node_get_object(root), "heartbeats"), 2);
     json_node_unref(root);
-    core_free(core);
+    harness_flow_free(core);
 }
 
-/* The reference: each direction fed whole, client first. */
-static char *
-json_of_streams(const GByteArray *c2s, gsize cut_c2s, const GByteArray *s2c, gsize cut_s2c)
-{
-    Core *core = core_new();
-    assert_true(core_feed(core, C2S, c2s->data, cut_c2s));
-    assert_true(core_feed(core, C2S, c2s->data + cut_c2s, c2s->len - cut_c2s));
-    assert_true(core_feed(core, S2C, s2c->data, cut_s2c));
-    assert_true(core_feed(core, S2C, s2c->data + cut_s2c, s2c->len - cut_s2c));
-    char *json = emit_json(core->d, core->state);
-    core_free(core);
-    return json;
-}
-
+/* Each direction of a conversation as one stream, client first, cut at any offset. */
 static void
 test_amqp_feed_any_split(void **unused)
 {
     (void) unused;
     for (gsize i = 0; i < G_N_ELEMENTS(real_convs); i++) {
-        g_autoptr(GByteArray) c2s = conv_stream(&real_convs[i], C2S);
-        g_autoptr(GByteArray) s2c = conv_stream(&real_convs[i], S2C);
-        g_autofree char *whole = json_of_streams(c2s, c2s->len, s2c, s2c->len);
-        for (gsize cut = 0; cut <= c2s->len; cut++) {
-            g_autofree char *split = json_of_streams(c2s, cut, s2c, s2c->len);
-            assert_string_equal(split, whole);
-        }
-        for (gsize cut = 0; cut <= s2c->len; cut++) {
-            g_autofree char *split = json_of_streams(c2s, c2s->len, s2c, cut);
-            assert_string_equal(split, whole);
-        }
+        g_autoptr(GByteArray) c2s = harness_script_stream(&real_convs[i], C2S);
+        g_autoptr(GByteArray) s2c = harness_script_stream(&real_convs[i], S2C);
+        const HarnessSegment streams[] = {
+            { C2S, c2s->data, c2s->len },
+            { S2C, s2c->data, s2c->len },
+        };
+        const HarnessScript script = { real_convs[i].name, streams, G_N_ELEMENTS(streams) };
+        harness_assert_split_invariant(&amqp_tcp, &script, NULL);
     }
 }
 
@@ -1058,21 +833,8 @@ static void
 test_amqp_feed_every_truncation(void **unused)
 {
     (void) unused;
-    const PtlDissector *d = ptl_dissector_entry();
-    for (gsize i = 0; i < G_N_ELEMENTS(real_convs); i++) {
-        for (int dir = C2S; dir <= S2C; dir++) {
-            g_autoptr(GByteArray) b = conv_stream(&real_convs[i], (PtlDirection) dir);
-            for (gsize n = 0; n <= b->len; n++) {
-                Core *core = core_new();
-                GError *error = NULL;
-                gssize used = d->feed(core->state, &core->ctx, (PtlDirection) dir, b->data, n,
-                                      &error);
-                assert_null(error);
-                assert_true(used >= 0 && (gsize) used <= n);
-                core_free(core);
-            }
-        }
-    }
+    for (gsize i = 0; i < G_N_ELEMENTS(real_convs); i++)
+        harness_assert_script_truncations(&amqp_tcp, &real_convs[i]);
 }
 
 /* Every byte of every real stream corrupted in turn: an error or a clean count,
@@ -1084,14 +846,14 @@ test_amqp_feed_corrupted_bytes(void **unused)
     static const guint8 masks[] = { 0xff, 0x80, 0x01 };
     for (gsize i = 0; i < G_N_ELEMENTS(real_convs); i++) {
         for (int dir = C2S; dir <= S2C; dir++) {
-            g_autoptr(GByteArray) b = conv_stream(&real_convs[i], (PtlDirection) dir);
+            g_autoptr(GByteArray) b = harness_script_stream(&real_convs[i], (PtlDirection) dir);
             for (gsize pos = 0; pos < b->len * G_N_ELEMENTS(masks); pos++) {
                 gsize at = pos % b->len;
                 b->data[at] ^= masks[pos / b->len];
-                Core *core = core_new();
-                (void) core_feed(core, (PtlDirection) dir, b->data, b->len);
-                g_free(emit_json(core->d, core->state));
-                core_free(core);
+                HarnessFlow *core = harness_flow_new(&amqp_tcp);
+                (void) harness_flow_feed(core, (PtlDirection) dir, b->data, b->len);
+                g_free(harness_flow_json(core));
+                harness_flow_free(core);
                 b->data[at] ^= masks[pos / b->len];
             }
         }
@@ -1140,16 +902,16 @@ test_amqp_feed_malformed(void **unused)
           PTL_DISSECT_ERROR_LIMIT, NULL },
     };
     for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
-        Core *core = core_new();
+        HarnessFlow *core = harness_flow_new(&amqp_tcp);
         if (cases[i].has_header)
-            assert_true(core_feed(core, C2S, chanerr_f1, sizeof chanerr_f1));
-        gboolean is_ok = core_feed(core, C2S, (const guint8 *) cases[i].bytes, cases[i].len);
+            assert_true(harness_flow_feed(core, C2S, chanerr_f1, sizeof chanerr_f1));
+        gboolean is_ok = harness_flow_feed(core, C2S, cases[i].bytes, cases[i].len);
         if (is_ok)
             fail_msg("%s: accepted", cases[i].what);
         assert_int_equal(core->error->code, cases[i].code);
         if (cases[i].message != NULL)
             assert_string_equal(core->error->message, cases[i].message);
-        core_free(core);
+        harness_flow_free(core);
     }
 }
 
@@ -1160,10 +922,10 @@ test_amqp_secrets_never_kept(void **unused)
     static const char plain[] = "\0alice\0s3cret-pw";
     g_autoptr(GByteArray) amqplain = g_byte_array_new();
     put_shortstr(amqplain, "PASSWORD");
-    put_u8(amqplain, 'S');
+    harness_put_u8(amqplain, 'S');
     put_longstr(amqplain, "hunter2-pw", 10);
     put_shortstr(amqplain, "LOGIN");
-    put_u8(amqplain, 'S');
+    harness_put_u8(amqplain, 'S');
     put_longstr(amqplain, "bob", 3);
     struct {
         const char   *mechanism;
@@ -1176,21 +938,21 @@ test_amqp_secrets_never_kept(void **unused)
         { "AMQPLAIN", amqplain->data, amqplain->len, "bob", "hunter2-pw" },
     };
     for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
-        Core *core = core_new();
+        HarnessFlow *core = harness_flow_new(&amqp_tcp);
         g_autoptr(GByteArray) b = g_byte_array_new();
         put_header_091(b);
         put_start_ok(b, cases[i].mechanism, cases[i].response, cases[i].len);
-        assert_true(core_feed(core, C2S, b->data, b->len));
-        g_autofree char *json = emit_json(core->d, core->state);
+        assert_true(harness_flow_feed(core, C2S, b->data, b->len));
+        g_autofree char *json = harness_flow_json(core);
         g_autofree char *detail = g_strdup_printf("AMQP %s user %s", cases[i].mechanism,
                                                   cases[i].user);
         g_autofree char *user = g_strdup_printf("\"user\":\"%s\"", cases[i].user);
         assert_non_null(strstr(json, user));
         assert_null(strstr(json, cases[i].secret));
-        assert_true(core_has_fact(core, PTL_FACT_CLEARTEXT_AUTH, detail));
-        for (guint f = 0; f < core->facts->len; f++)
-            assert_null(strstr(g_ptr_array_index(core->facts, f), cases[i].secret));
-        core_free(core);
+        assert_true(harness_flow_has_fact(core, PTL_FACT_CLEARTEXT_AUTH, detail));
+        g_autofree char *facts = harness_flow_facts_text(core);
+        assert_null(strstr(facts, cases[i].secret));
+        harness_flow_free(core);
     }
 }
 
@@ -1198,16 +960,16 @@ static void
 test_amqp_external_auth_not_cleartext(void **unused)
 {
     (void) unused;
-    Core *core = core_new();
+    HarnessFlow *core = harness_flow_new(&amqp_tcp);
     g_autoptr(GByteArray) b = g_byte_array_new();
     put_header_091(b);
     put_start_ok(b, "EXTERNAL", "", 0);
-    assert_true(core_feed(core, C2S, b->data, b->len));
-    assert_int_equal(core_fact_count(core, PTL_FACT_CLEARTEXT_AUTH), 0);
-    JsonNode *root = emit_node(core->d, core->state);
-    assert_string_equal(obj_str(json_node_get_object(root), "mechanism"), "EXTERNAL");
+    assert_true(harness_flow_feed(core, C2S, b->data, b->len));
+    assert_int_equal(harness_flow_count_facts(core, PTL_FACT_CLEARTEXT_AUTH, NULL), 0);
+    JsonNode *root = harness_flow_node(core);
+    assert_string_equal(harness_obj_str(json_node_get_object(root), "mechanism"), "EXTERNAL");
     json_node_unref(root);
-    core_free(core);
+    harness_flow_free(core);
 }
 
 /* A 200 KB body passes only once Tune allowed it, and never makes the core hold it. */
@@ -1220,24 +982,24 @@ test_amqp_tune_and_streamed_body(void **unused)
     put_tune_ok(tuned, 256 * 1024);
     put_body(tuned, 200000);
     put_body(tuned, 1);
-    Core *core = core_new();
-    feed_in_chunks(core, C2S, tuned, 1460, TRUE);
+    HarnessFlow *core = harness_flow_new(&amqp_tcp);
+    assert_true(harness_flow_feed_chunked(core, C2S, tuned->data, tuned->len, 1460));
     assert_true(core->max_pending < 1460);
-    JsonNode *root = emit_node(core->d, core->state);
+    JsonNode *root = harness_flow_node(core);
     JsonObject *o = json_node_get_object(root);
-    assert_int_equal(obj_int(o, "body_bytes"), 200001);
-    assert_int_equal(obj_int(o, "frame_max"), 256 * 1024);
-    assert_int_equal(obj_int(o, "frames"), 3);
+    assert_int_equal(harness_obj_int(o, "body_bytes"), 200001);
+    assert_int_equal(harness_obj_int(o, "frame_max"), 256 * 1024);
+    assert_int_equal(harness_obj_int(o, "frames"), 3);
     json_node_unref(root);
-    core_free(core);
+    harness_flow_free(core);
 
     g_autoptr(GByteArray) untuned = g_byte_array_new();
     put_header_091(untuned);
     put_body(untuned, 200000);
-    core = core_new();
-    feed_in_chunks(core, C2S, untuned, 1460, FALSE);
+    core = harness_flow_new(&amqp_tcp);
+    assert_false(harness_flow_feed_chunked(core, C2S, untuned->data, untuned->len, 1460));
     assert_int_equal(core->error->code, PTL_DISSECT_ERROR_LIMIT);
-    core_free(core);
+    harness_flow_free(core);
 }
 
 /* A method frame over the parse window is counted and skipped, not waited for. */
@@ -1246,27 +1008,28 @@ test_amqp_big_method_frame_counted(void **unused)
 {
     (void) unused;
     g_autoptr(GByteArray) args = g_byte_array_new();
-    put_be16(args, 0);
+    harness_put_be(args, 0, 2);
     put_shortstr(args, "big");
-    put_u8(args, 0);
-    put_be32(args, 100000);
+    harness_put_u8(args, 0);
+    harness_put_be(args, 100000, 4);
     for (guint i = 0; i < 100000; i++)
-        put_u8(args, 'V');
+        harness_put_u8(args, 'V');
     g_autoptr(GByteArray) b = g_byte_array_new();
     put_header_091(b);
     put_tune_ok(b, 0);
     put_method(b, 50, 10, args);
     put_queue_declare(b, "small");
-    Core *core = core_new();
-    feed_in_chunks(core, C2S, b, 4096, TRUE);
+    HarnessFlow *core = harness_flow_new(&amqp_tcp);
+    assert_true(harness_flow_feed_chunked(core, C2S, b->data, b->len, 4096));
     assert_true(core->max_pending <= PTL_PENDING_MAX);
-    JsonNode *root = emit_node(core->d, core->state);
+    JsonNode *root = harness_flow_node(core);
     JsonObject *o = json_node_get_object(root);
-    assert_int_equal(obj_int(json_object_get_object_member(o, "methods"), "Queue.Declare"), 2);
-    assert_false(array_has(o, "queues", "big"));
-    assert_true(array_has(o, "queues", "small"));
+    JsonObject *methods = json_object_get_object_member(o, "methods");
+    assert_int_equal(harness_obj_int(methods, "Queue.Declare"), 2);
+    assert_false(harness_obj_array_has(o, "queues", "big"));
+    assert_true(harness_obj_array_has(o, "queues", "small"));
     json_node_unref(root);
-    core_free(core);
+    harness_flow_free(core);
 }
 
 static void
@@ -1282,18 +1045,18 @@ test_amqp_lists_are_capped(void **unused)
     }
     for (guint i = 0; i < 10; i++)
         put_close(b, 20, 406, "PRECONDITION_FAILED - inequivalent arg");
-    Core *core = core_new();
-    assert_true(core_feed(core, C2S, b->data, b->len));
-    JsonNode *root = emit_node(core->d, core->state);
+    HarnessFlow *core = harness_flow_new(&amqp_tcp);
+    assert_true(harness_flow_feed(core, C2S, b->data, b->len));
+    JsonNode *root = harness_flow_node(core);
     JsonObject *o = json_node_get_object(root);
     assert_int_equal(json_array_get_length(json_object_get_array_member(o, "queues")), 32);
-    assert_int_equal(obj_int(o, "queues_dropped"), 8);
+    assert_int_equal(harness_obj_int(o, "queues_dropped"), 8);
     assert_int_equal(json_array_get_length(json_object_get_array_member(o, "closes")), 8);
-    assert_int_equal(obj_int(o, "closes_dropped"), 2);
-    assert_true(core_has_fact(core, PTL_FACT_REQUEST_FAILED,
+    assert_int_equal(harness_obj_int(o, "closes_dropped"), 2);
+    assert_true(harness_flow_has_fact(core, PTL_FACT_REQUEST_FAILED,
                               "Channel.Close 406 PRECONDITION_FAILED"));
     json_node_unref(root);
-    core_free(core);
+    harness_flow_free(core);
 }
 
 static void
@@ -1302,10 +1065,11 @@ test_amqp_connection_close_fact(void **unused)
     (void) unused;
     g_autoptr(GByteArray) b = g_byte_array_new();
     put_close(b, 10, 530, "NOT_ALLOWED - access to vhost 'prod' refused for user 'app'");
-    Core *core = core_new();
-    assert_true(core_feed(core, S2C, b->data, b->len));
-    assert_true(core_has_fact(core, PTL_FACT_REQUEST_FAILED, "Connection.Close 530 NOT_ALLOWED"));
-    core_free(core);
+    HarnessFlow *core = harness_flow_new(&amqp_tcp);
+    assert_true(harness_flow_feed(core, S2C, b->data, b->len));
+    assert_true(harness_flow_has_fact(core, PTL_FACT_REQUEST_FAILED,
+                                      "Connection.Close 530 NOT_ALLOWED"));
+    harness_flow_free(core);
 }
 
 /* A hole inside a skipped body keeps the frame boundary; one past it does not. */
@@ -1316,18 +1080,18 @@ test_amqp_gap(void **unused)
     g_autoptr(GByteArray) b = g_byte_array_new();
     put_body(b, 1000);
     static const guint8 heartbeat[] = { 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xce };
-    put_bytes(b, heartbeat, sizeof heartbeat);
-    Core *core = core_new();
+    harness_put_bytes(b, heartbeat, sizeof heartbeat);
+    HarnessFlow *core = harness_flow_new(&amqp_tcp);
     assert_false(core->d->gap(core->state, C2S, 10));  /* nothing known yet */
-    assert_true(core_feed(core, C2S, b->data, 107));   /* header + 100 payload octets */
+    assert_true(harness_flow_feed(core, C2S, b->data, 107));   /* header + 100 payload octets */
     assert_false(core->d->gap(core->state, C2S, 901));
     assert_true(core->d->gap(core->state, C2S, 500));
-    assert_true(core_feed(core, C2S, b->data + 607, b->len - 607));
-    JsonNode *root = emit_node(core->d, core->state);
-    assert_int_equal(obj_int(json_node_get_object(root), "heartbeats"), 1);
-    assert_int_equal(obj_int(json_node_get_object(root), "frames"), 2);
+    assert_true(harness_flow_feed(core, C2S, b->data + 607, b->len - 607));
+    JsonNode *root = harness_flow_node(core);
+    assert_int_equal(harness_obj_int(json_node_get_object(root), "heartbeats"), 1);
+    assert_int_equal(harness_obj_int(json_node_get_object(root), "frames"), 2);
     json_node_unref(root);
-    core_free(core);
+    harness_flow_free(core);
 }
 
 /* sasl-init PLAIN (mechanism symbol, initial-response binary), synthetic after the
@@ -1337,16 +1101,16 @@ put_sasl_init(GByteArray *b)
 {
     static const char response[] = "\0alice\0pw-1.0";
     g_autoptr(GByteArray) body = g_byte_array_new();
-    put_bytes(body, "\x00\x53\x41\xc0", 4);
-    put_u8(body, (guint8) (1 + 2 + 5 + 2 + sizeof response - 1));
-    put_u8(body, 2);
-    put_bytes(body, "\xa3\x05PLAIN", 7);
-    put_u8(body, 0xa0);
-    put_u8(body, sizeof response - 1);
-    put_bytes(body, response, sizeof response - 1);
-    put_be32(b, 8 + body->len);
-    put_bytes(b, "\x02\x01\x00\x00", 4);  /* doff 2, SASL frame, channel 0 */
-    put_bytes(b, body->data, body->len);
+    harness_put_bytes(body, "\x00\x53\x41\xc0", 4);
+    harness_put_u8(body, (guint8) (1 + 2 + 5 + 2 + sizeof response - 1));
+    harness_put_u8(body, 2);
+    harness_put_bytes(body, "\xa3\x05PLAIN", 7);
+    harness_put_u8(body, 0xa0);
+    harness_put_u8(body, sizeof response - 1);
+    harness_put_bytes(body, response, sizeof response - 1);
+    harness_put_be(b, 8 + body->len, 4);
+    harness_put_bytes(b, "\x02\x01\x00\x00", 4);  /* doff 2, SASL frame, channel 0 */
+    harness_put_bytes(b, body->data, body->len);
 }
 
 static void
@@ -1354,32 +1118,32 @@ test_amqp_v10_sasl(void **unused)
 {
     (void) unused;
     g_autoptr(GByteArray) b = g_byte_array_new();
-    put_bytes(b, "AMQP\x03\x01\x00\x00", 8);
+    harness_put_bytes(b, "AMQP\x03\x01\x00\x00", 8);
     put_sasl_init(b);
-    put_bytes(b, "AMQP\x00\x01\x00\x00", 8);
+    harness_put_bytes(b, "AMQP\x00\x01\x00\x00", 8);
     /* open with an empty list, then an empty (heartbeat) frame */
-    put_bytes(b, "\x00\x00\x00\x0c\x02\x00\x00\x00\x00\x53\x10\x45", 12);
-    put_bytes(b, "\x00\x00\x00\x08\x02\x00\x00\x00", 8);
+    harness_put_bytes(b, "\x00\x00\x00\x0c\x02\x00\x00\x00\x00\x53\x10\x45", 12);
+    harness_put_bytes(b, "\x00\x00\x00\x08\x02\x00\x00\x00", 8);
     for (gsize cut = 0; cut <= b->len; cut++) {
-        Core *core = core_new();
-        assert_true(core_feed(core, C2S, b->data, cut));
-        assert_true(core_feed(core, C2S, b->data + cut, b->len - cut));
+        HarnessFlow *core = harness_flow_new(&amqp_tcp);
+        assert_true(harness_flow_feed(core, C2S, b->data, cut));
+        assert_true(harness_flow_feed(core, C2S, b->data + cut, b->len - cut));
         assert_int_equal(core->pending[0]->len, 0);
-        assert_true(core_has_fact(core, PTL_FACT_CONFIRMED, "1.0"));
-        assert_true(core_has_fact(core, PTL_FACT_CLEARTEXT_AUTH, "AMQP PLAIN user alice"));
-        JsonNode *root = emit_node(core->d, core->state);
+        assert_true(harness_flow_has_fact(core, PTL_FACT_CONFIRMED, "1.0"));
+        assert_true(harness_flow_has_fact(core, PTL_FACT_CLEARTEXT_AUTH, "AMQP PLAIN user alice"));
+        JsonNode *root = harness_flow_node(core);
         JsonObject *o = json_node_get_object(root);
-        assert_string_equal(obj_str(o, "version"), "1.0");
+        assert_string_equal(harness_obj_str(o, "version"), "1.0");
         assert_true(json_object_get_boolean_member(o, "sasl_layer"));
-        assert_int_equal(obj_int(o, "frames"), 3);
-        assert_int_equal(obj_int(o, "heartbeats"), 1);
+        assert_int_equal(harness_obj_int(o, "frames"), 3);
+        assert_int_equal(harness_obj_int(o, "heartbeats"), 1);
         JsonObject *methods = json_object_get_object_member(o, "methods");
-        assert_int_equal(obj_int(methods, "sasl-init"), 1);
-        assert_int_equal(obj_int(methods, "open"), 1);
-        g_autofree char *json = emit_json(core->d, core->state);
+        assert_int_equal(harness_obj_int(methods, "sasl-init"), 1);
+        assert_int_equal(harness_obj_int(methods, "open"), 1);
+        g_autofree char *json = harness_flow_json(core);
         assert_null(strstr(json, "pw-1.0"));
         json_node_unref(root);
-        core_free(core);
+        harness_flow_free(core);
     }
 }
 
@@ -1388,14 +1152,14 @@ test_amqp_v10_tls_and_other_versions(void **unused)
 {
     (void) unused;
     static const guint8 tls[] = { 'A', 'M', 'Q', 'P', 2, 1, 0, 0, 0x16, 0x03, 0x01, 0x02 };
-    Core *core = core_new();
-    assert_true(core_feed(core, C2S, tls, sizeof tls));
+    HarnessFlow *core = harness_flow_new(&amqp_tcp);
+    assert_true(harness_flow_feed(core, C2S, tls, sizeof tls));
     assert_int_equal(core->pending[0]->len, 0);
-    assert_true(core_has_fact(core, PTL_FACT_UPGRADE_TLS, "AMQP 1.0 TLS layer"));
-    JsonNode *root = emit_node(core->d, core->state);
+    assert_true(harness_flow_has_fact(core, PTL_FACT_UPGRADE_TLS, "AMQP 1.0 TLS layer"));
+    JsonNode *root = harness_flow_node(core);
     assert_true(json_object_get_boolean_member(json_node_get_object(root), "tls_layer"));
     json_node_unref(root);
-    core_free(core);
+    harness_flow_free(core);
 
     static const struct {
         const char *header;
@@ -1407,17 +1171,18 @@ test_amqp_v10_tls_and_other_versions(void **unused)
         { "AMQP\x00\x00\x0a\x00", "unknown" },
     };
     for (gsize i = 0; i < G_N_ELEMENTS(versions); i++) {
-        core = core_new();
-        assert_true(core_feed(core, C2S, (const guint8 *) versions[i].header, 8));
-        assert_true(core_feed(core, C2S, (const guint8 *) "\x00\x00\x00\x10", 4));
+        core = harness_flow_new(&amqp_tcp);
+        assert_true(harness_flow_feed(core, C2S, (const guint8 *) versions[i].header, 8));
+        assert_true(harness_flow_feed(core, C2S, (const guint8 *) "\x00\x00\x00\x10", 4));
         assert_int_equal(core->pending[0]->len, 0);
         /* the server answers in kind: also not read as 0-9-1 */
-        assert_true(core_feed(core, S2C, (const guint8 *) "\x00\x00\x00\x10", 4));
+        assert_true(harness_flow_feed(core, S2C, (const guint8 *) "\x00\x00\x00\x10", 4));
         assert_int_equal(core->pending[1]->len, 0);
-        root = emit_node(core->d, core->state);
-        assert_string_equal(obj_str(json_node_get_object(root), "version"), versions[i].version);
+        root = harness_flow_node(core);
+        assert_string_equal(harness_obj_str(json_node_get_object(root), "version"),
+                            versions[i].version);
         json_node_unref(root);
-        core_free(core);
+        harness_flow_free(core);
     }
 }
 

@@ -312,7 +312,8 @@ static void
 test_app_facts_and_websocket(void **state)
 {
     PtlApp *app = ptl_app_new(*state, PTL_TRANSPORT_TCP, 40000, 2000, NULL);
-    feed_text(app, PTL_DIR_TO_SERVER, "BETA\nAUTH bob\nAUTH bob\nAUTH amy\nAUTH c\nAUTH d\nAUTH e\n");
+    feed_text(app, PTL_DIR_TO_SERVER,
+              "BETA\nAUTH bob\nAUTH bob\nAUTH amy\nAUTH c\nAUTH d\nAUTH e\n");
     assert_true(ptl_app_has_fact(app, PTL_FACT_CLEARTEXT_AUTH));
     const GPtrArray *details = ptl_app_fact_details(app, PTL_FACT_CLEARTEXT_AUTH);
     assert_int_equal(details->len, 4); /* distinct, capped */

@@ -1,9 +1,9 @@
 /* test-http.c: the HTTP/1.x dissector through its ABI entry point.
  *
- * A small fake core feeds bytes the way the real one does (unconsumed bytes
- * are kept and presented again with the next ones) and records facts.  The
- * real fixtures are TCP payloads copied from the shared captures named above
- * each array; the tests never read those files. */
+ * The fake core of tests/dissector-harness.h feeds bytes the way the real one
+ * does (unconsumed bytes are kept and presented again with the next ones) and
+ * records facts.  The real fixtures are TCP payloads copied from the shared
+ * captures named above each array; the tests never read those files. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -13,165 +13,32 @@
 #include <string.h>
 
 #include "ptl-dissector.h"
-
-const PtlDissector *ptl_dissector_entry(void);
+#include "dissector-harness.h"
 
 #define TO_SERVER PTL_DIR_TO_SERVER
 #define TO_CLIENT PTL_DIR_TO_CLIENT
 
-typedef struct {
-    PtlDirection dir;
-    const char  *data;
-    gsize        len;
-} TestEvent;
+/* A TCP payload held in a string literal or char array, its NUL left out. */
+#define EVENT(dir, lit) { (dir), (const guint8 *) (lit), sizeof(lit) - 1 }
 
-#define EVENT(dir, lit) { (dir), (lit), sizeof(lit) - 1 }
+/* ---- fake core (tests/dissector-harness.h) ---- */
 
-/* ---- fake core ---- */
+static const HarnessFlowConfig http_tcp = { PTL_TRANSPORT_TCP, 40000, 80 };
 
-typedef struct {
-    const PtlDissector *dissector;
-    gpointer            state;
-    PtlFlowContext      ctx;
-    GPtrArray          *facts;      /* "CONFIRMED HTTP/1.1" ... */
-    GByteArray         *pending[2];
-    GError             *error;
-} TestFlow;
-
-static const char *const test_fact_names[PTL_FACT_COUNT] = {
-    "CONFIRMED", "CLEARTEXT_AUTH", "UPGRADE_TLS", "UPGRADE_WEBSOCKET", "REQUEST_FAILED",
-    "ENCRYPTED",
-};
-
-static void
-test_record_fact(const PtlFlowContext *ctx, PtlFact fact, const char *detail)
-{
-    TestFlow *flow = ctx->core_data;
-    assert_true(fact < PTL_FACT_COUNT);
-    g_ptr_array_add(flow->facts,
-                    g_strdup_printf("%s %s", test_fact_names[fact], detail ? detail : "-"));
-}
-
-static TestFlow *
-test_flow_new(void)
-{
-    TestFlow *flow = g_new0(TestFlow, 1);
-    flow->dissector = ptl_dissector_entry();
-    flow->state = flow->dissector->state_new();
-    flow->ctx.fact = test_record_fact;
-    flow->ctx.core_data = flow;
-    flow->ctx.transport = PTL_TRANSPORT_TCP;
-    flow->ctx.client_port = 40000;
-    flow->ctx.server_port = 80;
-    flow->facts = g_ptr_array_new_with_free_func(g_free);
-    flow->pending[0] = g_byte_array_new();
-    flow->pending[1] = g_byte_array_new();
-    return flow;
-}
-
-static void
-test_flow_free(TestFlow *flow)
-{
-    flow->dissector->state_free(flow->state);
-    g_ptr_array_unref(flow->facts);
-    g_byte_array_unref(flow->pending[0]);
-    g_byte_array_unref(flow->pending[1]);
-    g_clear_error(&flow->error);
-    g_free(flow);
-}
-
-/* Like the core: append, feed from the first unconsumed byte, keep the rest.
- * FALSE once the dissector failed (the core stops feeding then). */
+/* Feeds like the core; an error must name the protocol. */
 static gboolean
-test_feed(TestFlow *flow, PtlDirection dir, const void *data, gsize len)
+test_feed(HarnessFlow *flow, PtlDirection dir, const void *data, gsize len)
 {
-    if (flow->error != NULL)
-        return FALSE;
-    GByteArray *pending = flow->pending[dir];
-    g_byte_array_append(pending, data, (guint) len);
-    gssize used = flow->dissector->feed(flow->state, &flow->ctx, dir, pending->data, pending->len,
-                                        &flow->error);
-    if (used < 0) {
-        assert_non_null(flow->error);
-        assert_true(flow->error->domain == PTL_DISSECT_ERROR);
+    gboolean is_ok = harness_flow_feed(flow, dir, data, len);
+    if (!is_ok)
         assert_non_null(strstr(flow->error->message, "http: "));
-        return FALSE;
-    }
-    assert_null(flow->error);
-    assert_true((gsize) used <= pending->len);
-    g_byte_array_remove_range(pending, 0, (guint) used);
-    return TRUE;
+    return is_ok;
 }
 
 static gboolean
-test_feed_str(TestFlow *flow, PtlDirection dir, const char *text)
+test_feed_str(HarnessFlow *flow, PtlDirection dir, const char *text)
 {
     return test_feed(flow, dir, text, strlen(text));
-}
-
-/* A hole: the core drops what was pending and asks the dissector. */
-static gboolean
-test_gap(TestFlow *flow, PtlDirection dir, gsize missing)
-{
-    g_byte_array_set_size(flow->pending[dir], 0);
-    return flow->dissector->gap(flow->state, dir, missing);
-}
-
-static gboolean
-test_run(TestFlow *flow, const TestEvent *events, gsize n)
-{
-    for (gsize i = 0; i < n; i++) {
-        if (!test_feed(flow, events[i].dir, events[i].data, events[i].len))
-            return FALSE;
-    }
-    return TRUE;
-}
-
-/* transfer full: the dissector's object, as the core would wrap it */
-static char *
-test_emit_state(const PtlDissector *dissector, gpointer state)
-{
-    g_autoptr(JsonBuilder) builder = json_builder_new();
-    json_builder_begin_object(builder);
-    dissector->emit(state, builder);
-    json_builder_end_object(builder);
-    g_autoptr(JsonNode) root = json_builder_get_root(builder);
-    return json_to_string(root, FALSE);
-}
-
-static char *
-test_json(TestFlow *flow)
-{
-    return test_emit_state(flow->dissector, flow->state);
-}
-
-/* transfer full: the facts, one a line */
-static char *
-test_facts(TestFlow *flow)
-{
-    g_ptr_array_add(flow->facts, NULL);
-    char *joined = g_strjoinv("\n", (char **) flow->facts->pdata);
-    g_ptr_array_remove_index(flow->facts, flow->facts->len - 1);
-    return joined;
-}
-
-static gboolean
-test_has_fact(TestFlow *flow, const char *fact)
-{
-    for (guint i = 0; i < flow->facts->len; i++) {
-        if (strcmp(g_ptr_array_index(flow->facts, i), fact) == 0)
-            return TRUE;
-    }
-    return FALSE;
-}
-
-static guint
-test_count_facts(TestFlow *flow, const char *prefix)
-{
-    guint n = 0;
-    for (guint i = 0; i < flow->facts->len; i++)
-        n += g_str_has_prefix(g_ptr_array_index(flow->facts, i), prefix);
-    return n;
 }
 
 /* ---- reading the emitted JSON ---- */
@@ -205,9 +72,9 @@ test_path(JsonNode *root, const char *path)
 }
 
 static gint64
-test_int(TestFlow *flow, const char *path)
+test_int(HarnessFlow *flow, const char *path)
 {
-    g_autofree char *json = test_json(flow);
+    g_autofree char *json = harness_flow_json(flow);
     g_autoptr(JsonNode) root = test_parse(json);
     JsonNode *node = test_path(root, path);
     if (node == NULL)
@@ -217,18 +84,18 @@ test_int(TestFlow *flow, const char *path)
 
 /* transfer full: the string at path, or NULL */
 static char *
-test_string(TestFlow *flow, const char *path)
+test_string(HarnessFlow *flow, const char *path)
 {
-    g_autofree char *json = test_json(flow);
+    g_autofree char *json = harness_flow_json(flow);
     g_autoptr(JsonNode) root = test_parse(json);
     JsonNode *node = test_path(root, path);
     return node != NULL ? g_strdup(json_node_get_string(node)) : NULL;
 }
 
 static gboolean
-test_has(TestFlow *flow, const char *path)
+test_has(HarnessFlow *flow, const char *path)
 {
-    g_autofree char *json = test_json(flow);
+    g_autofree char *json = harness_flow_json(flow);
     g_autoptr(JsonNode) root = test_parse(json);
     return test_path(root, path) != NULL;
 }
@@ -307,12 +174,12 @@ static const char lines_split_f10[] =
     "<hr>\n"
     "</body>\n"
     "</html>\n";
-static const TestEvent lines_split_events[] = {
-    { TO_SERVER, lines_split_f4, sizeof lines_split_f4 - 1 },
-    { TO_SERVER, lines_split_f6, sizeof lines_split_f6 - 1 },
-    { TO_CLIENT, lines_split_f8, sizeof lines_split_f8 - 1 },
-    { TO_CLIENT, lines_split_f9, sizeof lines_split_f9 - 1 },
-    { TO_CLIENT, lines_split_f10, sizeof lines_split_f10 - 1 },
+static const HarnessSegment lines_split_events[] = {
+    EVENT(TO_SERVER, lines_split_f4),
+    EVENT(TO_SERVER, lines_split_f6),
+    EVENT(TO_CLIENT, lines_split_f8),
+    EVENT(TO_CLIENT, lines_split_f9),
+    EVENT(TO_CLIENT, lines_split_f10),
 };
 
 /* ndpi-http_starting_with_reply.pcapng, frame 1 (to client, 1460 bytes) */
@@ -646,16 +513,16 @@ static const char reply_first_f13[] =
     "<address>Apache/2.4.41 (Ubuntu) Server at proxy.wiresharkfest.acropolis.local Port 80</"
     "address>\n"
     "</body></html>\n";
-static const TestEvent reply_first_events[] = {
-    { TO_CLIENT, reply_first_f1, sizeof reply_first_f1 - 1 },
-    { TO_CLIENT, reply_first_f2, sizeof reply_first_f2 - 1 },
-    { TO_CLIENT, reply_first_f3, sizeof reply_first_f3 - 1 },
-    { TO_SERVER, reply_first_f5, sizeof reply_first_f5 - 1 },
-    { TO_CLIENT, reply_first_f7, sizeof reply_first_f7 - 1 },
-    { TO_CLIENT, reply_first_f8, sizeof reply_first_f8 - 1 },
-    { TO_CLIENT, reply_first_f9, sizeof reply_first_f9 - 1 },
-    { TO_SERVER, reply_first_f11, sizeof reply_first_f11 - 1 },
-    { TO_CLIENT, reply_first_f13, sizeof reply_first_f13 - 1 },
+static const HarnessSegment reply_first_events[] = {
+    EVENT(TO_CLIENT, reply_first_f1),
+    EVENT(TO_CLIENT, reply_first_f2),
+    EVENT(TO_CLIENT, reply_first_f3),
+    EVENT(TO_SERVER, reply_first_f5),
+    EVENT(TO_CLIENT, reply_first_f7),
+    EVENT(TO_CLIENT, reply_first_f8),
+    EVENT(TO_CLIENT, reply_first_f9),
+    EVENT(TO_SERVER, reply_first_f11),
+    EVENT(TO_CLIENT, reply_first_f13),
 };
 
 /* zeek-100-continue.pcap, frame 4 (to server, 221 bytes) */
@@ -743,12 +610,12 @@ static const char continue100_f12[] =
     "\011\011<!--[if IE]><link rel=\"stylesheet\" href=\"2008/css/test-blueprint-0.7/src/ie."
     "css\" type=\"text/css\" media=\"screen, projection\"><![endif]-->\n"
     "\011";
-static const TestEvent continue100_events[] = {
-    { TO_SERVER, continue100_f4, sizeof continue100_f4 - 1 },
-    { TO_CLIENT, continue100_f6, sizeof continue100_f6 - 1 },
-    { TO_SERVER, continue100_f8, sizeof continue100_f8 - 1 },
-    { TO_SERVER, continue100_f10, sizeof continue100_f10 - 1 },
-    { TO_CLIENT, continue100_f12, sizeof continue100_f12 - 1 },
+static const HarnessSegment continue100_events[] = {
+    EVENT(TO_SERVER, continue100_f4),
+    EVENT(TO_CLIENT, continue100_f6),
+    EVENT(TO_SERVER, continue100_f8),
+    EVENT(TO_SERVER, continue100_f10),
+    EVENT(TO_CLIENT, continue100_f12),
 };
 
 /* zeek-websocket.pcap, frame 4 (to server, 576 bytes) */
@@ -813,12 +680,12 @@ static const char websocket_f12[] =
     "Server: Kaazing Gateway\r\n"
     "Upgrade: websocket\r\n"
     "\r\n";
-static const TestEvent websocket_events[] = {
-    { TO_SERVER, websocket_f4, sizeof websocket_f4 - 1 },
-    { TO_CLIENT, websocket_f7, sizeof websocket_f7 - 1 },
-    { TO_CLIENT, websocket_f9, sizeof websocket_f9 - 1 },
-    { TO_SERVER, websocket_f11, sizeof websocket_f11 - 1 },
-    { TO_CLIENT, websocket_f12, sizeof websocket_f12 - 1 },
+static const HarnessSegment websocket_events[] = {
+    EVENT(TO_SERVER, websocket_f4),
+    EVENT(TO_CLIENT, websocket_f7),
+    EVENT(TO_CLIENT, websocket_f9),
+    EVENT(TO_SERVER, websocket_f11),
+    EVENT(TO_CLIENT, websocket_f12),
 };
 
 /* zeek-curl_http_09.pcap, frame 4 (to server, 82 bytes) */
@@ -833,9 +700,9 @@ static const char http09_f6[] =
     "<html>\n"
     "  The Zeek Network Security Monitor\n"
     "</html>\n";
-static const TestEvent http09_events[] = {
-    { TO_SERVER, http09_f4, sizeof http09_f4 - 1 },
-    { TO_CLIENT, http09_f6, sizeof http09_f6 - 1 },
+static const HarnessSegment http09_events[] = {
+    EVENT(TO_SERVER, http09_f4),
+    EVENT(TO_CLIENT, http09_f6),
 };
 
 /* zeek-no-version.pcap, frame 4 (to server, 123 bytes) */
@@ -851,9 +718,9 @@ static const char noversion_f6[] =
     "<HR>\n"
     "<ADDRESS><A HREF=\"http://www.acme.com/software/thttpd/\">thttpd</A></ADDRESS>\n"
     "</BODY></HTML>\n";
-static const TestEvent noversion_events[] = {
-    { TO_SERVER, noversion_f4, sizeof noversion_f4 - 1 },
-    { TO_CLIENT, noversion_f6, sizeof noversion_f6 - 1 },
+static const HarnessSegment noversion_events[] = {
+    EVENT(TO_SERVER, noversion_f4),
+    EVENT(TO_CLIENT, noversion_f6),
 };
 
 /* ---- synthetic exchanges (written for these tests) ---- */
@@ -921,13 +788,13 @@ static const char pipeline_responses[] =
     "Content-Length: 10\r\n"
     "\r\n";
 
-static const TestEvent pipeline_events[] = {
+static const HarnessSegment pipeline_events[] = {
     EVENT(TO_SERVER, pipeline_requests),
     EVENT(TO_CLIENT, pipeline_responses),
 };
 
 /* CONNECT tunnel carrying a TLS ClientHello start */
-static const TestEvent connect_events[] = {
+static const HarnessSegment connect_events[] = {
     EVENT(TO_SERVER, "CONNECT db.example.com:443 HTTP/1.1\r\n"
                      "Host: db.example.com:443\r\n"
                      "Proxy-Authorization: Basic cHJveHl1c2VyOnMzY3IzdA==\r\n"
@@ -938,7 +805,7 @@ static const TestEvent connect_events[] = {
 };
 
 /* h2c upgrade, then HTTP/2 bytes that must not be parsed */
-static const TestEvent h2c_events[] = {
+static const HarnessSegment h2c_events[] = {
     EVENT(TO_SERVER, "GET / HTTP/1.1\r\n"
                      "Host: example.com\r\n"
                      "Connection: Upgrade, HTTP2-Settings\r\n"
@@ -953,43 +820,26 @@ static const TestEvent h2c_events[] = {
     EVENT(TO_SERVER, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"),
 };
 
-typedef struct {
-    const char      *name;
-    const TestEvent *events;
-    gsize            n;
-} TestScript;
-
-#define SCRIPT(ev) { #ev, (ev), G_N_ELEMENTS(ev) }
-
-static const TestScript test_scripts[] = {
-    SCRIPT(pipeline_events), SCRIPT(connect_events), SCRIPT(h2c_events),
-    SCRIPT(lines_split_events), SCRIPT(reply_first_events), SCRIPT(continue100_events),
-    SCRIPT(websocket_events), SCRIPT(http09_events), SCRIPT(noversion_events),
+static const HarnessScript test_scripts[] = {
+    HARNESS_SCRIPT(pipeline_events), HARNESS_SCRIPT(connect_events), HARNESS_SCRIPT(h2c_events),
+    HARNESS_SCRIPT(lines_split_events), HARNESS_SCRIPT(reply_first_events),
+    HARNESS_SCRIPT(continue100_events), HARNESS_SCRIPT(websocket_events),
+    HARNESS_SCRIPT(http09_events), HARNESS_SCRIPT(noversion_events),
 };
 
-/* JSON and facts of a script, with event `split` cut into two feeds at `at`
- * (split < 0: no cut; at == 0 with step: every event fed byte by byte). */
+/* What a script produces fed whole, or with every event fed byte by byte. */
 static char *
-test_script_output(const TestScript *script, gssize split, gsize at, gboolean is_bytewise)
+test_script_output(const HarnessScript *script, gboolean is_bytewise)
 {
-    TestFlow *flow = test_flow_new();
+    HarnessFlow *flow = harness_flow_new(&http_tcp);
     for (gsize i = 0; i < script->n; i++) {
-        const TestEvent *ev = &script->events[i];
-        if (is_bytewise) {
-            for (gsize k = 0; k < ev->len; k++)
-                test_feed(flow, ev->dir, ev->data + k, 1);
-        } else if ((gssize) i == split) {
-            test_feed(flow, ev->dir, ev->data, at);
-            test_feed(flow, ev->dir, ev->data + at, ev->len - at);
-        } else {
-            test_feed(flow, ev->dir, ev->data, ev->len);
-        }
+        const HarnessSegment *ev = &script->segs[i];
+        harness_flow_feed_chunked(flow, ev->dir, ev->data, ev->len, is_bytewise ? 1 : ev->len);
     }
     assert_null(flow->error);
-    g_autofree char *json = test_json(flow);
-    g_autofree char *facts = test_facts(flow);
-    test_flow_free(flow);
-    return g_strconcat(json, "\n", facts, NULL);
+    char *output = harness_flow_output(flow);
+    harness_flow_free(flow);
+    return output;
 }
 
 /* ---- probe ---- */
@@ -1078,18 +928,8 @@ static void
 test_http_feed_any_split(void **unused)
 {
     (void) unused;
-    for (gsize s = 0; s < G_N_ELEMENTS(test_scripts); s++) {
-        const TestScript *script = &test_scripts[s];
-        g_autofree char *whole = test_script_output(script, -1, 0, FALSE);
-        for (gsize i = 0; i < script->n; i++) {
-            for (gsize at = 1; at < script->events[i].len; at++) {
-                g_autofree char *cut = test_script_output(script, (gssize) i, at, FALSE);
-                if (strcmp(whole, cut) != 0)
-                    fail_msg("%s: event %zu cut at %zu:\n%s\n!=\n%s", script->name, i, at, cut,
-                             whole);
-            }
-        }
-    }
+    for (gsize s = 0; s < G_N_ELEMENTS(test_scripts); s++)
+        harness_assert_split_invariant(&http_tcp, &test_scripts[s], NULL);
 }
 
 static void
@@ -1097,8 +937,8 @@ test_http_feed_bytewise(void **unused)
 {
     (void) unused;
     for (gsize s = 0; s < G_N_ELEMENTS(test_scripts); s++) {
-        g_autofree char *whole = test_script_output(&test_scripts[s], -1, 0, FALSE);
-        g_autofree char *bytewise = test_script_output(&test_scripts[s], -1, 0, TRUE);
+        g_autofree char *whole = test_script_output(&test_scripts[s], FALSE);
+        g_autofree char *bytewise = test_script_output(&test_scripts[s], TRUE);
         assert_string_equal(whole, bytewise);
     }
 }
@@ -1109,19 +949,18 @@ test_http_feed_truncated(void **unused)
 {
     (void) unused;
     for (gsize s = 0; s < G_N_ELEMENTS(test_scripts); s++) {
-        const TestScript *script = &test_scripts[s];
-        for (gsize i = 0; i < script->n; i++) {
-            const TestEvent *ev = &script->events[i];
-            if (ev->dir == TO_CLIENT && i > 0)
+        const HarnessScript *script = &test_scripts[s];
+        harness_assert_every_truncation(&http_tcp, script->segs[0].dir, script->segs[0].data,
+                                        script->segs[0].len);
+        for (gsize i = 1; i < script->n; i++) {
+            const HarnessSegment *ev = &script->segs[i];
+            if (ev->dir == TO_CLIENT)
                 continue;  /* an answer alone may legitimately be an unrequested 0.9 body */
             for (gsize k = 0; k <= ev->len; k++) {
-                TestFlow *flow = test_flow_new();
-                if (i == 0)
-                    assert_true(test_feed(flow, ev->dir, ev->data, k));
-                else
-                    test_feed(flow, ev->dir, ev->data, k);  /* must not crash */
-                g_autofree char *json = test_json(flow);
-                test_flow_free(flow);
+                HarnessFlow *flow = harness_flow_new(&http_tcp);
+                test_feed(flow, ev->dir, ev->data, k);  /* must not crash */
+                g_autofree char *json = harness_flow_json(flow);
+                harness_flow_free(flow);
             }
         }
     }
@@ -1133,8 +972,8 @@ static void
 test_http_real_lines_split(void **unused)
 {
     (void) unused;
-    TestFlow *flow = test_flow_new();
-    assert_true(test_run(flow, lines_split_events, G_N_ELEMENTS(lines_split_events)));
+    HarnessFlow *flow = harness_flow_new(&http_tcp);
+    harness_flow_feed_segments(flow, lines_split_events, G_N_ELEMENTS(lines_split_events));
     assert_json_string(flow, "version", "HTTP/1.1");
     assert_json_string(flow, "transactions.0.method", "GET");
     assert_json_string(flow, "transactions.0.host", "toni.lan:31337");
@@ -1144,16 +983,16 @@ test_http_real_lines_split(void **unused)
     assert_int_equal(test_int(flow, "transactions.0.response_length"), 1476);
     assert_int_equal(test_int(flow, "unanswered"), 0);
     assert_int_equal(flow->pending[TO_CLIENT]->len, 0);
-    assert_true(test_has_fact(flow, "CONFIRMED HTTP/1.1"));
-    test_flow_free(flow);
+    assert_true(harness_flow_has_fact(flow, PTL_FACT_CONFIRMED, "HTTP/1.1"));
+    harness_flow_free(flow);
 }
 
 static void
 test_http_real_reply_first(void **unused)
 {
     (void) unused;
-    TestFlow *flow = test_flow_new();
-    assert_true(test_run(flow, reply_first_events, G_N_ELEMENTS(reply_first_events)));
+    HarnessFlow *flow = harness_flow_new(&http_tcp);
+    harness_flow_feed_segments(flow, reply_first_events, G_N_ELEMENTS(reply_first_events));
     assert_int_equal(test_int(flow, "unrequested"), 1);
     assert_int_equal(test_int(flow, "requests"), 2);
     assert_int_equal(test_int(flow, "responses"), 3);
@@ -1165,15 +1004,15 @@ test_http_real_reply_first(void **unused)
     assert_int_equal(test_int(flow, "transactions.2.status"), 404);
     assert_int_equal(test_int(flow, "status_codes.200"), 2);
     assert_int_equal(test_int(flow, "methods.GET"), 2);
-    test_flow_free(flow);
+    harness_flow_free(flow);
 }
 
 static void
 test_http_real_100_continue(void **unused)
 {
     (void) unused;
-    TestFlow *flow = test_flow_new();
-    assert_true(test_run(flow, continue100_events, G_N_ELEMENTS(continue100_events)));
+    HarnessFlow *flow = harness_flow_new(&http_tcp);
+    harness_flow_feed_segments(flow, continue100_events, G_N_ELEMENTS(continue100_events));
     assert_int_equal(test_int(flow, "status_codes.100"), 1);
     assert_int_equal(test_int(flow, "status_codes.200"), 1);
     assert_int_equal(test_int(flow, "responses"), 1);  /* the interim one does not pair */
@@ -1183,17 +1022,17 @@ test_http_real_100_continue(void **unused)
     /* first chunk is 0x216e bytes: only what arrived so far is counted */
     gint64 got = test_int(flow, "transactions.0.response_length");
     assert_true(got > 1000 && got < 0x216e);
-    test_flow_free(flow);
+    harness_flow_free(flow);
 }
 
 static void
 test_http_real_websocket(void **unused)
 {
     (void) unused;
-    TestFlow *flow = test_flow_new();
-    assert_true(test_run(flow, websocket_events, G_N_ELEMENTS(websocket_events)));
-    assert_true(test_has_fact(flow, "UPGRADE_WEBSOCKET websocket"));
-    g_autofree char *json = test_json(flow);
+    HarnessFlow *flow = harness_flow_new(&http_tcp);
+    harness_flow_feed_segments(flow, websocket_events, G_N_ELEMENTS(websocket_events));
+    assert_true(harness_flow_has_fact(flow, PTL_FACT_UPGRADE_WEBSOCKET, "websocket"));
+    g_autofree char *json = harness_flow_json(flow);
     assert_non_null(strstr(json, "\"websocket\":true"));
     assert_json_string(flow, "upgraded", "websocket");
     assert_int_equal(test_int(flow, "transactions.0.status"), 101);
@@ -1201,29 +1040,29 @@ test_http_real_websocket(void **unused)
     assert_int_equal(test_int(flow, "responses"), 1);
     assert_int_equal(flow->pending[TO_CLIENT]->len, 0);
     assert_int_equal(flow->pending[TO_SERVER]->len, 0);
-    test_flow_free(flow);
+    harness_flow_free(flow);
 }
 
 static void
 test_http_real_http09(void **unused)
 {
     (void) unused;
-    TestFlow *flow = test_flow_new();
-    assert_true(test_run(flow, http09_events, G_N_ELEMENTS(http09_events)));
+    HarnessFlow *flow = harness_flow_new(&http_tcp);
+    harness_flow_feed_segments(flow, http09_events, G_N_ELEMENTS(http09_events));
     assert_int_equal(test_int(flow, "http09_responses"), 1);
     assert_int_equal(test_int(flow, "transactions.0.response_length"), 51);
     assert_false(test_has(flow, "transactions.0.status"));
-    test_flow_free(flow);
+    harness_flow_free(flow);
 
-    flow = test_flow_new();
-    assert_true(test_run(flow, noversion_events, G_N_ELEMENTS(noversion_events)));
+    flow = harness_flow_new(&http_tcp);
+    harness_flow_feed_segments(flow, noversion_events, G_N_ELEMENTS(noversion_events));
     assert_json_string(flow, "version", "HTTP/0.9");
-    assert_true(test_has_fact(flow, "CONFIRMED HTTP/0.9"));
+    assert_true(harness_flow_has_fact(flow, PTL_FACT_CONFIRMED, "HTTP/0.9"));
     assert_int_equal(test_int(flow, "http09_responses"), 1);
     assert_int_equal(test_int(flow, "transactions.0.response_length"), 323);
     g_autofree char *uri = test_string(flow, "transactions.0.uri");
     assert_true(g_str_has_prefix(uri, "/cgi-bin/formmail.pl?email="));
-    test_flow_free(flow);
+    harness_flow_free(flow);
 }
 
 /* ---- pairing, bodies, facts ---- */
@@ -1232,8 +1071,8 @@ static void
 test_http_pipeline(void **unused)
 {
     (void) unused;
-    TestFlow *flow = test_flow_new();
-    assert_true(test_run(flow, pipeline_events, G_N_ELEMENTS(pipeline_events)));
+    HarnessFlow *flow = harness_flow_new(&http_tcp);
+    harness_flow_feed_segments(flow, pipeline_events, G_N_ELEMENTS(pipeline_events));
     assert_int_equal(flow->pending[TO_SERVER]->len, 0);
     assert_int_equal(flow->pending[TO_CLIENT]->len, 0);
     assert_int_equal(test_int(flow, "requests"), 6);
@@ -1262,66 +1101,67 @@ test_http_pipeline(void **unused)
     assert_json_string(flow, "cookie_names.1", "theme");
     assert_json_string(flow, "cookie_names.2", "session");
     /* secrets never reach the output */
-    g_autofree char *json = test_json(flow);
-    g_autofree char *facts = test_facts(flow);
+    g_autofree char *json = harness_flow_json(flow);
+    g_autofree char *facts = harness_flow_facts_text(flow);
     static const char *const secrets[] = { "open sesame", "S3CR3T", "XYZ", "dark", "abc&",
                                            "QWxhZGRpbjpvcGVuIHNlc2FtZQ" };
     for (gsize i = 0; i < G_N_ELEMENTS(secrets); i++) {
         assert_null(strstr(json, secrets[i]));
         assert_null(strstr(facts, secrets[i]));
     }
-    test_flow_free(flow);
+    harness_flow_free(flow);
 }
 
 static void
 test_http_facts(void **unused)
 {
     (void) unused;
-    TestFlow *flow = test_flow_new();
-    assert_true(test_run(flow, pipeline_events, G_N_ELEMENTS(pipeline_events)));
-    assert_true(test_has_fact(flow, "CONFIRMED HTTP/1.1"));
-    assert_int_equal(test_count_facts(flow, "CONFIRMED"), 1);
-    assert_true(test_has_fact(flow, "CLEARTEXT_AUTH HTTP Basic user Aladdin"));
-    assert_true(test_has_fact(flow, "CLEARTEXT_AUTH HTTP Cookie"));
-    assert_int_equal(test_count_facts(flow, "CLEARTEXT_AUTH HTTP Cookie"), 1);
-    assert_true(test_has_fact(flow, "REQUEST_FAILED HTTP 503"));
-    test_flow_free(flow);
+    HarnessFlow *flow = harness_flow_new(&http_tcp);
+    harness_flow_feed_segments(flow, pipeline_events, G_N_ELEMENTS(pipeline_events));
+    assert_true(harness_flow_has_fact(flow, PTL_FACT_CONFIRMED, "HTTP/1.1"));
+    assert_int_equal(harness_flow_count_facts_with_prefix(flow, "CONFIRMED"), 1);
+    assert_true(harness_flow_has_fact(flow, PTL_FACT_CLEARTEXT_AUTH, "HTTP Basic user Aladdin"));
+    assert_true(harness_flow_has_fact(flow, PTL_FACT_CLEARTEXT_AUTH, "HTTP Cookie"));
+    assert_int_equal(harness_flow_count_facts_with_prefix(flow, "CLEARTEXT_AUTH HTTP Cookie"), 1);
+    assert_true(harness_flow_has_fact(flow, PTL_FACT_REQUEST_FAILED, "HTTP 503"));
+    harness_flow_free(flow);
 
-    flow = test_flow_new();
+    flow = harness_flow_new(&http_tcp);
     assert_true(test_feed_str(flow, TO_SERVER,
                               "GET /1 HTTP/1.1\r\nAuthorization: Bearer eyJhbGciOi.x.y\r\n\r\n"
                               "GET /2 HTTP/1.1\r\nAuthorization: Digest username=\"u\"\r\n\r\n"
                               "GET /3 HTTP/1.1\r\nAuthorization: Bearer other\r\n\r\n"));
-    assert_true(test_has_fact(flow, "CLEARTEXT_AUTH HTTP Bearer token"));
-    assert_true(test_has_fact(flow, "CLEARTEXT_AUTH HTTP Digest"));
-    assert_int_equal(test_count_facts(flow, "CLEARTEXT_AUTH"), 2);
-    g_autofree char *json = test_json(flow);
+    assert_true(harness_flow_has_fact(flow, PTL_FACT_CLEARTEXT_AUTH, "HTTP Bearer token"));
+    assert_true(harness_flow_has_fact(flow, PTL_FACT_CLEARTEXT_AUTH, "HTTP Digest"));
+    assert_int_equal(harness_flow_count_facts_with_prefix(flow, "CLEARTEXT_AUTH"), 2);
+    g_autofree char *json = harness_flow_json(flow);
     assert_null(strstr(json, "eyJhbGciOi"));
     assert_json_string(flow, "auth_schemes.1", "Digest");
-    test_flow_free(flow);
+    harness_flow_free(flow);
 }
 
 static void
 test_http_connect_tunnel(void **unused)
 {
     (void) unused;
-    TestFlow *flow = test_flow_new();
-    assert_true(test_run(flow, connect_events, G_N_ELEMENTS(connect_events)));
-    assert_true(test_has_fact(flow, "UPGRADE_TLS HTTP CONNECT tunnel"));
-    assert_true(test_has_fact(flow, "CLEARTEXT_AUTH HTTP Proxy-Basic user proxyuser"));
+    HarnessFlow *flow = harness_flow_new(&http_tcp);
+    harness_flow_feed_segments(flow, connect_events, G_N_ELEMENTS(connect_events));
+    assert_true(harness_flow_has_fact(flow, PTL_FACT_UPGRADE_TLS, "HTTP CONNECT tunnel"));
+    assert_true(harness_flow_has_fact(flow, PTL_FACT_CLEARTEXT_AUTH,
+                                      "HTTP Proxy-Basic user proxyuser"));
     assert_json_string(flow, "upgraded", "tunnel");
     assert_json_string(flow, "auth_schemes.0", "Proxy-Basic");
     assert_int_equal(flow->pending[TO_SERVER]->len, 0);
-    g_autofree char *facts = test_facts(flow);
+    g_autofree char *facts = harness_flow_facts_text(flow);
     assert_null(strstr(facts, "s3cr3t"));
-    test_flow_free(flow);
+    harness_flow_free(flow);
 }
 
 static void
 test_http_h2c_upgrade(void **unused)
 {
     (void) unused;
-    TestFlow *flow = test_flow_new();
+    HarnessFlow *flow = harness_flow_new(&http_tcp);
     /* the client holds its bytes until the answer: fed before it, they wait */
     assert_true(test_feed(flow, TO_SERVER, h2c_events[0].data, h2c_events[0].len));
     assert_true(test_feed(flow, TO_SERVER, h2c_events[2].data, h2c_events[2].len));
@@ -1330,17 +1170,17 @@ test_http_h2c_upgrade(void **unused)
     assert_true(test_feed(flow, TO_SERVER, "\000\000", 2));
     assert_int_equal(flow->pending[TO_SERVER]->len, 0);
     assert_json_string(flow, "upgraded", "h2c");
-    g_autofree char *json = test_json(flow);
+    g_autofree char *json = harness_flow_json(flow);
     assert_non_null(strstr(json, "\"websocket\":false"));
-    assert_int_equal(test_count_facts(flow, "UPGRADE"), 0);
-    test_flow_free(flow);
+    assert_int_equal(harness_flow_count_facts_with_prefix(flow, "UPGRADE"), 0);
+    harness_flow_free(flow);
 }
 
 static void
 test_http_until_close(void **unused)
 {
     (void) unused;
-    TestFlow *flow = test_flow_new();
+    HarnessFlow *flow = harness_flow_new(&http_tcp);
     assert_true(test_feed_str(flow, TO_SERVER, "GET / HTTP/1.0\r\n\r\n"));
     assert_true(test_feed_str(flow, TO_CLIENT, "HTTP/1.0 200 OK\r\nContent-Type: text/html\r\n\r\n"
                                                "HTTP/1.1 200 this is body, not a response\r\n"));
@@ -1349,7 +1189,7 @@ test_http_until_close(void **unused)
     assert_int_equal(test_int(flow, "responses"), 1);
     assert_int_equal(test_int(flow, "transactions.0.response_length"), 52);
     assert_json_string(flow, "version", "HTTP/1.0");
-    test_flow_free(flow);
+    harness_flow_free(flow);
 }
 
 /* ---- malformed input and limits ---- */
@@ -1357,7 +1197,7 @@ test_http_until_close(void **unused)
 static void
 test_http_expect_error(const char *to_server, const char *to_client, gint code)
 {
-    TestFlow *flow = test_flow_new();
+    HarnessFlow *flow = harness_flow_new(&http_tcp);
     gboolean is_ok = test_feed_str(flow, TO_SERVER, to_server);
     if (is_ok && to_client != NULL)
         is_ok = test_feed_str(flow, TO_CLIENT, to_client);
@@ -1366,7 +1206,7 @@ test_http_expect_error(const char *to_server, const char *to_client, gint code)
     assert_non_null(flow->error);
     if (flow->error->code != code)
         fail_msg("expected code %d, got %d: %s", code, flow->error->code, flow->error->message);
-    test_flow_free(flow);
+    harness_flow_free(flow);
 }
 
 static void
@@ -1395,31 +1235,31 @@ test_http_malformed(void **unused)
     test_http_expect_error("GET / HTTP/2.0\r\n\r\n", NULL, PTL_DISSECT_ERROR_UNSUPPORTED);
 
     /* a header block that never ends */
-    TestFlow *flow = test_flow_new();
+    HarnessFlow *flow = harness_flow_new(&http_tcp);
     assert_true(test_feed_str(flow, TO_SERVER, "GET / HTTP/1.1\r\n"));
     gboolean is_ok = TRUE;
     for (guint i = 0; i < 5000 && is_ok; i++)
         is_ok = test_feed_str(flow, TO_SERVER, "X-Filler: 0123456789\r\n");
     assert_false(is_ok);
     assert_int_equal(flow->error->code, PTL_DISSECT_ERROR_LIMIT);
-    test_flow_free(flow);
+    harness_flow_free(flow);
 
     /* a chunk-size line that never ends */
-    flow = test_flow_new();
+    flow = harness_flow_new(&http_tcp);
     assert_true(test_feed_str(flow, TO_SERVER,
                               "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n1"));
     g_autofree char *ext = g_strnfill(5000, ';');
     assert_false(test_feed_str(flow, TO_SERVER, ext));
     assert_int_equal(flow->error->code, PTL_DISSECT_ERROR_LIMIT);
-    test_flow_free(flow);
+    harness_flow_free(flow);
 
     /* a client that keeps talking while its upgrade is unanswered */
-    flow = test_flow_new();
+    flow = harness_flow_new(&http_tcp);
     assert_true(test_feed_str(flow, TO_SERVER, "GET / HTTP/1.1\r\nUpgrade: websocket\r\n\r\n"));
     g_autofree char *frames = g_strnfill(70000, 'x');
     assert_false(test_feed_str(flow, TO_SERVER, frames));
     assert_int_equal(flow->error->code, PTL_DISSECT_ERROR_LIMIT);
-    test_flow_free(flow);
+    harness_flow_free(flow);
 }
 
 /* ---- caps ---- */
@@ -1428,7 +1268,7 @@ static void
 test_http_caps(void **unused)
 {
     (void) unused;
-    TestFlow *flow = test_flow_new();
+    HarnessFlow *flow = harness_flow_new(&http_tcp);
     for (guint i = 0; i < 100; i++) {
         g_autofree char *req = g_strdup_printf("GET /%u HTTP/1.1\r\nCookie: c%u=v\r\n"
                                                "Authorization: Scheme%u x\r\n\r\n", i, i, i);
@@ -1446,36 +1286,36 @@ test_http_caps(void **unused)
     assert_int_equal(test_int(flow, "cookie_names_dropped"), 68);
     assert_int_equal(test_int(flow, "auth_schemes_dropped"), 92);
     assert_int_equal(test_int(flow, "status_codes_dropped"), 68);
-    assert_int_equal(test_count_facts(flow, "CLEARTEXT_AUTH"), 9);
-    g_autofree char *json = test_json(flow);
+    assert_int_equal(harness_flow_count_facts_with_prefix(flow, "CLEARTEXT_AUTH"), 9);
+    g_autofree char *json = harness_flow_json(flow);
     g_autoptr(JsonNode) root = test_parse(json);
     assert_int_equal(json_array_get_length(json_node_get_array(test_path(root, "transactions"))),
                      64);
     assert_int_equal(json_array_get_length(json_node_get_array(test_path(root, "cookie_names"))),
                      32);
-    test_flow_free(flow);
+    harness_flow_free(flow);
 
     /* a URI longer than PTL_MAX_STRING is cut */
-    flow = test_flow_new();
+    flow = harness_flow_new(&http_tcp);
     g_autofree char *path = g_strnfill(1000, 'p');
     g_autofree char *req = g_strdup_printf("GET /%s HTTP/1.1\r\n\r\n", path);
     assert_true(test_feed_str(flow, TO_SERVER, req));
     g_autofree char *uri = test_string(flow, "transactions.0.uri");
     assert_int_equal(strlen(uri), PTL_MAX_STRING);
-    test_flow_free(flow);
+    harness_flow_free(flow);
 }
 
 static void
 test_http_redaction(void **unused)
 {
     (void) unused;
-    TestFlow *flow = test_flow_new();
+    HarnessFlow *flow = harness_flow_new(&http_tcp);
     assert_true(test_feed_str(flow, TO_SERVER,
                               "GET http://bob:hunter2@h.example/x?user=bob&password=hunter2;"
                               "api_key=K1&monkey=ok#frag HTTP/1.1\r\n\r\n"));
     assert_json_string(flow, "transactions.0.uri",
                        "http://bob:*@h.example/x?user=bob&password=*;api_key=*&monkey=ok#frag");
-    test_flow_free(flow);
+    harness_flow_free(flow);
 }
 
 /* ---- holes and mid-stream pickup ---- */
@@ -1484,12 +1324,12 @@ static void
 test_http_gap(void **unused)
 {
     (void) unused;
-    TestFlow *flow = test_flow_new();
+    HarnessFlow *flow = harness_flow_new(&http_tcp);
     assert_true(test_feed_str(flow, TO_SERVER, "GET /1 HTTP/1.1\r\n\r\nGET /2 HTTP/1.1\r\n\r\n"));
     assert_true(test_feed_str(flow, TO_CLIENT, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n"
                                                "0123456789"));
     /* a hole inside the body keeps the framing */
-    assert_true(test_gap(flow, TO_CLIENT, 80));
+    assert_true(harness_flow_gap(flow, TO_CLIENT, 80));
     assert_true(test_feed_str(flow, TO_CLIENT, "0123456789HTTP/1.1 404 Not Found\r\n"
                                                "Content-Length: 0\r\n\r\n"));
     assert_int_equal(test_int(flow, "transactions.0.response_length"), 100);
@@ -1497,13 +1337,13 @@ test_http_gap(void **unused)
     assert_int_equal(test_int(flow, "resyncs"), 0);
     /* a hole in the headers: skip junk lines up to the next request */
     assert_true(test_feed_str(flow, TO_SERVER, "GET /3 HTTP/1.1\r\nHost: a"));
-    assert_true(test_gap(flow, TO_SERVER, 500));
+    assert_true(harness_flow_gap(flow, TO_SERVER, 500));
     assert_true(test_feed_str(flow, TO_SERVER, "ost: lost\r\n\r\nbinary\001junk\r\n"
                                                "POST /4 HTTP/1.1\r\nContent-Length: 0\r\n\r\n"));
     assert_int_equal(test_int(flow, "resyncs"), 1);
     assert_json_string(flow, "transactions.2.uri", "/4");  /* /3 was lost in the hole */
     assert_int_equal(flow->pending[TO_SERVER]->len, 0);
-    test_flow_free(flow);
+    harness_flow_free(flow);
 }
 
 static void
@@ -1511,7 +1351,7 @@ test_http_midstream(void **unused)
 {
     (void) unused;
     /* the answer is seen first; the client side starts inside a POST body */
-    TestFlow *flow = test_flow_new();
+    HarnessFlow *flow = harness_flow_new(&http_tcp);
     assert_true(test_feed_str(flow, TO_CLIENT, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"));
     assert_true(test_feed_str(flow, TO_SERVER,
                               "rest of an upload\r\nmore\r\nGET /n HTTP/1.1\r\n\r\n"));
@@ -1519,7 +1359,7 @@ test_http_midstream(void **unused)
     assert_int_equal(test_int(flow, "resyncs"), 1);
     assert_int_equal(test_int(flow, "unanswered"), 1);
     assert_json_string(flow, "transactions.1.uri", "/n");
-    test_flow_free(flow);
+    harness_flow_free(flow);
 }
 
 /* ---- emit ---- */
@@ -1530,7 +1370,7 @@ test_http_emit_fresh(void **unused)
     (void) unused;
     const PtlDissector *d = ptl_dissector_entry();
     gpointer state = d->state_new();
-    g_autofree char *json = test_emit_state(d, state);
+    g_autofree char *json = harness_emit_json(d, state);
     d->state_free(state);
     assert_string_equal(json,
                         "{\"requests\":0,\"responses\":0,\"transactions\":[],"
@@ -1546,12 +1386,7 @@ test_http_descriptor(void **unused)
 {
     (void) unused;
     const PtlDissector *d = ptl_dissector_entry();
-    assert_int_equal(d->abi_version, PTL_DISSECTOR_ABI_VERSION);
-    assert_string_equal(d->name, "http");
-    assert_string_equal(d->version, "1.0.0");
-    assert_non_null(d->description);
-    assert_non_null(d->gap);
-    assert_null(d->probe_datagram);
+    harness_assert_descriptor(d, "http", "1.0.0", FALSE);
     assert_int_equal(d->default_ports[0], 80);
     gsize n = 0;
     while (d->default_ports[n] != 0)

@@ -12,8 +12,7 @@
 #include <string.h>
 
 #include "ptl-dissector.h"
-
-const PtlDissector *ptl_dissector_entry(void);
+#include "dissector-harness.h"
 
 /* zeek-smb3.pcap, frames 1,3,5,7,9 (to server) */
 static const guint8 smb3_to_server[] = {
@@ -773,80 +772,12 @@ static const guint8 other_zookeeper[] = { 0x00, 0x00, 0x00, 0x2c, 0x00, 0x00, 0x
                                           0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
                                           0x10, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00 };
 
-/* ---- a fake core ----------------------------------------------------------- */
+/* ---- a fake core (tests/dissector-harness.h) ---------------------------------- */
 
-#define TEST_MAX_FACTS 64
-
-typedef struct {
-    PtlFlowContext ctx;          /* first: the callback gets this pointer back */
-    guint          n_facts;
-    PtlFact        facts[TEST_MAX_FACTS];
-    char          *details[TEST_MAX_FACTS];
-} TestCtx;
-
-typedef struct {
-    const PtlDissector *d;
-    gpointer            state;
-    TestCtx             tc;
-    GByteArray         *pending[2];
-} TestFlow;
-
-static void
-test_fact(const PtlFlowContext *ctx, PtlFact fact, const char *detail)
-{
-    TestCtx *tc = (TestCtx *) ctx;
-    assert_true(tc->n_facts < TEST_MAX_FACTS);
-    tc->facts[tc->n_facts] = fact;
-    tc->details[tc->n_facts] = g_strdup(detail);
-    tc->n_facts++;
-}
-
-static void
-flow_init(TestFlow *f, PtlTransport transport, guint16 server_port)
-{
-    memset(f, 0, sizeof *f);
-    f->d = ptl_dissector_entry();
-    f->state = f->d->state_new();
-    f->tc.ctx.fact = test_fact;
-    f->tc.ctx.transport = transport;
-    f->tc.ctx.client_port = 50000;
-    f->tc.ctx.server_port = server_port;
-    f->pending[0] = g_byte_array_new();
-    f->pending[1] = g_byte_array_new();
-}
-
-static void
-flow_clear(TestFlow *f)
-{
-    f->d->state_free(f->state);
-    for (guint i = 0; i < f->tc.n_facts; i++)
-        g_free(f->tc.details[i]);
-    g_byte_array_unref(f->pending[0]);
-    g_byte_array_unref(f->pending[1]);
-}
-
-/* Like the core: append, feed from the first unconsumed byte, keep the rest. */
-static gssize
-flow_push(TestFlow *f, PtlDirection dir, const guint8 *data, gsize len, GError **error)
-{
-    GByteArray *p = f->pending[dir];
-    g_byte_array_append(p, data, (guint) len);
-    gssize used = f->d->feed(f->state, &f->tc.ctx, dir, p->data, p->len, error);
-    assert_true(used >= -1 && used <= (gssize) p->len);
-    if (used > 0)
-        g_byte_array_remove_range(p, 0, (guint) used);
-    assert_true(p->len <= PTL_PENDING_MAX);
-    return used;
-}
-
-static void
-flow_push_ok(TestFlow *f, PtlDirection dir, const guint8 *data, gsize len)
-{
-    g_autoptr(GError) error = NULL;
-    gssize used = flow_push(f, dir, data, len, &error);
-    if (used < 0)
-        fail_msg("feed failed: %s", error->message);
-}
+static const HarnessFlowConfig smb_tcp_445 = { PTL_TRANSPORT_TCP, 50000, 445 };
+static const HarnessFlowConfig smb_tcp_139 = { PTL_TRANSPORT_TCP, 50000, 139 };
+static const HarnessFlowConfig smb_nbns = { PTL_TRANSPORT_UDP, 50000, 137 };
+static const HarnessFlowConfig smb_nbdgm = { PTL_TRANSPORT_UDP, 50000, 138 };
 
 /* Length of the NetBIOS message at off (header included), or what is left. */
 static gsize
@@ -860,58 +791,29 @@ nbss_pdu_len(const guint8 *data, gsize len, gsize off)
 
 /* Requests and replies in turn, one NetBIOS message at a time, as on the wire. */
 static void
-flow_push_exchange(TestFlow *f, const guint8 *req, gsize req_len, const guint8 *resp,
+flow_push_exchange(HarnessFlow *f, const guint8 *req, gsize req_len, const guint8 *resp,
                    gsize resp_len)
 {
     gsize a = 0, b = 0;
     while (a < req_len || b < resp_len) {
         if (a < req_len) {
             gsize n = nbss_pdu_len(req, req_len, a);
-            flow_push_ok(f, PTL_DIR_TO_SERVER, req + a, n);
+            harness_flow_feed_ok(f, PTL_DIR_TO_SERVER, req + a, n);
             a += n;
         }
         if (b < resp_len) {
             gsize n = nbss_pdu_len(resp, resp_len, b);
-            flow_push_ok(f, PTL_DIR_TO_CLIENT, resp + b, n);
+            harness_flow_feed_ok(f, PTL_DIR_TO_CLIENT, resp + b, n);
             b += n;
         }
     }
 }
 
+/* UDP: the core feeds one whole datagram a call and keeps nothing. */
 static gssize
-flow_datagram(TestFlow *f, const guint8 *data, gsize len, GError **error)
+flow_datagram(HarnessFlow *f, const guint8 *data, gsize len, GError **error)
 {
-    return f->d->feed(f->state, &f->tc.ctx, PTL_DIR_TO_SERVER, data, len, error);
-}
-
-static char *
-emit_json(gpointer state)
-{
-    g_autoptr(JsonBuilder) b = json_builder_new();
-    json_builder_begin_object(b);
-    ptl_dissector_entry()->emit(state, b);
-    json_builder_end_object(b);
-    g_autoptr(JsonNode) root = json_builder_get_root(b);
-    return json_to_string(root, FALSE);
-}
-
-static gboolean
-flow_has_fact(const TestFlow *f, PtlFact fact, const char *detail)
-{
-    for (guint i = 0; i < f->tc.n_facts; i++) {
-        if (f->tc.facts[i] == fact && (detail == NULL || g_strcmp0(f->tc.details[i], detail) == 0))
-            return TRUE;
-    }
-    return FALSE;
-}
-
-static guint
-flow_count_facts(const TestFlow *f, PtlFact fact)
-{
-    guint n = 0;
-    for (guint i = 0; i < f->tc.n_facts; i++)
-        n += f->tc.facts[i] == fact;
-    return n;
+    return f->d->feed(f->state, &f->ctx, PTL_DIR_TO_SERVER, data, len, error);
 }
 
 /* ---- JSON checks --------------------------------------------------------- */
@@ -924,17 +826,6 @@ json_parse_object(const char *text, JsonParser **parser)
     JsonNode *root = json_parser_get_root(*parser);
     assert_true(JSON_NODE_HOLDS_OBJECT(root));
     return json_node_get_object(root);
-}
-
-static gboolean
-json_array_has(JsonObject *o, const char *key, const char *value)
-{
-    JsonArray *a = json_object_get_array_member(o, key);
-    for (guint i = 0; a && i < json_array_get_length(a); i++) {
-        if (g_strcmp0(json_array_get_string_element(a, i), value) == 0)
-            return TRUE;
-    }
-    return FALSE;
 }
 
 static gint64
@@ -954,7 +845,7 @@ typedef struct {
 static void
 report_take(TestReport *r, gpointer state)
 {
-    r->text = emit_json(state);
+    r->text = harness_emit_json(ptl_dissector_entry(), state);
     r->o = json_parse_object(r->text, &r->parser);
 }
 
@@ -967,33 +858,12 @@ report_clear(TestReport *r)
 
 /* ---- builders for cases no capture holds ---------------------------------- */
 
-static void
-put_le16(GByteArray *a, guint16 v)
-{
-    guint8 b[2] = { (guint8) v, (guint8) (v >> 8) };
-    g_byte_array_append(a, b, 2);
-}
-
-static void
-put_le32(GByteArray *a, guint32 v)
-{
-    put_le16(a, (guint16) v);
-    put_le16(a, (guint16) (v >> 16));
-}
-
-static void
-put_zero(GByteArray *a, gsize n)
-{
-    for (gsize i = 0; i < n; i++)
-        g_byte_array_append(a, (const guint8 *) "", 1);
-}
-
 /* NetBIOS header with the length patched in by nbss_end(). */
 static GByteArray *
 nbss_begin(void)
 {
     GByteArray *a = g_byte_array_new();
-    put_zero(a, 4);
+    harness_put_zeros(a, 4);
     return a;
 }
 
@@ -1011,14 +881,14 @@ smb2_header(GByteArray *a, guint16 command, guint32 flags, guint32 status, guint
 {
     static const guint8 magic[] = { 0xFE, 'S', 'M', 'B' };
     g_byte_array_append(a, magic, 4);
-    put_le16(a, 64);
-    put_le16(a, 0);
-    put_le32(a, status);
-    put_le16(a, command);
-    put_le16(a, 1);
-    put_le32(a, flags);
-    put_le32(a, next);
-    put_zero(a, 64 - 24);
+    harness_put_le(a, 64, 2);
+    harness_put_le(a, 0, 2);
+    harness_put_le(a, status, 4);
+    harness_put_le(a, command, 2);
+    harness_put_le(a, 1, 2);
+    harness_put_le(a, flags, 4);
+    harness_put_le(a, next, 4);
+    harness_put_zeros(a, 64 - 24);
 }
 
 /* SMB2 CREATE request for an ASCII name, one NetBIOS message. */
@@ -1027,13 +897,13 @@ smb2_create(const char *name)
 {
     GByteArray *a = nbss_begin();
     smb2_header(a, 0x05, 0, 0, 0);
-    put_le16(a, 57);
-    put_zero(a, 42);
-    put_le16(a, 64 + 56);
-    put_le16(a, (guint16) (2 * strlen(name)));
-    put_zero(a, 8);
+    harness_put_le(a, 57, 2);
+    harness_put_zeros(a, 42);
+    harness_put_le(a, 64 + 56, 2);
+    harness_put_le(a, (guint16) (2 * strlen(name)), 2);
+    harness_put_zeros(a, 8);
     for (const char *p = name; *p; p++)
-        put_le16(a, (guint8) *p);
+        harness_put_le(a, (guint8) *p, 2);
     nbss_end(a);
     return a;
 }
@@ -1044,8 +914,8 @@ smb2_error_response(guint16 command, guint32 status)
 {
     GByteArray *a = nbss_begin();
     smb2_header(a, command, 0x1, status, 0);
-    put_le16(a, 9);
-    put_zero(a, 7);
+    harness_put_le(a, 9, 2);
+    harness_put_zeros(a, 7);
     nbss_end(a);
     return a;
 }
@@ -1056,10 +926,10 @@ smb1_header(GByteArray *a, guint8 command, guint8 flags, guint16 flags2)
     static const guint8 magic[] = { 0xFF, 'S', 'M', 'B' };
     g_byte_array_append(a, magic, 4);
     g_byte_array_append(a, &command, 1);
-    put_le32(a, 0);
+    harness_put_le(a, 0, 4);
     g_byte_array_append(a, &flags, 1);
-    put_le16(a, flags2);
-    put_zero(a, 20);
+    harness_put_le(a, flags2, 2);
+    harness_put_zeros(a, 20);
 }
 
 /* ---- tests ----------------------------------------------------------------- */
@@ -1069,12 +939,7 @@ test_smb_abi(void **unused)
 {
     (void) unused;
     const PtlDissector *d = ptl_dissector_entry();
-    assert_int_equal(d->abi_version, PTL_DISSECTOR_ABI_VERSION);
-    assert_string_equal(d->name, "smb");
-    assert_string_equal(d->version, "1.0.0");
-    assert_non_null(d->description);
-    assert_non_null(d->probe_datagram);
-    assert_non_null(d->gap);
+    harness_assert_descriptor(d, "smb", "1.0.0", TRUE);
     assert_int_equal(d->default_ports[0], 445);
 }
 
@@ -1162,20 +1027,19 @@ static void
 test_smb_smb3_session(void **unused)
 {
     (void) unused;
-    TestFlow f;
-    flow_init(&f, PTL_TRANSPORT_TCP, 445);
-    flow_push_exchange(&f, smb3_to_server, sizeof smb3_to_server, smb3_to_client,
+    HarnessFlow *f = harness_flow_new(&smb_tcp_445);
+    flow_push_exchange(f, smb3_to_server, sizeof smb3_to_server, smb3_to_client,
                        sizeof smb3_to_client);
-    assert_int_equal(f.pending[0]->len, 0);
-    assert_int_equal(f.pending[1]->len, 0);
+    assert_int_equal(f->pending[0]->len, 0);
+    assert_int_equal(f->pending[1]->len, 0);
     TestReport r;
-    report_take(&r, f.state);
+    report_take(&r, f->state);
     assert_string_equal(json_object_get_string_member(r.o, "version"), "SMB2");
     assert_string_equal(json_object_get_string_member(r.o, "dialect"), "3.0");
     assert_int_equal(json_array_get_length(json_object_get_array_member(r.o,
                                                                         "dialects_offered")), 1);
-    assert_true(json_array_has(r.o, "dialects_offered", "3.0"));
-    assert_true(json_array_has(r.o, "shares", "\\\\WS2016\\encrypted"));
+    assert_true(harness_obj_array_has(r.o, "dialects_offered", "3.0"));
+    assert_true(harness_obj_array_has(r.o, "shares", "\\\\WS2016\\encrypted"));
     assert_int_equal(json_object_get_int_member(r.o, "encrypted_messages"), 2);
     assert_int_equal(json_count(r.o, "commands", "NEGOTIATE"), 1);
     assert_int_equal(json_count(r.o, "commands", "SESSION_SETUP"), 2);
@@ -1184,163 +1048,136 @@ test_smb_smb3_session(void **unused)
     JsonArray *users = json_object_get_array_member(r.o, "users");
     assert_int_equal(json_array_get_length(users), 1);
     assert_true(g_str_has_suffix(json_array_get_string_element(users, 0), "\\administrator"));
-    assert_true(flow_has_fact(&f, PTL_FACT_CONFIRMED, "SMB2 3.0"));
-    assert_int_equal(flow_count_facts(&f, PTL_FACT_CONFIRMED), 1);
-    assert_int_equal(flow_count_facts(&f, PTL_FACT_ENCRYPTED), 1);
-    assert_false(flow_has_fact(&f, PTL_FACT_REQUEST_FAILED, NULL));
+    assert_true(harness_flow_has_fact(f, PTL_FACT_CONFIRMED, "SMB2 3.0"));
+    assert_int_equal(harness_flow_count_facts(f, PTL_FACT_CONFIRMED, NULL), 1);
+    assert_int_equal(harness_flow_count_facts(f, PTL_FACT_ENCRYPTED, NULL), 1);
+    assert_false(harness_flow_has_fact(f, PTL_FACT_REQUEST_FAILED, NULL));
     report_clear(&r);
-    flow_clear(&f);
+    harness_flow_free(f);
 }
 
 static void
 test_smb_logon_failure(void **unused)
 {
     (void) unused;
-    TestFlow f;
-    flow_init(&f, PTL_TRANSPORT_TCP, 445);
-    flow_push_exchange(&f, win10_to_server, sizeof win10_to_server, win10_to_client,
+    HarnessFlow *f = harness_flow_new(&smb_tcp_445);
+    flow_push_exchange(f, win10_to_server, sizeof win10_to_server, win10_to_client,
                        sizeof win10_to_client);
     TestReport r;
-    report_take(&r, f.state);
+    report_take(&r, f->state);
     /* SMB1 NEGOTIATE offering SMB2, answered in SMB2: not an SMBv1 session */
-    assert_true(json_array_has(r.o, "dialects_offered", "NT LM 0.12"));
-    assert_true(json_array_has(r.o, "dialects_offered", "SMB 2.002"));
+    assert_true(harness_obj_array_has(r.o, "dialects_offered", "NT LM 0.12"));
+    assert_true(harness_obj_array_has(r.o, "dialects_offered", "SMB 2.002"));
     assert_int_equal(json_count(r.o, "commands", "SMB_COM_NEGOTIATE"), 1);
     assert_string_equal(json_object_get_string_member(r.o, "version"), "SMB2");
-    assert_true(flow_has_fact(&f, PTL_FACT_CONFIRMED, "SMB2 2.???"));
-    assert_false(flow_has_fact(&f, PTL_FACT_CONFIRMED, "SMB1"));
-    assert_true(json_array_has(r.o, "users", "DESKTOP-2AEFM7G\\user"));
+    assert_true(harness_flow_has_fact(f, PTL_FACT_CONFIRMED, "SMB2 2.???"));
+    assert_false(harness_flow_has_fact(f, PTL_FACT_CONFIRMED, "SMB1"));
+    assert_true(harness_obj_array_has(r.o, "users", "DESKTOP-2AEFM7G\\user"));
     assert_int_equal(json_count(r.o, "statuses", "STATUS_LOGON_FAILURE"), 1);
-    assert_true(flow_has_fact(&f, PTL_FACT_REQUEST_FAILED, "STATUS_LOGON_FAILURE"));
-    assert_false(flow_has_fact(&f, PTL_FACT_REQUEST_FAILED, "STATUS_MORE_PROCESSING_REQUIRED"));
+    assert_true(harness_flow_has_fact(f, PTL_FACT_REQUEST_FAILED, "STATUS_LOGON_FAILURE"));
+    assert_false(harness_flow_has_fact(f, PTL_FACT_REQUEST_FAILED,
+                                       "STATUS_MORE_PROCESSING_REQUIRED"));
     assert_true(json_object_get_boolean_member(r.o, "signing_enabled"));
     /* the NTLM responses (hashes) never reach the report */
     assert_null(strstr(r.text, "NTLMSSP"));
     report_clear(&r);
-    flow_clear(&f);
+    harness_flow_free(f);
 }
 
 static void
 test_smb_smb1_over_nbss(void **unused)
 {
     (void) unused;
-    TestFlow f;
-    flow_init(&f, PTL_TRANSPORT_TCP, 139);
-    flow_push_exchange(&f, nbss139_to_server, sizeof nbss139_to_server, nbss139_to_client,
+    HarnessFlow *f = harness_flow_new(&smb_tcp_139);
+    flow_push_exchange(f, nbss139_to_server, sizeof nbss139_to_server, nbss139_to_client,
                        sizeof nbss139_to_client);
     TestReport r;
-    report_take(&r, f.state);
+    report_take(&r, f->state);
     JsonObject *nb = json_object_get_object_member(r.o, "netbios");
     assert_string_equal(json_object_get_string_member(nb, "called"), "SCV<20>");
     assert_string_equal(json_object_get_string_member(nb, "calling"), "DESKTOP-V1FA0UQ<00>");
     assert_string_equal(json_object_get_string_member(r.o, "version"), "SMB1");
     assert_string_equal(json_object_get_string_member(r.o, "dialect"), "NT LM 0.12");
-    assert_true(json_array_has(r.o, "shares", "\\\\SCV\\IPC$"));
+    assert_true(harness_obj_array_has(r.o, "shares", "\\\\SCV\\IPC$"));
     assert_false(json_object_get_boolean_member(r.o, "signing_enabled"));
     /* the second session setup is anonymous (NTLM user NULL): no user kept */
     assert_int_equal(json_array_get_length(json_object_get_array_member(r.o, "users")), 0);
     assert_int_equal(json_count(r.o, "commands", "SMB_COM_SESSION_SETUP_ANDX"), 2);
     assert_int_equal(json_count(r.o, "commands", "SMB_COM_TRANSACTION"), 2);
     assert_int_equal(json_count(r.o, "commands", "SMB_COM_LOGOFF_ANDX"), 1);
-    assert_true(flow_has_fact(&f, PTL_FACT_CONFIRMED, "SMB1"));
+    assert_true(harness_flow_has_fact(f, PTL_FACT_CONFIRMED, "SMB1"));
     report_clear(&r);
-    flow_clear(&f);
+    harness_flow_free(f);
 }
 
 static void
 test_smb_smbclient(void **unused)
 {
     (void) unused;
-    TestFlow f;
-    flow_init(&f, PTL_TRANSPORT_TCP, 445);
-    flow_push_exchange(&f, smbclient_to_server, sizeof smbclient_to_server, smbclient_to_client,
+    HarnessFlow *f = harness_flow_new(&smb_tcp_445);
+    flow_push_exchange(f, smbclient_to_server, sizeof smbclient_to_server, smbclient_to_client,
                        sizeof smbclient_to_client);
     TestReport r;
-    report_take(&r, f.state);
-    assert_true(json_array_has(r.o, "shares", "\\\\LOCALHOST\\MP3"));
+    report_take(&r, f->state);
+    assert_true(harness_obj_array_has(r.o, "shares", "\\\\LOCALHOST\\MP3"));
     assert_int_equal(json_count(r.o, "commands", "SMB_COM_TRANSACTION2"), 2);
     assert_int_equal(json_count(r.o, "commands", "SMB_COM_ECHO"), 1);
     assert_int_equal(json_count(r.o, "commands", "SMB_COM_READ_ANDX"), 1);
     assert_int_equal(json_object_get_int_member(r.o, "responses"), 10);
     report_clear(&r);
-    flow_clear(&f);
+    harness_flow_free(f);
 }
 
-/* Emitted JSON after feeding data cut once at every offset equals one feed. */
+/* Emitted JSON and facts after feeding data cut once at every offset equal one feed. */
 static void
-check_split_invariance(const guint8 *data, gsize len, guint16 port)
+check_split_invariance(const HarnessFlowConfig *config, const guint8 *data, gsize len)
 {
-    TestFlow whole;
-    flow_init(&whole, PTL_TRANSPORT_TCP, port);
-    flow_push_ok(&whole, PTL_DIR_TO_SERVER, data, len);
-    g_autofree char *expected = emit_json(whole.state);
-    for (gsize cut = 0; cut <= len; cut++) {
-        TestFlow f;
-        flow_init(&f, PTL_TRANSPORT_TCP, port);
-        flow_push_ok(&f, PTL_DIR_TO_SERVER, data, cut);
-        flow_push_ok(&f, PTL_DIR_TO_SERVER, data + cut, len - cut);
-        g_autofree char *got = emit_json(f.state);
-        if (g_strcmp0(expected, got) != 0)
-            fail_msg("cut at %" G_GSIZE_FORMAT ":\n%s\n%s", cut, expected, got);
-        assert_int_equal(f.tc.n_facts, whole.tc.n_facts);
-        flow_clear(&f);
-    }
-    flow_clear(&whole);
+    const HarnessSegment seg = { PTL_DIR_TO_SERVER, data, len };
+    const HarnessScript script = { "to server", &seg, 1 };
+    harness_assert_split_invariant(config, &script, NULL);
 }
 
 static void
 test_smb_split_invariance(void **unused)
 {
     (void) unused;
-    check_split_invariance(smb3_to_server, sizeof smb3_to_server, 445);
-    check_split_invariance(smb3_to_client, sizeof smb3_to_client, 445);
-    check_split_invariance(win10_to_server, sizeof win10_to_server, 445);
-    check_split_invariance(nbss139_to_server, sizeof nbss139_to_server, 139);
-    check_split_invariance(smbclient_to_client, sizeof smbclient_to_client, 445);
+    check_split_invariance(&smb_tcp_445, smb3_to_server, sizeof smb3_to_server);
+    check_split_invariance(&smb_tcp_445, smb3_to_client, sizeof smb3_to_client);
+    check_split_invariance(&smb_tcp_445, win10_to_server, sizeof win10_to_server);
+    check_split_invariance(&smb_tcp_139, nbss139_to_server, sizeof nbss139_to_server);
+    check_split_invariance(&smb_tcp_445, smbclient_to_client, sizeof smbclient_to_client);
     /* mid-stream start: resynchronisation must not depend on the cut either */
-    check_split_invariance(win10_to_client + 7, sizeof win10_to_client - 7, 445);
+    check_split_invariance(&smb_tcp_445, win10_to_client + 7, sizeof win10_to_client - 7);
 }
 
 /* Every prefix of a valid stream is consumed in part, never rejected. */
 static void
-check_truncations(const guint8 *data, gsize len, guint16 port)
-{
-    const PtlDissector *d = ptl_dissector_entry();
-    for (gsize n = 0; n <= len; n++) {
-        TestFlow f;
-        flow_init(&f, PTL_TRANSPORT_TCP, port);
-        g_autoptr(GError) error = NULL;
-        gssize used = d->feed(f.state, &f.tc.ctx, PTL_DIR_TO_SERVER, data, n, &error);
-        assert_null(error);
-        assert_true(used >= 0 && (gsize) used <= n);
-        flow_clear(&f);
-    }
-}
-
-static void
 test_smb_truncations(void **unused)
 {
     (void) unused;
-    check_truncations(smb3_to_server, sizeof smb3_to_server, 445);
-    check_truncations(win10_to_client, sizeof win10_to_client, 445);
-    check_truncations(nbss139_to_server, sizeof nbss139_to_server, 139);
-    check_truncations(smbclient_to_server, sizeof smbclient_to_server, 445);
+    harness_assert_every_truncation(&smb_tcp_445, PTL_DIR_TO_SERVER, smb3_to_server,
+                                    sizeof smb3_to_server);
+    harness_assert_every_truncation(&smb_tcp_445, PTL_DIR_TO_SERVER, win10_to_client,
+                                    sizeof win10_to_client);
+    harness_assert_every_truncation(&smb_tcp_139, PTL_DIR_TO_SERVER, nbss139_to_server,
+                                    sizeof nbss139_to_server);
+    harness_assert_every_truncation(&smb_tcp_445, PTL_DIR_TO_SERVER, smbclient_to_server,
+                                    sizeof smbclient_to_server);
 }
 
 static void
-expect_error(guint16 port, const guint8 *data, gsize len, gint code, const char *needle)
+expect_error(const HarnessFlowConfig *config, const guint8 *data, gsize len, gint code,
+             const char *needle)
 {
-    TestFlow f;
-    flow_init(&f, PTL_TRANSPORT_TCP, port);
-    flow_push_ok(&f, PTL_DIR_TO_SERVER, smb3_to_server, 106);  /* a valid NEGOTIATE first */
-    g_autoptr(GError) error = NULL;
-    assert_int_equal(flow_push(&f, PTL_DIR_TO_SERVER, data, len, &error), -1);
-    assert_non_null(error);
-    assert_true(g_error_matches(error, PTL_DISSECT_ERROR, code));
-    assert_true(g_str_has_prefix(error->message, "smb: "));
-    if (strstr(error->message, needle) == NULL)
-        fail_msg("'%s' not in '%s'", needle, error->message);
-    flow_clear(&f);
+    HarnessFlow *f = harness_flow_new(config);
+    harness_flow_feed_ok(f, PTL_DIR_TO_SERVER, smb3_to_server, 106);  /* a valid NEGOTIATE first */
+    assert_false(harness_flow_feed(f, PTL_DIR_TO_SERVER, data, len));
+    assert_non_null(f->error);
+    assert_true(g_error_matches(f->error, PTL_DISSECT_ERROR, code));
+    assert_true(g_str_has_prefix(f->error->message, "smb: "));
+    if (strstr(f->error->message, needle) == NULL)
+        fail_msg("'%s' not in '%s'", needle, f->error->message);
+    harness_flow_free(f);
 }
 
 static void
@@ -1348,64 +1185,63 @@ test_smb_malformed(void **unused)
 {
     (void) unused;
     static const guint8 bad_type[] = { 0x42, 0x00, 0x00, 0x00 };
-    expect_error(445, bad_type, sizeof bad_type, PTL_DISSECT_ERROR_MALFORMED, "type 0x42");
+    expect_error(&smb_tcp_445, bad_type, sizeof bad_type, PTL_DISSECT_ERROR_MALFORMED, "type 0x42");
     static const guint8 huge[] = { 0x00, 0xFF, 0xFF, 0xFF, 0xFE, 'S', 'M', 'B' };
-    expect_error(445, huge, sizeof huge, PTL_DISSECT_ERROR_LIMIT, "16777215 over limit");
+    expect_error(&smb_tcp_445, huge, sizeof huge, PTL_DISSECT_ERROR_LIMIT, "16777215 over limit");
     static const guint8 over_rfc1002[] = { 0x00, 0x02, 0x00, 0x00, 0xFF, 'S', 'M', 'B' };
-    expect_error(139, over_rfc1002, sizeof over_rfc1002, PTL_DISSECT_ERROR_LIMIT,
+    expect_error(&smb_tcp_139, over_rfc1002, sizeof over_rfc1002, PTL_DISSECT_ERROR_LIMIT,
                  "131072 over limit 131071");
     static const guint8 big_control[] = { 0x81, 0x00, 0x10, 0x00 };
-    expect_error(139, big_control, sizeof big_control, PTL_DISSECT_ERROR_LIMIT, "4096");
+    expect_error(&smb_tcp_139, big_control, sizeof big_control, PTL_DISSECT_ERROR_LIMIT, "4096");
     static const guint8 not_smb[] = { 0x00, 0x00, 0x00, 0x08, 'N', 'O', 'T', 'S', 'M', 'B',
                                       '!', '!' };
-    expect_error(445, not_smb, sizeof not_smb, PTL_DISSECT_ERROR_MALFORMED, "is not SMB");
+    expect_error(&smb_tcp_445, not_smb, sizeof not_smb, PTL_DISSECT_ERROR_MALFORMED, "is not SMB");
     /* NEGOTIATE (zeek-smb3.pcap frame 1) with NextCommand pointing past the message */
     guint8 next_out[106];
     memcpy(next_out, smb3_to_server, sizeof next_out);
     next_out[4 + 20] = 0x00;
     next_out[4 + 21] = 0x10;
-    expect_error(445, next_out, sizeof next_out, PTL_DISSECT_ERROR_MALFORMED, "NextCommand 4096");
+    expect_error(&smb_tcp_445, next_out, sizeof next_out, PTL_DISSECT_ERROR_MALFORMED,
+                 "NextCommand 4096");
     /* ... and with a structure size that is not 64 */
     guint8 bad_size[106];
     memcpy(bad_size, smb3_to_server, sizeof bad_size);
     bad_size[8] = 0x41;
-    expect_error(445, bad_size, sizeof bad_size, PTL_DISSECT_ERROR_MALFORMED, "SMB2 header");
+    expect_error(&smb_tcp_445, bad_size, sizeof bad_size, PTL_DISSECT_ERROR_MALFORMED,
+                 "SMB2 header");
     /* SMB1 (arkime-smb-smbclient.pcap frame 4) whose byte count overruns */
     guint8 smb1_over[198];
     memcpy(smb1_over, smbclient_to_server, sizeof smb1_over);
     smb1_over[4 + 33] = 0xFF;
     smb1_over[4 + 34] = 0x7F;
-    expect_error(445, smb1_over, sizeof smb1_over, PTL_DISSECT_ERROR_MALFORMED, "block");
+    expect_error(&smb_tcp_445, smb1_over, sizeof smb1_over, PTL_DISSECT_ERROR_MALFORMED, "block");
 }
 
 static void
 test_smb_scan_limit(void **unused)
 {
     (void) unused;
-    TestFlow f;
-    flow_init(&f, PTL_TRANSPORT_TCP, 445);
+    HarnessFlow *f = harness_flow_new(&smb_tcp_445);
     g_autofree guint8 *junk = g_malloc(64 * 1024);
     memset(junk, 'A', 64 * 1024);
-    g_autoptr(GError) error = NULL;
-    gssize used = 0;
-    for (guint i = 0; i < 200 && used >= 0; i++)
-        used = flow_push(&f, PTL_DIR_TO_SERVER, junk, 64 * 1024, &error);
-    assert_int_equal(used, -1);
-    assert_true(g_error_matches(error, PTL_DISSECT_ERROR, PTL_DISSECT_ERROR_MALFORMED));
-    assert_non_null(strstr(error->message, "no SMB header"));
-    flow_clear(&f);
+    gboolean is_ok = TRUE;
+    for (guint i = 0; i < 200 && is_ok; i++)
+        is_ok = harness_flow_feed(f, PTL_DIR_TO_SERVER, junk, 64 * 1024);
+    assert_false(is_ok);
+    assert_true(g_error_matches(f->error, PTL_DISSECT_ERROR, PTL_DISSECT_ERROR_MALFORMED));
+    assert_non_null(strstr(f->error->message, "no SMB header"));
+    harness_flow_free(f);
 }
 
 static void
 test_smb_datagram_malformed(void **unused)
 {
     (void) unused;
-    TestFlow f;
-    flow_init(&f, PTL_TRANSPORT_UDP, 137);
+    HarnessFlow *f = harness_flow_new(&smb_nbns);
     g_autoptr(GError) error = NULL;
-    assert_int_equal(flow_datagram(&f, nbns_reg_to_server, 20, &error), -1);
+    assert_int_equal(flow_datagram(f, nbns_reg_to_server, 20, &error), -1);
     assert_true(g_error_matches(error, PTL_DISSECT_ERROR, PTL_DISSECT_ERROR_MALFORMED));
-    flow_clear(&f);
+    harness_flow_free(f);
 }
 
 static void
@@ -1428,44 +1264,42 @@ static void
 test_smb_nbns(void **unused)
 {
     (void) unused;
-    TestFlow f;
-    flow_init(&f, PTL_TRANSPORT_UDP, 137);
+    HarnessFlow *f = harness_flow_new(&smb_nbns);
     g_autoptr(GError) error = NULL;
-    assert_int_equal(flow_datagram(&f, nbns_reg_to_server, sizeof nbns_reg_to_server, &error),
+    assert_int_equal(flow_datagram(f, nbns_reg_to_server, sizeof nbns_reg_to_server, &error),
                      (gssize) sizeof nbns_reg_to_server);
-    assert_int_equal(flow_datagram(&f, nbns_resp_to_server, sizeof nbns_resp_to_server, &error),
+    assert_int_equal(flow_datagram(f, nbns_resp_to_server, sizeof nbns_resp_to_server, &error),
                      (gssize) sizeof nbns_resp_to_server);
     TestReport r;
-    report_take(&r, f.state);
+    report_take(&r, f->state);
     JsonObject *nb = json_object_get_object_member(r.o, "netbios");
-    assert_true(json_array_has(nb, "names", "MDJR98<03>"));
-    assert_true(json_array_has(nb, "names", "GUNNAR<00>"));
+    assert_true(harness_obj_array_has(nb, "names", "MDJR98<03>"));
+    assert_true(harness_obj_array_has(nb, "names", "GUNNAR<00>"));
     assert_int_equal(json_count(nb, "opcodes", "registration"), 1);
     assert_int_equal(json_count(nb, "opcodes", "query"), 1);
     assert_int_equal(json_object_get_int_member(nb, "name_responses"), 1);
-    assert_true(flow_has_fact(&f, PTL_FACT_CONFIRMED, "NBNS"));
+    assert_true(harness_flow_has_fact(f, PTL_FACT_CONFIRMED, "NBNS"));
     report_clear(&r);
-    flow_clear(&f);
+    harness_flow_free(f);
 }
 
 static void
 test_smb_nbdgm(void **unused)
 {
     (void) unused;
-    TestFlow f;
-    flow_init(&f, PTL_TRANSPORT_UDP, 138);
+    HarnessFlow *f = harness_flow_new(&smb_nbdgm);
     g_autoptr(GError) error = NULL;
-    assert_int_equal(flow_datagram(&f, nbdgm_to_server, sizeof nbdgm_to_server, &error),
+    assert_int_equal(flow_datagram(f, nbdgm_to_server, sizeof nbdgm_to_server, &error),
                      (gssize) sizeof nbdgm_to_server);
     TestReport r;
-    report_take(&r, f.state);
+    report_take(&r, f->state);
     JsonObject *nb = json_object_get_object_member(r.o, "netbios");
-    assert_true(json_array_has(nb, "names", "MDJR98<00>"));
-    assert_true(json_array_has(nb, "names", "WORKGROUP<1d>"));
+    assert_true(harness_obj_array_has(nb, "names", "MDJR98<00>"));
+    assert_true(harness_obj_array_has(nb, "names", "WORKGROUP<1d>"));
     assert_int_equal(json_count(r.o, "commands", "SMB_COM_TRANSACTION"), 1);
-    assert_true(flow_has_fact(&f, PTL_FACT_CONFIRMED, "NBDGM"));
+    assert_true(harness_flow_has_fact(f, PTL_FACT_CONFIRMED, "NBDGM"));
     report_clear(&r);
-    flow_clear(&f);
+    harness_flow_free(f);
 }
 
 /* A NEGOTIATE response that asks for no challenge/response, then a legacy session
@@ -1475,23 +1309,22 @@ static void
 test_smb_cleartext_auth(void **unused)
 {
     (void) unused;
-    TestFlow f;
-    flow_init(&f, PTL_TRANSPORT_TCP, 445);
+    HarnessFlow *f = harness_flow_new(&smb_tcp_445);
     g_autoptr(GByteArray) req = nbss_begin();
     smb1_header(req, 0x72, 0x00, 0x0000);
     guint8 wc = 0;
     g_byte_array_append(req, &wc, 1);
-    put_le16(req, 11);
+    harness_put_le(req, 11, 2);
     g_byte_array_append(req, (const guint8 *) "\002LANMAN2.1", 11);
     nbss_end(req);
     g_autoptr(GByteArray) resp = nbss_begin();
     smb1_header(resp, 0x72, 0x80, 0x0000);
     wc = 13;
     g_byte_array_append(resp, &wc, 1);
-    put_le16(resp, 0);                            /* dialect index */
-    put_le16(resp, 0x0001);                       /* user level, plaintext */
-    put_zero(resp, 22);
-    put_le16(resp, 0);
+    harness_put_le(resp, 0, 2);                            /* dialect index */
+    harness_put_le(resp, 0x0001, 2);                       /* user level, plaintext */
+    harness_put_zeros(resp, 22);
+    harness_put_le(resp, 0, 2);
     nbss_end(resp);
     g_autoptr(GByteArray) setup = nbss_begin();
     smb1_header(setup, 0x73, 0x00, 0x0000);
@@ -1499,28 +1332,28 @@ test_smb_cleartext_auth(void **unused)
     g_byte_array_append(setup, &wc, 1);
     static const guint8 andx_none[] = { 0xFF, 0, 0, 0 };
     g_byte_array_append(setup, andx_none, 4);
-    put_zero(setup, 10);
-    put_le16(setup, 7);                           /* password length */
-    put_zero(setup, 4);
-    put_le16(setup, 7 + 6 + 7);
+    harness_put_zeros(setup, 10);
+    harness_put_le(setup, 7, 2);                           /* password length */
+    harness_put_zeros(setup, 4);
+    harness_put_le(setup, 7 + 6 + 7, 2);
     g_byte_array_append(setup, (const guint8 *) "hunter2alice\0CORP\0", 19);
     g_byte_array_append(setup, (const guint8 *) "", 1);
     nbss_end(setup);
-    flow_push_ok(&f, PTL_DIR_TO_SERVER, req->data, req->len);
-    flow_push_ok(&f, PTL_DIR_TO_CLIENT, resp->data, resp->len);
-    flow_push_ok(&f, PTL_DIR_TO_SERVER, setup->data, setup->len);
-    assert_true(flow_has_fact(&f, PTL_FACT_CLEARTEXT_AUTH,
+    harness_flow_feed_ok(f, PTL_DIR_TO_SERVER, req->data, req->len);
+    harness_flow_feed_ok(f, PTL_DIR_TO_CLIENT, resp->data, resp->len);
+    harness_flow_feed_ok(f, PTL_DIR_TO_SERVER, setup->data, setup->len);
+    assert_true(harness_flow_has_fact(f, PTL_FACT_CLEARTEXT_AUTH,
                               "SMB1 plaintext password user CORP\\alice"));
-    assert_true(flow_has_fact(&f, PTL_FACT_CONFIRMED, "SMB1"));
+    assert_true(harness_flow_has_fact(f, PTL_FACT_CONFIRMED, "SMB1"));
     TestReport r;
-    report_take(&r, f.state);
+    report_take(&r, f->state);
     assert_string_equal(json_object_get_string_member(r.o, "dialect"), "LANMAN2.1");
-    assert_true(json_array_has(r.o, "users", "CORP\\alice"));
+    assert_true(harness_obj_array_has(r.o, "users", "CORP\\alice"));
     assert_null(strstr(r.text, "hunter2"));
-    for (guint i = 0; i < f.tc.n_facts; i++)
-        assert_null(strstr(f.tc.details[i] ? f.tc.details[i] : "", "hunter2"));
+    g_autofree char *facts = harness_flow_facts_text(f);
+    assert_null(strstr(facts, "hunter2"));
     report_clear(&r);
-    flow_clear(&f);
+    harness_flow_free(f);
 }
 
 /* A WRITE larger than the parse window is read in its head and skipped; the
@@ -1529,52 +1362,49 @@ static void
 test_smb_large_body_and_gap(void **unused)
 {
     (void) unused;
-    TestFlow f;
-    flow_init(&f, PTL_TRANSPORT_TCP, 445);
+    HarnessFlow *f = harness_flow_new(&smb_tcp_445);
     g_autoptr(GByteArray) write = nbss_begin();
     smb2_header(write, 0x09, 0, 0, 0);
-    put_le16(write, 49);
-    put_zero(write, 200000);
+    harness_put_le(write, 49, 2);
+    harness_put_zeros(write, 200000);
     nbss_end(write);
-    for (guint off = 0; off < 100000; off += 1000)
-        flow_push_ok(&f, PTL_DIR_TO_SERVER, write->data + off, 1000);
-    assert_true(f.d->gap(f.state, PTL_DIR_TO_SERVER, 50000));
-    flow_push_ok(&f, PTL_DIR_TO_SERVER, write->data + 150000, write->len - 150000);
+    assert_true(harness_flow_feed_chunked(f, PTL_DIR_TO_SERVER, write->data, 100000, 1000));
+    assert_true(f->d->gap(f->state, PTL_DIR_TO_SERVER, 50000));
+    harness_flow_feed_ok(f, PTL_DIR_TO_SERVER, write->data + 150000, write->len - 150000);
     g_autoptr(GByteArray) create = smb2_create("secret\\plan.txt");
-    flow_push_ok(&f, PTL_DIR_TO_SERVER, create->data, create->len);
-    assert_int_equal(f.pending[0]->len, 0);
+    harness_flow_feed_ok(f, PTL_DIR_TO_SERVER, create->data, create->len);
+    assert_int_equal(f->pending[0]->len, 0);
     TestReport r;
-    report_take(&r, f.state);
+    report_take(&r, f->state);
     assert_int_equal(json_count(r.o, "commands", "WRITE"), 1);
-    assert_true(json_array_has(r.o, "files", "secret\\plan.txt"));
+    assert_true(harness_obj_array_has(r.o, "files", "secret\\plan.txt"));
     assert_int_equal(json_object_get_int_member(r.o, "skipped_bytes"), 0);
     report_clear(&r);
     /* a hole outside any body: the next header is found by scanning */
-    assert_true(f.d->gap(f.state, PTL_DIR_TO_SERVER, 10));
-    flow_push_ok(&f, PTL_DIR_TO_SERVER, create->data + 9, create->len - 9);
-    flow_push_ok(&f, PTL_DIR_TO_SERVER, smb3_to_server, 106);
-    report_take(&r, f.state);
+    assert_true(f->d->gap(f->state, PTL_DIR_TO_SERVER, 10));
+    harness_flow_feed_ok(f, PTL_DIR_TO_SERVER, create->data + 9, create->len - 9);
+    harness_flow_feed_ok(f, PTL_DIR_TO_SERVER, smb3_to_server, 106);
+    report_take(&r, f->state);
     assert_int_equal(json_object_get_int_member(r.o, "skipped_bytes"), create->len - 9);
     assert_int_equal(json_count(r.o, "commands", "NEGOTIATE"), 1);
     report_clear(&r);
-    flow_clear(&f);
+    harness_flow_free(f);
 }
 
 static void
 test_smb_caps(void **unused)
 {
     (void) unused;
-    TestFlow f;
-    flow_init(&f, PTL_TRANSPORT_TCP, 445);
+    HarnessFlow *f = harness_flow_new(&smb_tcp_445);
     for (guint i = 0; i < 70; i++) {
         g_autofree char *name = g_strdup_printf("dir\\file%u.txt", i);
         g_autoptr(GByteArray) create = smb2_create(name);
-        flow_push_ok(&f, PTL_DIR_TO_SERVER, create->data, create->len);
+        harness_flow_feed_ok(f, PTL_DIR_TO_SERVER, create->data, create->len);
         g_autoptr(GByteArray) err = smb2_error_response(0x05, 0xC0000100u + i);
-        flow_push_ok(&f, PTL_DIR_TO_CLIENT, err->data, err->len);
+        harness_flow_feed_ok(f, PTL_DIR_TO_CLIENT, err->data, err->len);
     }
     TestReport r;
-    report_take(&r, f.state);
+    report_take(&r, f->state);
     assert_int_equal(json_array_get_length(json_object_get_array_member(r.o, "files")), 64);
     assert_int_equal(json_object_get_int_member(r.o, "files_dropped"), 6);
     assert_int_equal(json_object_get_size(json_object_get_object_member(r.o, "statuses")), 32);
@@ -1582,9 +1412,9 @@ test_smb_caps(void **unused)
     assert_int_equal(json_count(r.o, "statuses", "STATUS_DIRECTORY_NOT_EMPTY"), 1);
     assert_int_equal(json_count(r.o, "statuses", "0xC0000100"), 1);
     /* one REQUEST_FAILED per distinct status kept, not per reply */
-    assert_int_equal(flow_count_facts(&f, PTL_FACT_REQUEST_FAILED), 32);
+    assert_int_equal(harness_flow_count_facts(f, PTL_FACT_REQUEST_FAILED, NULL), 32);
     report_clear(&r);
-    flow_clear(&f);
+    harness_flow_free(f);
 }
 
 /* Compression (0xFC) and encryption (0xFD) transforms: built by hand. */
@@ -1592,25 +1422,24 @@ static void
 test_smb_transforms(void **unused)
 {
     (void) unused;
-    TestFlow f;
-    flow_init(&f, PTL_TRANSPORT_TCP, 445);
+    HarnessFlow *f = harness_flow_new(&smb_tcp_445);
     g_autoptr(GByteArray) comp = nbss_begin();
     static const guint8 fc[] = { 0xFC, 'S', 'M', 'B' };
     g_byte_array_append(comp, fc, 4);
-    put_le32(comp, 4096);
-    put_le16(comp, 1);                            /* LZNT1 */
-    put_le16(comp, 0);
-    put_le32(comp, 0);
-    put_zero(comp, 40);
+    harness_put_le(comp, 4096, 4);
+    harness_put_le(comp, 1, 2);                            /* LZNT1 */
+    harness_put_le(comp, 0, 2);
+    harness_put_le(comp, 0, 4);
+    harness_put_zeros(comp, 40);
     nbss_end(comp);
-    flow_push_ok(&f, PTL_DIR_TO_SERVER, comp->data, comp->len);
+    harness_flow_feed_ok(f, PTL_DIR_TO_SERVER, comp->data, comp->len);
     /* zeek-smb3.pcap frame 9: an encrypted message (frames 1,3,5,7 are 708 bytes) */
-    flow_push_ok(&f, PTL_DIR_TO_SERVER, smb3_to_server + 708, sizeof smb3_to_server - 708);
+    harness_flow_feed_ok(f, PTL_DIR_TO_SERVER, smb3_to_server + 708, sizeof smb3_to_server - 708);
     TestReport r;
-    report_take(&r, f.state);
+    report_take(&r, f->state);
     assert_int_equal(json_object_get_int_member(r.o, "compressed_messages"), 1);
     report_clear(&r);
-    flow_clear(&f);
+    harness_flow_free(f);
 }
 
 int

@@ -12,8 +12,7 @@
 #include <string.h>
 
 #include "ptl-dissector.h"
-
-G_MODULE_EXPORT const PtlDissector *ptl_dissector_entry(void);
+#include "dissector-harness.h"
 
 /* captures/thrift/thrift-tools-calc-service-binary.pcap, client 51112 -> 9090,
  * frames 4, 8, 10, 12, 14 */
@@ -698,167 +697,29 @@ static const guint8 compact_all_types[] = {
     0x82, 0x81, 0x02, 0x04, 'p', 'i', 'n', 'g', 0x00, /* oneway, seqid 2, "ping" */
 };
 
-/* ---- a fake core --------------------------------------------------------- */
+/* ---- a fake core (tests/dissector-harness.h) ------------------------------ */
 
-#define FAKE_MAX_FACTS 64
+static const HarnessFlowConfig thrift_tcp = { PTL_TRANSPORT_TCP, 51112, 9090 };
+static const HarnessFlowConfig thrift_udp = { PTL_TRANSPORT_UDP, 51112, 9090 };
 
-typedef struct {
-    PtlFact fact;
-    char    detail[320];
-} FakeFact;
-
-typedef struct {
-    const PtlDissector *d;
-    gpointer            state;
-    PtlFlowContext      ctx;
-    FakeFact            facts[FAKE_MAX_FACTS];
-    guint               n_facts;
-    GByteArray         *pending[2];
-    GError             *error;
-    gboolean            has_failed;
-} Sim;
-
-static void
-fake_fact(const PtlFlowContext *ctx, PtlFact fact, const char *detail)
-{
-    Sim *sim = ctx->core_data;
-    assert_true(sim->n_facts < FAKE_MAX_FACTS);
-    FakeFact *f = &sim->facts[sim->n_facts++];
-    f->fact = fact;
-    g_strlcpy(f->detail, detail != NULL ? detail : "", sizeof f->detail);
-}
-
-static void
-sim_init(Sim *sim, PtlTransport transport)
-{
-    memset(sim, 0, sizeof *sim);
-    sim->d = ptl_dissector_entry();
-    sim->state = sim->d->state_new();
-    sim->ctx.fact = fake_fact;
-    sim->ctx.core_data = sim;
-    sim->ctx.transport = transport;
-    sim->ctx.client_port = 51112;
-    sim->ctx.server_port = 9090;
-    sim->pending[0] = g_byte_array_new();
-    sim->pending[1] = g_byte_array_new();
-}
-
-static void
-sim_clear(Sim *sim)
-{
-    sim->d->state_free(sim->state);
-    g_byte_array_unref(sim->pending[0]);
-    g_byte_array_unref(sim->pending[1]);
-    g_clear_error(&sim->error);
-}
-
-/* Like the core: append to the direction's unconsumed bytes, feed them all,
- * keep what was not consumed.  Returns feed's answer. */
-static gssize
-sim_deliver(Sim *sim, PtlDirection dir, const guint8 *data, gsize len)
-{
-    if (len == 0 || sim->has_failed)
-        return 0;
-    GByteArray *pending = sim->pending[dir];
-    g_byte_array_append(pending, data, (guint) len);
-    gssize used = sim->d->feed(sim->state, &sim->ctx, dir, pending->data, pending->len,
-                               &sim->error);
-    if (used < 0) {
-        assert_non_null(sim->error);
-        sim->has_failed = TRUE;
-        return used;
-    }
-    assert_null(sim->error);
-    assert_true((gsize) used <= pending->len);
-    g_byte_array_remove_range(pending, 0, (guint) used);
-    assert_true(pending->len <= PTL_PENDING_MAX);
-    return used;
-}
-
-/* Like the core at a hole: unconsumed bytes before it are dropped, then ask. */
-static gboolean
-sim_gap(Sim *sim, PtlDirection dir, gsize missing)
-{
-    g_byte_array_set_size(sim->pending[dir], 0);
-    return sim->d->gap(sim->state, dir, missing);
-}
-
-/* Delivers in segments of at most `mss` bytes, as TCP would. */
-static void
-sim_deliver_segments(Sim *sim, PtlDirection dir, const guint8 *data, gsize len, gsize mss)
-{
-    for (gsize off = 0; off < len && !sim->has_failed; off += mss)
-        sim_deliver(sim, dir, data + off, MIN(mss, len - off));
-}
-
-static JsonNode *
-sim_emit_node(Sim *sim)
-{
-    g_autoptr(JsonBuilder) b = json_builder_new();
-    json_builder_begin_object(b);
-    sim->d->emit(sim->state, b);
-    json_builder_end_object(b);
-    return json_builder_get_root(b);
-}
-
-/* transfer full */
-static char *
-sim_emit_json(Sim *sim)
-{
-    g_autoptr(JsonNode) root = sim_emit_node(sim);
-    return json_to_string(root, FALSE);
-}
-
+/* A top-level integer the flow emits; it must be there. */
 static gint64
-sim_emit_int(Sim *sim, const char *key)
+sim_emit_int(const HarnessFlow *sim, const char *key)
 {
-    g_autoptr(JsonNode) root = sim_emit_node(sim);
-    JsonObject *o = json_node_get_object(root);
-    assert_true(json_object_has_member(o, key));
-    return json_object_get_int_member(o, key);
-}
-
-static guint
-sim_count_facts(const Sim *sim, PtlFact fact, const char *detail)
-{
-    guint n = 0;
-    for (guint i = 0; i < sim->n_facts; i++) {
-        const FakeFact *f = &sim->facts[i];
-        if (f->fact == fact && (detail == NULL || strcmp(f->detail, detail) == 0))
-            n++;
-    }
-    return n;
+    g_autoptr(JsonNode) root = harness_flow_node(sim);
+    return harness_obj_int(json_node_get_object(root), key);
 }
 
 /* ---- synthetic messages ---------------------------------------------------- */
-
-static void
-put_be32(GByteArray *a, guint32 v)
-{
-    guint8 b[4] = { v >> 24, (v >> 16) & 0xff, (v >> 8) & 0xff, v & 0xff };
-    g_byte_array_append(a, b, 4);
-}
-
-static void
-put_u8(GByteArray *a, guint8 v)
-{
-    g_byte_array_append(a, &v, 1);
-}
-
-static void
-put_bytes(GByteArray *a, const void *data, gsize len)
-{
-    g_byte_array_append(a, data, (guint) len);
-}
 
 /* strict binary header: 0x80 0x01 0x00 type, name, seqid */
 static void
 put_strict_header(GByteArray *a, guint8 type, const char *name, guint32 seqid)
 {
-    put_be32(a, 0x80010000u | type);
-    put_be32(a, (guint32) strlen(name));
-    put_bytes(a, name, strlen(name));
-    put_be32(a, seqid);
+    harness_put_be(a, 0x80010000u | type, 4);
+    harness_put_be(a, (guint32) strlen(name), 4);
+    harness_put_bytes(a, name, strlen(name));
+    harness_put_be(a, seqid, 4);
 }
 
 /* a whole strict message with an empty argument struct */
@@ -866,7 +727,7 @@ static void
 put_strict_empty(GByteArray *a, guint8 type, const char *name, guint32 seqid)
 {
     put_strict_header(a, type, name, seqid);
-    put_u8(a, 0x00);
+    harness_put_u8(a, 0x00);
 }
 
 /* a framed strict message whose body is `body` */
@@ -876,20 +737,20 @@ put_framed(GByteArray *a, guint8 type, const char *name, guint32 seqid, const gu
 {
     g_autoptr(GByteArray) msg = g_byte_array_new();
     put_strict_header(msg, type, name, seqid);
-    put_bytes(msg, body, body_len);
-    put_be32(a, msg->len);
-    put_bytes(a, msg->data, msg->len);
+    harness_put_bytes(msg, body, body_len);
+    harness_put_be(a, msg->len, 4);
+    harness_put_bytes(a, msg->data, msg->len);
 }
 
 /* old non-strict: name length, name, type, seqid */
 static void
 put_old_empty(GByteArray *a, guint8 type, const char *name, guint32 seqid)
 {
-    put_be32(a, (guint32) strlen(name));
-    put_bytes(a, name, strlen(name));
-    put_u8(a, type);
-    put_be32(a, seqid);
-    put_u8(a, 0x00);
+    harness_put_be(a, (guint32) strlen(name), 4);
+    harness_put_bytes(a, name, strlen(name));
+    harness_put_u8(a, type);
+    harness_put_be(a, seqid, 4);
+    harness_put_u8(a, 0x00);
 }
 
 /* ---- descriptor and probe ---------------------------------------------------- */
@@ -899,17 +760,7 @@ test_thrift_descriptor(void **unused)
 {
     (void) unused;
     const PtlDissector *d = ptl_dissector_entry();
-    assert_int_equal(d->abi_version, PTL_DISSECTOR_ABI_VERSION);
-    assert_string_equal(d->name, "thrift");
-    assert_string_equal(d->version, "1.0.0");
-    assert_non_null(d->description);
-    assert_non_null(d->probe);
-    assert_non_null(d->probe_datagram);
-    assert_non_null(d->state_new);
-    assert_non_null(d->state_free);
-    assert_non_null(d->feed);
-    assert_non_null(d->gap);
-    assert_non_null(d->emit);
+    harness_assert_descriptor(d, "thrift", "1.0.0", TRUE);
     gsize n = 0;
     while (d->default_ports[n] != 0)
         n++;
@@ -1017,12 +868,12 @@ test_thrift_probe_datagram(void **unused)
 /* ---- whole exchanges ------------------------------------------------------------- */
 
 static void
-sim_exchange(Sim *sim, const guint8 *client, gsize client_len, const guint8 *server,
+sim_exchange(HarnessFlow *sim, const guint8 *client, gsize client_len, const guint8 *server,
              gsize server_len)
 {
-    sim_deliver(sim, PTL_DIR_TO_SERVER, client, client_len);
-    sim_deliver(sim, PTL_DIR_TO_CLIENT, server, server_len);
-    assert_false(sim->has_failed);
+    harness_flow_feed(sim, PTL_DIR_TO_SERVER, client, client_len);
+    harness_flow_feed(sim, PTL_DIR_TO_CLIENT, server, server_len);
+    assert_null(sim->error);
     assert_int_equal(sim->pending[0]->len, 0);
     assert_int_equal(sim->pending[1]->len, 0);
 }
@@ -1031,11 +882,10 @@ static void
 test_thrift_feed_binary_unframed(void **unused)
 {
     (void) unused;
-    Sim sim;
-    sim_init(&sim, PTL_TRANSPORT_TCP);
-    sim_exchange(&sim, calc_binary_client, sizeof calc_binary_client, calc_binary_server,
+    HarnessFlow *sim = harness_flow_new(&thrift_tcp);
+    sim_exchange(sim, calc_binary_client, sizeof calc_binary_client, calc_binary_server,
                  sizeof calc_binary_server);
-    g_autofree char *json = sim_emit_json(&sim);
+    g_autofree char *json = harness_flow_json(sim);
     assert_string_equal(json,
         "{\"protocol\":\"binary\",\"framed\":false,"
         "\"methods\":{\"ping\":1,\"add\":1,\"calculate\":2,\"getStruct\":1},"
@@ -1052,20 +902,19 @@ test_thrift_feed_binary_unframed(void **unused)
         "{\"method\":\"getStruct\",\"type\":\"reply\",\"seqid\":0}],"
         "\"calls_dropped\":0,\"calls_total\":5,\"replies\":5,\"exceptions\":0,\"oneway\":0,"
         "\"unanswered\":0,\"unmatched_replies\":0,\"pending_dropped\":0,\"skipped_bytes\":0}");
-    assert_int_equal(sim_count_facts(&sim, PTL_FACT_CONFIRMED, "binary unframed"), 1);
-    assert_int_equal(sim.n_facts, 1);
-    sim_clear(&sim);
+    assert_int_equal(harness_flow_count_facts(sim, PTL_FACT_CONFIRMED, "binary unframed"), 1);
+    assert_int_equal(sim->facts->len, 1);
+    harness_flow_free(sim);
 }
 
 static void
 test_thrift_feed_compact_unframed(void **unused)
 {
     (void) unused;
-    Sim sim;
-    sim_init(&sim, PTL_TRANSPORT_TCP);
-    sim_exchange(&sim, calc_compact_client, sizeof calc_compact_client, calc_compact_server,
+    HarnessFlow *sim = harness_flow_new(&thrift_tcp);
+    sim_exchange(sim, calc_compact_client, sizeof calc_compact_client, calc_compact_server,
                  sizeof calc_compact_server);
-    g_autoptr(JsonNode) root = sim_emit_node(&sim);
+    g_autoptr(JsonNode) root = harness_flow_node(sim);
     JsonObject *o = json_node_get_object(root);
     assert_string_equal(json_object_get_string_member(o, "protocol"), "compact");
     assert_false(json_object_get_boolean_member(o, "framed"));
@@ -1075,19 +924,18 @@ test_thrift_feed_compact_unframed(void **unused)
     assert_int_equal(json_object_get_int_member(o, "calls_total"), 5);
     assert_int_equal(json_object_get_int_member(o, "replies"), 5);
     assert_int_equal(json_object_get_int_member(o, "unanswered"), 0);
-    assert_int_equal(sim_count_facts(&sim, PTL_FACT_CONFIRMED, "compact unframed"), 1);
-    sim_clear(&sim);
+    assert_int_equal(harness_flow_count_facts(sim, PTL_FACT_CONFIRMED, "compact unframed"), 1);
+    harness_flow_free(sim);
 }
 
 static void
 test_thrift_feed_binary_framed(void **unused)
 {
     (void) unused;
-    Sim sim;
-    sim_init(&sim, PTL_TRANSPORT_TCP);
-    sim_exchange(&sim, ipv6_framed_client, sizeof ipv6_framed_client, ipv6_framed_server,
+    HarnessFlow *sim = harness_flow_new(&thrift_tcp);
+    sim_exchange(sim, ipv6_framed_client, sizeof ipv6_framed_client, ipv6_framed_server,
                  sizeof ipv6_framed_server);
-    g_autoptr(JsonNode) root = sim_emit_node(&sim);
+    g_autoptr(JsonNode) root = harness_flow_node(sim);
     JsonObject *o = json_node_get_object(root);
     assert_string_equal(json_object_get_string_member(o, "protocol"), "binary");
     assert_true(json_object_get_boolean_member(o, "framed"));
@@ -1101,99 +949,94 @@ test_thrift_feed_binary_framed(void **unused)
     JsonObject *methods = json_object_get_object_member(o, "methods");
     assert_int_equal(json_object_get_int_member(methods, "zip"), 2);
     assert_int_equal(json_object_get_int_member(methods, "ping"), 2);
-    assert_int_equal(sim_count_facts(&sim, PTL_FACT_CONFIRMED, "binary framed"), 1);
-    sim_clear(&sim);
+    assert_int_equal(harness_flow_count_facts(sim, PTL_FACT_CONFIRMED, "binary framed"), 1);
+    harness_flow_free(sim);
 }
 
 static void
 test_thrift_feed_exception_fact(void **unused)
 {
     (void) unused;
-    Sim sim;
-    sim_init(&sim, PTL_TRANSPORT_TCP);
-    sim_exchange(&sim, finagle_call, sizeof finagle_call, finagle_exception,
+    HarnessFlow *sim = harness_flow_new(&thrift_tcp);
+    sim_exchange(sim, finagle_call, sizeof finagle_call, finagle_exception,
                  sizeof finagle_exception);
-    assert_int_equal(sim_emit_int(&sim, "exceptions"), 1);
-    assert_int_equal(sim_emit_int(&sim, "replies"), 0);
-    assert_int_equal(sim_emit_int(&sim, "unanswered"), 0);
-    assert_int_equal(sim_count_facts(&sim, PTL_FACT_REQUEST_FAILED,
-                                     "__can__finagle__trace__v3__ exception"), 1);
-    assert_int_equal(sim_count_facts(&sim, PTL_FACT_CONFIRMED, "binary unframed"), 1);
-    sim_clear(&sim);
+    assert_int_equal(sim_emit_int(sim, "exceptions"), 1);
+    assert_int_equal(sim_emit_int(sim, "replies"), 0);
+    assert_int_equal(sim_emit_int(sim, "unanswered"), 0);
+    assert_int_equal(harness_flow_count_facts(sim, PTL_FACT_REQUEST_FAILED,
+                                              "__can__finagle__trace__v3__ exception"), 1);
+    assert_int_equal(harness_flow_count_facts(sim, PTL_FACT_CONFIRMED, "binary unframed"), 1);
+    harness_flow_free(sim);
 }
 
 static void
 test_thrift_feed_unanswered_call(void **unused)
 {
     (void) unused;
-    Sim sim;
-    sim_init(&sim, PTL_TRANSPORT_TCP);
-    sim_exchange(&sim, cassandra_set_keyspace, sizeof cassandra_set_keyspace, NULL, 0);
-    g_autoptr(JsonNode) root = sim_emit_node(&sim);
+    HarnessFlow *sim = harness_flow_new(&thrift_tcp);
+    sim_exchange(sim, cassandra_set_keyspace, sizeof cassandra_set_keyspace, NULL, 0);
+    g_autoptr(JsonNode) root = harness_flow_node(sim);
     JsonObject *o = json_node_get_object(root);
     assert_int_equal(json_object_get_int_member(o, "unanswered"), 1);
     JsonObject *methods = json_object_get_object_member(o, "methods");
     assert_int_equal(json_object_get_int_member(methods, "set_keyspace"), 1);
     assert_true(json_object_get_boolean_member(o, "framed"));
-    sim_clear(&sim);
+    harness_flow_free(sim);
 }
 
 static void
 test_thrift_feed_replies_without_calls(void **unused)
 {
     (void) unused;
-    Sim sim;
-    sim_init(&sim, PTL_TRANSPORT_TCP);
-    sim_exchange(&sim, NULL, 0, ndpi_replies, sizeof ndpi_replies);
-    g_autoptr(JsonNode) root = sim_emit_node(&sim);
+    HarnessFlow *sim = harness_flow_new(&thrift_tcp);
+    sim_exchange(sim, NULL, 0, ndpi_replies, sizeof ndpi_replies);
+    g_autoptr(JsonNode) root = harness_flow_node(sim);
     JsonObject *o = json_node_get_object(root);
     assert_int_equal(json_object_get_int_member(o, "replies"), 6);
     assert_int_equal(json_object_get_int_member(o, "unmatched_replies"), 6);
     JsonObject *methods = json_object_get_object_member(o, "methods");
     assert_int_equal(json_object_get_int_member(methods, "anonymous_command_on"), 1);
     assert_int_equal(json_object_get_int_member(methods, "what_did_you_expect_really"), 1);
-    sim_clear(&sim);
+    harness_flow_free(sim);
 }
 
 static void
 test_thrift_feed_datagram(void **unused)
 {
     (void) unused;
-    Sim sim;
-    sim_init(&sim, PTL_TRANSPORT_UDP);
-    assert_int_equal(sim.d->feed(sim.state, &sim.ctx, PTL_DIR_TO_SERVER, jaeger_emit_batch,
-                                 sizeof jaeger_emit_batch, &sim.error),
+    HarnessFlow *sim = harness_flow_new(&thrift_udp);
+    assert_int_equal(sim->d->feed(sim->state, &sim->ctx, PTL_DIR_TO_SERVER, jaeger_emit_batch,
+                                  sizeof jaeger_emit_batch, &sim->error),
                      sizeof jaeger_emit_batch);
-    assert_int_equal(sim.d->feed(sim.state, &sim.ctx, PTL_DIR_TO_SERVER, jaeger_emit_batch,
-                                 sizeof jaeger_emit_batch, &sim.error),
+    assert_int_equal(sim->d->feed(sim->state, &sim->ctx, PTL_DIR_TO_SERVER, jaeger_emit_batch,
+                                  sizeof jaeger_emit_batch, &sim->error),
                      sizeof jaeger_emit_batch);
-    assert_null(sim.error);
-    assert_int_equal(sim_emit_int(&sim, "oneway"), 2);
-    assert_int_equal(sim_count_facts(&sim, PTL_FACT_CONFIRMED, "compact unframed"), 1);
+    assert_null(sim->error);
+    assert_int_equal(sim_emit_int(sim, "oneway"), 2);
+    assert_int_equal(harness_flow_count_facts(sim, PTL_FACT_CONFIRMED, "compact unframed"), 1);
     /* a datagram that is not Thrift */
-    assert_int_equal(sim.d->feed(sim.state, &sim.ctx, PTL_DIR_TO_SERVER, tjson_ping,
-                                 sizeof tjson_ping, &sim.error), -1);
-    assert_true(g_error_matches(sim.error, PTL_DISSECT_ERROR, PTL_DISSECT_ERROR_MALFORMED));
-    sim_clear(&sim);
+    assert_int_equal(sim->d->feed(sim->state, &sim->ctx, PTL_DIR_TO_SERVER, tjson_ping,
+                                  sizeof tjson_ping, &sim->error), -1);
+    assert_true(g_error_matches(sim->error, PTL_DISSECT_ERROR, PTL_DISSECT_ERROR_MALFORMED));
+    harness_flow_free(sim);
 
     /* the same bytes as a stream: the structural walk must reach the exact end */
-    sim_init(&sim, PTL_TRANSPORT_TCP);
-    sim_exchange(&sim, jaeger_emit_batch, sizeof jaeger_emit_batch, NULL, 0);
-    assert_int_equal(sim_emit_int(&sim, "oneway"), 1);
-    sim_clear(&sim);
+    sim = harness_flow_new(&thrift_tcp);
+    sim_exchange(sim, jaeger_emit_batch, sizeof jaeger_emit_batch, NULL, 0);
+    assert_int_equal(sim_emit_int(sim, "oneway"), 1);
+    harness_flow_free(sim);
 }
 
 static void
 test_thrift_feed_compact_types(void **unused)
 {
     (void) unused;
-    Sim sim;
-    sim_init(&sim, PTL_TRANSPORT_TCP);
-    sim_exchange(&sim, compact_all_types, sizeof compact_all_types, NULL, 0);
-    assert_int_equal(sim_emit_int(&sim, "calls_total"), 1);
-    assert_int_equal(sim_emit_int(&sim, "oneway"), 1);
-    assert_int_equal(sim_emit_int(&sim, "unanswered"), 1);
-    sim_clear(&sim);
+    HarnessFlow *sim = harness_flow_new(&thrift_tcp);
+    sim_exchange(sim, compact_all_types, sizeof compact_all_types, NULL, 0);
+    assert_int_equal(sim_emit_int(sim, "calls_total"), 1);
+    assert_int_equal(sim_emit_int(sim, "oneway"), 1);
+    assert_int_equal(sim_emit_int(sim, "unanswered"), 1);
+    harness_flow_free(sim);
 }
 
 static void
@@ -1205,18 +1048,17 @@ test_thrift_feed_binary_old(void **unused)
     put_old_empty(client, 1, "getStatus", 7);
     put_old_empty(client, 1, "getStatus", 8);
     put_old_empty(server, 2, "getStatus", 7);
-    Sim sim;
-    sim_init(&sim, PTL_TRANSPORT_TCP);
-    sim_exchange(&sim, client->data, client->len, server->data, server->len);
-    g_autoptr(JsonNode) root = sim_emit_node(&sim);
+    HarnessFlow *sim = harness_flow_new(&thrift_tcp);
+    sim_exchange(sim, client->data, client->len, server->data, server->len);
+    g_autoptr(JsonNode) root = harness_flow_node(sim);
     JsonObject *o = json_node_get_object(root);
     assert_string_equal(json_object_get_string_member(o, "protocol"), "binary-old");
     assert_int_equal(json_object_get_int_member(o, "calls_total"), 2);
     assert_int_equal(json_object_get_int_member(o, "unanswered"), 1);
-    assert_int_equal(sim_count_facts(&sim, PTL_FACT_CONFIRMED, "binary-old unframed"), 1);
+    assert_int_equal(harness_flow_count_facts(sim, PTL_FACT_CONFIRMED, "binary-old unframed"), 1);
     /* no marker to resynchronise on */
-    assert_false(sim_gap(&sim, PTL_DIR_TO_SERVER, 10));
-    sim_clear(&sim);
+    assert_false(harness_flow_gap(sim, PTL_DIR_TO_SERVER, 10));
+    harness_flow_free(sim);
 }
 
 /* ---- split invariance and truncation ---------------------------------------------- */
@@ -1241,21 +1083,12 @@ static const Exchange exchanges[] = {
     { compact_all_types, sizeof compact_all_types, NULL, 0 },
 };
 
-static char *
-exchange_json(const Exchange *x, gsize client_cut, gsize server_cut)
+/* Every run of an exchange, however cut, parses it whole and confirms it once. */
+static void
+check_clean_exchange(const HarnessFlow *sim)
 {
-    Sim sim;
-    sim_init(&sim, PTL_TRANSPORT_TCP);
-    sim_deliver(&sim, PTL_DIR_TO_SERVER, x->client, client_cut);
-    sim_deliver(&sim, PTL_DIR_TO_SERVER, x->client + client_cut, x->client_len - client_cut);
-    sim_deliver(&sim, PTL_DIR_TO_CLIENT, x->server, server_cut);
-    sim_deliver(&sim, PTL_DIR_TO_CLIENT, x->server + server_cut, x->server_len - server_cut);
-    assert_false(sim.has_failed);
-    assert_int_equal(sim.pending[0]->len + sim.pending[1]->len, 0);
-    assert_int_equal(sim_count_facts(&sim, PTL_FACT_CONFIRMED, NULL), 1);
-    char *json = sim_emit_json(&sim);
-    sim_clear(&sim);
-    return json;
+    assert_int_equal(sim->pending[0]->len + sim->pending[1]->len, 0);
+    assert_int_equal(harness_flow_count_facts(sim, PTL_FACT_CONFIRMED, NULL), 1);
 }
 
 static void
@@ -1264,30 +1097,12 @@ test_thrift_feed_any_split(void **unused)
     (void) unused;
     for (gsize i = 0; i < G_N_ELEMENTS(exchanges); i++) {
         const Exchange *x = &exchanges[i];
-        g_autofree char *whole = exchange_json(x, x->client_len, x->server_len);
-        for (gsize cut = 0; cut <= x->client_len; cut++) {
-            g_autofree char *split = exchange_json(x, cut, x->server_len);
-            assert_string_equal(split, whole);
-        }
-        for (gsize cut = 0; cut <= x->server_len; cut++) {
-            g_autofree char *split = exchange_json(x, x->client_len, cut);
-            assert_string_equal(split, whole);
-        }
-    }
-}
-
-static void
-check_every_truncation(const guint8 *data, gsize len, PtlDirection dir)
-{
-    const PtlDissector *d = ptl_dissector_entry();
-    for (gsize n = 0; n <= len; n++) {
-        gpointer state = d->state_new();
-        PtlFlowContext ctx = { .fact = NULL, .transport = PTL_TRANSPORT_TCP };
-        GError *error = NULL;
-        gssize used = d->feed(state, &ctx, dir, data, n, &error);
-        assert_null(error);
-        assert_true(used >= 0 && (gsize) used <= n);
-        d->state_free(state);
+        const HarnessSegment sides[] = {
+            { PTL_DIR_TO_SERVER, x->client, x->client_len },
+            { PTL_DIR_TO_CLIENT, x->server, x->server_len },
+        };
+        const HarnessScript script = { "exchange", sides, G_N_ELEMENTS(sides) };
+        harness_assert_split_invariant(&thrift_tcp, &script, check_clean_exchange);
     }
 }
 
@@ -1296,10 +1111,12 @@ test_thrift_feed_truncated(void **unused)
 {
     (void) unused;
     for (gsize i = 0; i < G_N_ELEMENTS(exchanges); i++) {
-        check_every_truncation(exchanges[i].client, exchanges[i].client_len, PTL_DIR_TO_SERVER);
-        check_every_truncation(exchanges[i].server, exchanges[i].server_len, PTL_DIR_TO_CLIENT);
+        const Exchange *x = &exchanges[i];
+        harness_assert_every_truncation(&thrift_tcp, PTL_DIR_TO_SERVER, x->client, x->client_len);
+        harness_assert_every_truncation(&thrift_tcp, PTL_DIR_TO_CLIENT, x->server, x->server_len);
     }
-    check_every_truncation(jaeger_emit_batch, sizeof jaeger_emit_batch, PTL_DIR_TO_SERVER);
+    harness_assert_every_truncation(&thrift_tcp, PTL_DIR_TO_SERVER, jaeger_emit_batch,
+                                    sizeof jaeger_emit_batch);
     /* a cut message is left unconsumed for the core to report as truncated */
     const PtlDissector *d = ptl_dissector_entry();
     gpointer state = d->state_new();
@@ -1316,15 +1133,14 @@ static void
 expect_error(const guint8 *first, gsize first_len, const guint8 *bad, gsize bad_len,
              PtlDissectError code)
 {
-    Sim sim;
-    sim_init(&sim, PTL_TRANSPORT_TCP);
+    HarnessFlow *sim = harness_flow_new(&thrift_tcp);
     g_autoptr(GByteArray) bytes = g_byte_array_new();
-    put_bytes(bytes, first, first_len);
-    put_bytes(bytes, bad, bad_len);
-    assert_int_equal(sim_deliver(&sim, PTL_DIR_TO_SERVER, bytes->data, bytes->len), -1);
-    assert_true(g_error_matches(sim.error, PTL_DISSECT_ERROR, code));
-    assert_true(g_str_has_prefix(sim.error->message, "thrift: "));
-    sim_clear(&sim);
+    harness_put_bytes(bytes, first, first_len);
+    harness_put_bytes(bytes, bad, bad_len);
+    assert_false(harness_flow_feed(sim, PTL_DIR_TO_SERVER, bytes->data, bytes->len));
+    assert_true(g_error_matches(sim->error, PTL_DISSECT_ERROR, code));
+    assert_true(g_str_has_prefix(sim->error->message, "thrift: "));
+    harness_flow_free(sim);
 }
 
 static void
@@ -1345,28 +1161,28 @@ test_thrift_feed_malformed(void **unused)
     put_strict_header(body, 1, "put", 1);
     gsize header_len = body->len;
     static const guint8 huge_string[] = { 0x0b, 0x00, 0x01, 0x7f, 0xff, 0xff, 0xff };
-    put_bytes(body, huge_string, sizeof huge_string);
+    harness_put_bytes(body, huge_string, sizeof huge_string);
     expect_error(ping, ping_len, body->data, body->len, PTL_DISSECT_ERROR_LIMIT);
 
     g_byte_array_set_size(body, (guint) header_len);
     static const guint8 negative_list[] = { 0x0f, 0x00, 0x01, 0x08, 0xff, 0xff, 0xff, 0xff };
-    put_bytes(body, negative_list, sizeof negative_list);
+    harness_put_bytes(body, negative_list, sizeof negative_list);
     expect_error(ping, ping_len, body->data, body->len, PTL_DISSECT_ERROR_LIMIT);
 
     g_byte_array_set_size(body, (guint) header_len);
     static const guint8 bad_field_type[] = { 0x05, 0x00, 0x01, 0x00 };
-    put_bytes(body, bad_field_type, sizeof bad_field_type);
+    harness_put_bytes(body, bad_field_type, sizeof bad_field_type);
     expect_error(ping, ping_len, body->data, body->len, PTL_DISSECT_ERROR_MALFORMED);
 
     g_byte_array_set_size(body, (guint) header_len);
     static const guint8 bad_map_type[] = { 0x0d, 0x00, 0x01, 0x0b, 0x01, 0x00, 0x00, 0x00, 0x01 };
-    put_bytes(body, bad_map_type, sizeof bad_map_type);
+    harness_put_bytes(body, bad_map_type, sizeof bad_map_type);
     expect_error(ping, ping_len, body->data, body->len, PTL_DISSECT_ERROR_MALFORMED);
 
     g_byte_array_set_size(body, (guint) header_len);
     static const guint8 nested_struct[] = { 0x0c, 0x00, 0x01 };
     for (guint i = 0; i < 70; i++)
-        put_bytes(body, nested_struct, sizeof nested_struct);
+        harness_put_bytes(body, nested_struct, sizeof nested_struct);
     expect_error(ping, ping_len, body->data, body->len, PTL_DISSECT_ERROR_LIMIT);
 
     /* framed flow: lengths over the cap or under the header */
@@ -1395,17 +1211,16 @@ static void
 test_thrift_feed_scan_limit(void **unused)
 {
     (void) unused;
-    Sim sim;
-    sim_init(&sim, PTL_TRANSPORT_TCP);
+    HarnessFlow *sim = harness_flow_new(&thrift_tcp);
     g_autofree guint8 *junk = g_malloc(64 * 1024);
     memset(junk, 'A', 64 * 1024);
     guint rounds = 0;
-    while (!sim.has_failed && rounds++ < 40)
-        sim_deliver(&sim, PTL_DIR_TO_SERVER, junk, 64 * 1024);
-    assert_true(sim.has_failed);
+    while (sim->error == NULL && rounds++ < 40)
+        harness_flow_feed(sim, PTL_DIR_TO_SERVER, junk, 64 * 1024);
+    assert_non_null(sim->error);
     assert_true(rounds > 16);                   /* not before the limit */
-    assert_true(g_error_matches(sim.error, PTL_DISSECT_ERROR, PTL_DISSECT_ERROR_MALFORMED));
-    sim_clear(&sim);
+    assert_true(g_error_matches(sim->error, PTL_DISSECT_ERROR, PTL_DISSECT_ERROR_MALFORMED));
+    harness_flow_free(sim);
 }
 
 /* ---- mid-stream starts, gaps, big bodies --------------------------------------------- */
@@ -1414,15 +1229,14 @@ static void
 test_thrift_feed_midstream(void **unused)
 {
     (void) unused;
-    Sim sim;
-    sim_init(&sim, PTL_TRANSPORT_TCP);
+    HarnessFlow *sim = harness_flow_new(&thrift_tcp);
     /* the server direction starts 5 bytes into the ping reply (17 bytes) */
-    sim_exchange(&sim, calc_binary_client, sizeof calc_binary_client, calc_binary_server + 5,
+    sim_exchange(sim, calc_binary_client, sizeof calc_binary_client, calc_binary_server + 5,
                  sizeof calc_binary_server - 5);
-    assert_int_equal(sim_emit_int(&sim, "skipped_bytes"), 12);
-    assert_int_equal(sim_emit_int(&sim, "replies"), 4);
-    assert_int_equal(sim_emit_int(&sim, "unanswered"), 1);
-    sim_clear(&sim);
+    assert_int_equal(sim_emit_int(sim, "skipped_bytes"), 12);
+    assert_int_equal(sim_emit_int(sim, "replies"), 4);
+    assert_int_equal(sim_emit_int(sim, "unanswered"), 1);
+    harness_flow_free(sim);
 }
 
 /* A framed call with one string field of `size` bytes. */
@@ -1430,13 +1244,13 @@ static void
 put_big_framed(GByteArray *a, const char *name, gsize size)
 {
     g_autoptr(GByteArray) body = g_byte_array_new();
-    put_u8(body, 0x0b);
-    put_u8(body, 0x00);
-    put_u8(body, 0x01);
-    put_be32(body, (guint32) size);
+    harness_put_u8(body, 0x0b);
+    harness_put_u8(body, 0x00);
+    harness_put_u8(body, 0x01);
+    harness_put_be(body, (guint32) size, 4);
     g_byte_array_set_size(body, (guint) (body->len + size));
     memset(body->data + 7, 'z', size);
-    put_u8(body, 0x00);
+    harness_put_u8(body, 0x00);
     put_framed(a, 1, name, 1, body->data, body->len);
 }
 
@@ -1450,28 +1264,27 @@ test_thrift_gap(void **unused)
     put_framed(stream, 1, "ping", 2, (const guint8 *) "", 1);
 
     /* a hole inside a big frame is passed over exactly */
-    Sim sim;
-    sim_init(&sim, PTL_TRANSPORT_TCP);
-    sim_deliver_segments(&sim, PTL_DIR_TO_SERVER, stream->data, 100000, 1000);
-    assert_int_equal(sim.pending[0]->len, 0);   /* the frame is consumed as it comes */
-    assert_true(sim_gap(&sim, PTL_DIR_TO_SERVER, 10000));
-    sim_deliver_segments(&sim, PTL_DIR_TO_SERVER, stream->data + 110000, stream->len - 110000,
-                         1460);
-    assert_false(sim.has_failed);
-    assert_int_equal(sim_emit_int(&sim, "calls_total"), 2);
-    assert_int_equal(sim_emit_int(&sim, "skipped_bytes"), 0);
-    sim_clear(&sim);
+    HarnessFlow *sim = harness_flow_new(&thrift_tcp);
+    harness_flow_feed_chunked(sim, PTL_DIR_TO_SERVER, stream->data, 100000, 1000);
+    assert_int_equal(sim->pending[0]->len, 0);   /* the frame is consumed as it comes */
+    assert_true(harness_flow_gap(sim, PTL_DIR_TO_SERVER, 10000));
+    harness_flow_feed_chunked(sim, PTL_DIR_TO_SERVER, stream->data + 110000,
+                              stream->len - 110000, 1460);
+    assert_null(sim->error);
+    assert_int_equal(sim_emit_int(sim, "calls_total"), 2);
+    assert_int_equal(sim_emit_int(sim, "skipped_bytes"), 0);
+    harness_flow_free(sim);
 
     /* a hole past the frame's end: search for the next header */
-    sim_init(&sim, PTL_TRANSPORT_TCP);
-    sim_deliver_segments(&sim, PTL_DIR_TO_SERVER, stream->data, 100000, 1460);
-    assert_true(sim_gap(&sim, PTL_DIR_TO_SERVER, first_len));
-    sim_deliver(&sim, PTL_DIR_TO_SERVER, calc_binary_client + 3, 10);   /* junk */
-    sim_deliver(&sim, PTL_DIR_TO_SERVER, stream->data + first_len, stream->len - first_len);
-    assert_false(sim.has_failed);
-    assert_int_equal(sim_emit_int(&sim, "calls_total"), 2);
-    assert_int_equal(sim_emit_int(&sim, "skipped_bytes"), 10);
-    sim_clear(&sim);
+    sim = harness_flow_new(&thrift_tcp);
+    harness_flow_feed_chunked(sim, PTL_DIR_TO_SERVER, stream->data, 100000, 1460);
+    assert_true(harness_flow_gap(sim, PTL_DIR_TO_SERVER, first_len));
+    harness_flow_feed(sim, PTL_DIR_TO_SERVER, calc_binary_client + 3, 10);   /* junk */
+    harness_flow_feed(sim, PTL_DIR_TO_SERVER, stream->data + first_len, stream->len - first_len);
+    assert_null(sim->error);
+    assert_int_equal(sim_emit_int(sim, "calls_total"), 2);
+    assert_int_equal(sim_emit_int(sim, "skipped_bytes"), 10);
+    harness_flow_free(sim);
 }
 
 static void
@@ -1482,28 +1295,27 @@ test_thrift_feed_big_unframed(void **unused)
     put_strict_header(stream, 1, "bulkInsert", 9);
     /* field 1: list<i64> of 40000, field 2: string of 300000, field 3: map<string,list<i32>> */
     static const guint8 list_head[] = { 0x0f, 0x00, 0x01, 0x0a, 0x00, 0x00, 0x9c, 0x40 };
-    put_bytes(stream, list_head, sizeof list_head);
+    harness_put_bytes(stream, list_head, sizeof list_head);
     g_byte_array_set_size(stream, stream->len + 40000 * 8);
     memset(stream->data + stream->len - 40000 * 8, 0x11, 40000 * 8);
     static const guint8 string_head[] = { 0x0b, 0x00, 0x02, 0x00, 0x04, 0x93, 0xe0 };
-    put_bytes(stream, string_head, sizeof string_head);
+    harness_put_bytes(stream, string_head, sizeof string_head);
     g_byte_array_set_size(stream, stream->len + 300000);
     memset(stream->data + stream->len - 300000, 'q', 300000);
     static const guint8 map_field[] = { 0x0d, 0x00, 0x03, 0x0b, 0x0f, 0x00, 0x00, 0x00, 0x01,
                                         0x00, 0x00, 0x00, 0x01, 'k',
                                         0x08, 0x00, 0x00, 0x00, 0x02, 0, 0, 0, 1, 0, 0, 0, 2,
                                         0x00 };
-    put_bytes(stream, map_field, sizeof map_field);
+    harness_put_bytes(stream, map_field, sizeof map_field);
     put_strict_empty(stream, 1, "ping", 10);
 
-    Sim sim;
-    sim_init(&sim, PTL_TRANSPORT_TCP);
-    sim_deliver_segments(&sim, PTL_DIR_TO_SERVER, stream->data, stream->len, 1460);
-    assert_false(sim.has_failed);
-    assert_int_equal(sim.pending[0]->len, 0);
-    assert_int_equal(sim_emit_int(&sim, "calls_total"), 2);
-    assert_int_equal(sim_count_facts(&sim, PTL_FACT_CONFIRMED, "binary unframed"), 1);
-    sim_clear(&sim);
+    HarnessFlow *sim = harness_flow_new(&thrift_tcp);
+    harness_flow_feed_chunked(sim, PTL_DIR_TO_SERVER, stream->data, stream->len, 1460);
+    assert_null(sim->error);
+    assert_int_equal(sim->pending[0]->len, 0);
+    assert_int_equal(sim_emit_int(sim, "calls_total"), 2);
+    assert_int_equal(harness_flow_count_facts(sim, PTL_FACT_CONFIRMED, "binary unframed"), 1);
+    harness_flow_free(sim);
 }
 
 /* Bytes flipped in real streams, cut at random: feed answers -1 with an error
@@ -1520,16 +1332,15 @@ test_thrift_feed_mutated(void **unused)
         g_autofree guint8 *bytes = g_memdup2(is_client ? x->client : x->server, len);
         for (guint flips = g_rand_int_range(rand, 1, 4); flips > 0; flips--)
             bytes[g_rand_int_range(rand, 0, (gint32) len)] = (guint8) g_rand_int(rand);
-        Sim sim;
-        sim_init(&sim, PTL_TRANSPORT_TCP);
+        HarnessFlow *sim = harness_flow_new(&thrift_tcp);
         gsize cut = (gsize) g_rand_int_range(rand, 0, (gint32) len + 1);
-        sim_deliver(&sim, PTL_DIR_TO_SERVER, bytes, cut);
-        sim_deliver(&sim, PTL_DIR_TO_SERVER, bytes + cut, len - cut);
-        g_autofree char *json = sim_emit_json(&sim);
+        harness_flow_feed(sim, PTL_DIR_TO_SERVER, bytes, cut);
+        harness_flow_feed(sim, PTL_DIR_TO_SERVER, bytes + cut, len - cut);
+        g_autofree char *json = harness_flow_json(sim);
         assert_non_null(json);
-        if (sim.has_failed)
-            assert_true(sim.error->domain == PTL_DISSECT_ERROR);
-        sim_clear(&sim);
+        if (sim->error != NULL)
+            assert_true(sim->error->domain == PTL_DISSECT_ERROR);
+        harness_flow_free(sim);
     }
 }
 
@@ -1545,10 +1356,9 @@ test_thrift_caps(void **unused)
         g_snprintf(name, sizeof name, "method_%u", i % 70);
         put_strict_empty(stream, 1, name, i);
     }
-    Sim sim;
-    sim_init(&sim, PTL_TRANSPORT_TCP);
-    sim_deliver(&sim, PTL_DIR_TO_SERVER, stream->data, stream->len);
-    g_autoptr(JsonNode) root = sim_emit_node(&sim);
+    HarnessFlow *sim = harness_flow_new(&thrift_tcp);
+    harness_flow_feed(sim, PTL_DIR_TO_SERVER, stream->data, stream->len);
+    g_autoptr(JsonNode) root = harness_flow_node(sim);
     JsonObject *o = json_node_get_object(root);
     assert_int_equal(json_object_get_int_member(o, "calls_total"), 130);
     assert_int_equal(json_array_get_length(json_object_get_array_member(o, "calls")), 32);
@@ -1558,21 +1368,20 @@ test_thrift_caps(void **unused)
     assert_int_equal(json_object_get_int_member(o, "methods_dropped"), 6);
     assert_int_equal(json_object_get_int_member(o, "unanswered"), 128);
     assert_int_equal(json_object_get_int_member(o, "pending_dropped"), 2);
-    sim_clear(&sim);
+    harness_flow_free(sim);
 }
 
 static void
 test_thrift_emit_fresh(void **unused)
 {
     (void) unused;
-    Sim sim;
-    sim_init(&sim, PTL_TRANSPORT_TCP);
-    g_autofree char *json = sim_emit_json(&sim);
+    HarnessFlow *sim = harness_flow_new(&thrift_tcp);
+    g_autofree char *json = harness_flow_json(sim);
     assert_string_equal(json,
         "{\"methods\":{},\"methods_dropped\":0,\"calls\":[],\"calls_dropped\":0,"
         "\"calls_total\":0,\"replies\":0,\"exceptions\":0,\"oneway\":0,\"unanswered\":0,"
         "\"unmatched_replies\":0,\"pending_dropped\":0,\"skipped_bytes\":0}");
-    sim_clear(&sim);
+    harness_flow_free(sim);
 }
 
 int

@@ -12,8 +12,7 @@
 #include <string.h>
 
 #include "ptl-dissector.h"
-
-const PtlDissector *ptl_dissector_entry(void);
+#include "dissector-harness.h"
 
 /* zookeeper/zktraffic-dump.pcap, client->server, frames 1..37 (mid-stream): 336 bytes */
 static const guint8 zk_dump_request[] = {
@@ -535,124 +534,15 @@ static const guint8 zk_zab_learner[] = {
     0x01, 0x00, 0x00, 0x00, 0x0e, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff,
     0xff,
 };
-/* ---- harness ----------------------------------------------------------- */
+/* ---- harness (tests/dissector-harness.h) ------------------------------------ */
+
+static const HarnessFlowConfig zookeeper_tcp = { PTL_TRANSPORT_TCP, 50000, 2181 };
+
+#define PART(dir, arr) HARNESS_SEGMENT(dir, arr)
 
 typedef struct {
-    GPtrArray *facts;             /* "FACT detail" strings */
-} Recorder;
-
-static const char *const fact_names[] = {
-    "CONFIRMED", "CLEARTEXT_AUTH", "UPGRADE_TLS", "UPGRADE_WEBSOCKET", "REQUEST_FAILED",
-    "ENCRYPTED",
-};
-
-static void
-record_fact(const PtlFlowContext *ctx, PtlFact fact, const char *detail)
-{
-    Recorder *r = ctx->core_data;
-    g_ptr_array_add(r->facts, g_strdup_printf("%s %s", fact_names[fact],
-                                              detail != NULL ? detail : ""));
-}
-
-typedef struct {
-    const PtlDissector *d;
-    gpointer state;
-    Recorder rec;
-    PtlFlowContext ctx;
-    GByteArray *held[2];          /* what the core would keep unconsumed */
-    GError *error;
-    gssize last;
-} Flow;
-
-static Flow *
-flow_new(void)
-{
-    Flow *f = g_new0(Flow, 1);
-    f->d = ptl_dissector_entry();
-    f->state = f->d->state_new();
-    f->rec.facts = g_ptr_array_new_with_free_func(g_free);
-    f->ctx.fact = record_fact;
-    f->ctx.core_data = &f->rec;
-    f->ctx.transport = PTL_TRANSPORT_TCP;
-    f->ctx.client_port = 50000;
-    f->ctx.server_port = 2181;
-    f->held[0] = g_byte_array_new();
-    f->held[1] = g_byte_array_new();
-    return f;
-}
-
-static void
-flow_free(Flow *f)
-{
-    f->d->state_free(f->state);
-    g_ptr_array_unref(f->rec.facts);
-    g_byte_array_unref(f->held[0]);
-    g_byte_array_unref(f->held[1]);
-    g_clear_error(&f->error);
-    g_free(f);
-}
-
-/* Appends bytes and feeds what is held, like the core: keep the unconsumed rest. */
-static gboolean
-flow_push(Flow *f, PtlDirection dir, const guint8 *data, gsize len)
-{
-    GByteArray *held = f->held[dir];
-    g_byte_array_append(held, data, (guint) len);
-    if (f->error != NULL)
-        return FALSE;
-    f->last = f->d->feed(f->state, &f->ctx, dir, held->data, held->len, &f->error);
-    if (f->last < 0) {
-        assert_non_null(f->error);
-        return FALSE;
-    }
-    assert_null(f->error);
-    assert_true((gsize) f->last <= held->len);
-    g_byte_array_remove_range(held, 0, (guint) f->last);
-    assert_true(held->len <= PTL_PENDING_MAX);
-    return TRUE;
-}
-
-static char *
-flow_json(Flow *f)
-{
-    g_autoptr(JsonBuilder) b = json_builder_new();
-    json_builder_begin_object(b);
-    f->d->emit(f->state, b);
-    json_builder_end_object(b);
-    g_autoptr(JsonNode) root = json_builder_get_root(b);
-    return json_to_string(root, FALSE);
-}
-
-static gboolean
-flow_has_fact(Flow *f, const char *text)
-{
-    for (guint i = 0; i < f->rec.facts->len; i++) {
-        if (g_strcmp0(g_ptr_array_index(f->rec.facts, i), text) == 0)
-            return TRUE;
-    }
-    return FALSE;
-}
-
-static guint
-flow_count_facts(Flow *f, const char *prefix)
-{
-    guint n = 0;
-    for (guint i = 0; i < f->rec.facts->len; i++)
-        n += g_str_has_prefix(g_ptr_array_index(f->rec.facts, i), prefix);
-    return n;
-}
-
-typedef struct {
-    PtlDirection dir;
-    const guint8 *data;
-    gsize len;
-} Part;
-
-#define PART(dir, arr) { dir, arr, sizeof arr }
-
-typedef struct {
-    const char *name;
-    Part parts[2];
+    const char    *name;
+    HarnessSegment parts[2];   /* an absent second part is empty */
 } Exchange;
 
 static const Exchange exchanges[] = {
@@ -676,25 +566,23 @@ static const Exchange exchanges[] = {
     { "zab", { PART(PTL_DIR_TO_SERVER, zk_zab_learner), { PTL_DIR_TO_SERVER, NULL, 0 } } },
 };
 
-/* Feeds an exchange; part `cut_part` is delivered in two pieces cut at `cut`. */
-static char *
-exchange_json(const Exchange *x, gint cut_part, gsize cut, Flow **out)
+static HarnessScript
+exchange_script(const Exchange *x)
 {
-    Flow *f = flow_new();
-    for (guint p = 0; p < G_N_ELEMENTS(x->parts); p++) {
-        const Part *part = &x->parts[p];
-        if (part->len == 0)
-            continue;
-        gsize first = (gint) p == cut_part ? cut : part->len;
-        assert_true(flow_push(f, part->dir, part->data, first));
-        if (first < part->len)
-            assert_true(flow_push(f, part->dir, part->data + first, part->len - first));
-    }
-    char *json = flow_json(f);
+    return (HarnessScript) { x->name, x->parts, G_N_ELEMENTS(x->parts) };
+}
+
+/* Feeds an exchange whole and returns its JSON; the flow in *out when asked. */
+static char *
+exchange_json(const Exchange *x, HarnessFlow **out)
+{
+    HarnessFlow *f = harness_flow_new(&zookeeper_tcp);
+    harness_flow_feed_segments(f, x->parts, G_N_ELEMENTS(x->parts));
+    char *json = harness_flow_json(f);
     if (out != NULL)
         *out = f;
     else
-        flow_free(f);
+        harness_flow_free(f);
     return json;
 }
 
@@ -725,12 +613,7 @@ test_zookeeper_entry(void **unused)
 {
     (void) unused;
     const PtlDissector *d = ptl_dissector_entry();
-    assert_int_equal(d->abi_version, PTL_DISSECTOR_ABI_VERSION);
-    assert_string_equal(d->name, "zookeeper");
-    assert_string_equal(d->version, "1.0.0");
-    assert_non_null(d->description);
-    assert_null(d->probe_datagram);
-    assert_non_null(d->gap);
+    harness_assert_descriptor(d, "zookeeper", "1.0.0", FALSE);
     const guint16 expected[] = { 2181, 2888, 3888, 3181, 4181, 0 };
     for (guint i = 0; i < G_N_ELEMENTS(expected); i++)
         assert_int_equal(d->default_ports[i], expected[i]);
@@ -743,7 +626,7 @@ test_zookeeper_probe_yes(void **unused)
     const PtlDissector *d = ptl_dissector_entry();
     for (guint i = 0; i < G_N_ELEMENTS(exchanges); i++) {
         for (guint p = 0; p < 2; p++) {
-            const Part *part = &exchanges[i].parts[p];
+            const HarnessSegment *part = &exchanges[i].parts[p];
             if (part->len == 0)
                 continue;
             gsize n = MIN(part->len, (gsize) PTL_PROBE_MAX_BYTES);
@@ -826,15 +709,8 @@ test_zookeeper_feed_any_split(void **unused)
 {
     (void) unused;
     for (guint i = 0; i < G_N_ELEMENTS(exchanges); i++) {
-        g_autofree char *whole = exchange_json(&exchanges[i], -1, 0, NULL);
-        for (guint p = 0; p < 2; p++) {
-            for (gsize cut = 0; cut <= exchanges[i].parts[p].len; cut++) {
-                g_autofree char *split = exchange_json(&exchanges[i], (gint) p, cut, NULL);
-                if (strcmp(whole, split) != 0)
-                    fail_msg("%s part %u cut %zu:\n%s\n%s", exchanges[i].name, p, cut, whole,
-                             split);
-            }
-        }
+        const HarnessScript script = exchange_script(&exchanges[i]);
+        harness_assert_split_invariant(&zookeeper_tcp, &script, NULL);
     }
 }
 
@@ -844,17 +720,9 @@ test_zookeeper_feed_truncated(void **unused)
 {
     (void) unused;
     for (guint i = 0; i < G_N_ELEMENTS(exchanges); i++) {
-        for (guint p = 0; p < 2; p++) {
-            const Part *part = &exchanges[i].parts[p];
-            for (gsize n = 0; n <= part->len; n++) {
-                const PtlDissector *d = ptl_dissector_entry();
-                gpointer state = d->state_new();
-                g_autoptr(GError) error = NULL;
-                gssize used = d->feed(state, NULL, part->dir, part->data, n, &error);
-                if (used < 0 || (gsize) used > n || error != NULL)
-                    fail_msg("%s part %u prefix %zu: %zd", exchanges[i].name, p, n, used);
-                d->state_free(state);
-            }
+        for (guint p = 0; p < G_N_ELEMENTS(exchanges[i].parts); p++) {
+            const HarnessSegment *part = &exchanges[i].parts[p];
+            harness_assert_every_truncation(&zookeeper_tcp, part->dir, part->data, part->len);
         }
     }
 }
@@ -864,13 +732,13 @@ static void
 assert_feed_error_after(PtlDirection setup_dir, const guint8 *setup, gsize setup_len,
                         PtlDirection dir, const guint8 *data, gsize len, gint code)
 {
-    Flow *f = flow_new();
+    HarnessFlow *f = harness_flow_new(&zookeeper_tcp);
     if (setup_len > 0)
-        assert_true(flow_push(f, setup_dir, setup, setup_len));
-    assert_false(flow_push(f, dir, data, len));
+        assert_true(harness_flow_feed(f, setup_dir, setup, setup_len));
+    assert_false(harness_flow_feed(f, dir, data, len));
     assert_true(g_error_matches(f->error, PTL_DISSECT_ERROR, code));
     assert_true(g_str_has_prefix(f->error->message, "zookeeper: "));
-    flow_free(f);
+    harness_flow_free(f);
 }
 
 static void
@@ -928,19 +796,19 @@ static void
 test_zookeeper_emit_fresh(void **unused)
 {
     (void) unused;
-    Flow *f = flow_new();
-    g_autofree char *json = flow_json(f);
+    HarnessFlow *f = harness_flow_new(&zookeeper_tcp);
+    g_autofree char *json = harness_flow_json(f);
     assert_string_equal(json, "{}");
     assert_int_equal(f->d->gap(f->state, PTL_DIR_TO_SERVER, 10), FALSE);
-    flow_free(f);
+    harness_flow_free(f);
 }
 
 static void
 test_zookeeper_client_session(void **unused)
 {
     (void) unused;
-    Flow *f = NULL;
-    g_autofree char *dump = exchange_json(&exchanges[0], -1, 0, &f);
+    HarnessFlow *f = NULL;
+    g_autofree char *dump = exchange_json(&exchanges[0], &f);
     assert_member(dump, "kind", "\"client\"");
     assert_member(dump, "requests", "13");
     assert_member(dump, "opcodes",
@@ -951,19 +819,19 @@ test_zookeeper_client_session(void **unused)
     assert_member(dump, "watch_events", "1");
     assert_member(dump, "paths", "[\"/dknightly\",\"/dkni\",\"/\",\"/dknigh\"]");
     /* NONODE is an ordinary answer, not a failure */
-    assert_int_equal(flow_count_facts(f, "REQUEST_FAILED"), 0);
-    assert_true(flow_has_fact(f, "CONFIRMED client"));
-    assert_int_equal(flow_count_facts(f, "CONFIRMED"), 1);
-    flow_free(f);
+    assert_int_equal(harness_flow_count_facts(f, PTL_FACT_REQUEST_FAILED, NULL), 0);
+    assert_true(harness_flow_has_fact(f, PTL_FACT_CONFIRMED, "client"));
+    assert_int_equal(harness_flow_count_facts(f, PTL_FACT_CONFIRMED, NULL), 1);
+    harness_flow_free(f);
 
-    g_autofree char *connect = exchange_json(&exchanges[3], -1, 0, NULL);
+    g_autofree char *connect = exchange_json(&exchanges[3], NULL);
     assert_member(connect, "session_id", "\"0x01001113200f0001\"");
     assert_member(connect, "timeout_ms", "10000");
     assert_member(connect, "protocol_version", "0");
     assert_member(connect, "read_only", "false");
     assert_member(connect, "opcodes", "{\"closeSession\":1}");
 
-    g_autofree char *multi = exchange_json(&exchanges[6], -1, 0, NULL);
+    g_autofree char *multi = exchange_json(&exchanges[6], NULL);
     assert_member(multi, "opcodes", "{\"ping\":1,\"multi\":1}");
     assert_member(multi, "paths", "[\"/foo\"]");
 }
@@ -972,69 +840,69 @@ static void
 test_zookeeper_request_failed(void **unused)
 {
     (void) unused;
-    Flow *f = NULL;
-    g_autofree char *json = exchange_json(&exchanges[5], -1, 0, &f);
+    HarnessFlow *f = NULL;
+    g_autofree char *json = exchange_json(&exchanges[5], &f);
     assert_member(json, "errors", "{\"UNIMPLEMENTED\":1}");
     assert_member(json, "failed_requests", "{\"reconfig\":1}");
-    assert_true(flow_has_fact(f, "REQUEST_FAILED UNIMPLEMENTED"));
+    assert_true(harness_flow_has_fact(f, PTL_FACT_REQUEST_FAILED, "UNIMPLEMENTED"));
     /* raised once per error name, however often it repeats */
-    assert_true(flow_push(f, PTL_DIR_TO_CLIENT, zk_reconfig_reply + 20, 20));
-    assert_int_equal(flow_count_facts(f, "REQUEST_FAILED"), 1);
-    flow_free(f);
+    assert_true(harness_flow_feed(f, PTL_DIR_TO_CLIENT, zk_reconfig_reply + 20, 20));
+    assert_int_equal(harness_flow_count_facts(f, PTL_FACT_REQUEST_FAILED, NULL), 1);
+    harness_flow_free(f);
 }
 
 static void
 test_zookeeper_cleartext_auth(void **unused)
 {
     (void) unused;
-    Flow *f = NULL;
-    g_autofree char *json = exchange_json(&exchanges[1], -1, 0, &f);
-    assert_true(flow_has_fact(f, "CLEARTEXT_AUTH ZooKeeper digest user tacos"));
+    HarnessFlow *f = NULL;
+    g_autofree char *json = exchange_json(&exchanges[1], &f);
+    assert_true(harness_flow_has_fact(f, PTL_FACT_CLEARTEXT_AUTH, "ZooKeeper digest user tacos"));
     assert_member(json, "auth_scheme", "\"digest\"");
     assert_member(json, "auth_user", "\"tacos\"");
-    flow_free(f);
+    harness_flow_free(f);
 
     /* hand-made AuthPacket (xid -4, auth): digest alice:s3cret */
     static const guint8 auth[] = { 0, 0, 0, 0x26, 0xff, 0xff, 0xff, 0xfc, 0, 0, 0, 100,
                                    0, 0, 0, 0, 0, 0, 0, 6, 'd', 'i', 'g', 'e', 's', 't',
                                    0, 0, 0, 12, 'a', 'l', 'i', 'c', 'e', ':', 's', '3', 'c',
                                    'r', 'e', 't' };
-    f = flow_new();
-    assert_true(flow_push(f, PTL_DIR_TO_SERVER, auth, sizeof auth));
-    assert_int_equal(f->last, sizeof auth);
-    g_autofree char *out = flow_json(f);
+    f = harness_flow_new(&zookeeper_tcp);
+    assert_true(harness_flow_feed(f, PTL_DIR_TO_SERVER, auth, sizeof auth));
+    assert_int_equal(f->last_used, sizeof auth);
+    g_autofree char *out = harness_flow_json(f);
     assert_non_null(strstr(out, "\"alice\""));
     assert_null(strstr(out, "s3cret"));
-    assert_true(flow_has_fact(f, "CLEARTEXT_AUTH ZooKeeper digest user alice"));
-    for (guint i = 0; i < f->rec.facts->len; i++)
-        assert_null(strstr(g_ptr_array_index(f->rec.facts, i), "s3cret"));
-    flow_free(f);
+    assert_true(harness_flow_has_fact(f, PTL_FACT_CLEARTEXT_AUTH, "ZooKeeper digest user alice"));
+    g_autofree char *facts = harness_flow_facts_text(f);
+    assert_null(strstr(facts, "s3cret"));
+    harness_flow_free(f);
 }
 
 static void
 test_zookeeper_four_letter(void **unused)
 {
     (void) unused;
-    Flow *f = NULL;
-    g_autofree char *json = exchange_json(&exchanges[4], -1, 0, &f);
+    HarnessFlow *f = NULL;
+    g_autofree char *json = exchange_json(&exchanges[4], &f);
     assert_member(json, "kind", "\"four_letter\"");
     assert_member(json, "commands", "[\"stat\"]");
     assert_member(json, "response_bytes", "241");
     assert_member(json, "response_first_line",
                   "\"Zookeeper version: 3.6.0-SNAPSHOT--1, built on 06/17/2015 05:08 GMT\"");
-    assert_true(flow_has_fact(f, "CONFIRMED four_letter"));
+    assert_true(harness_flow_has_fact(f, PTL_FACT_CONFIRMED, "four_letter"));
     /* plain text survives a hole */
     assert_true(f->d->gap(f->state, PTL_DIR_TO_CLIENT, 100));
     assert_false(f->d->gap(f->state, PTL_DIR_TO_SERVER, 100));
-    flow_free(f);
+    harness_flow_free(f);
 }
 
 static void
 test_zookeeper_quorum_sync(void **unused)
 {
     (void) unused;
-    Flow *f = NULL;
-    g_autofree char *json = exchange_json(&exchanges[8], -1, 0, &f);
+    HarnessFlow *f = NULL;
+    g_autofree char *json = exchange_json(&exchanges[8], &f);
     assert_member(json, "kind", "\"quorum\"");
     assert_member(json, "quorum_packets",
                   "{\"PROPOSAL\":2,\"ACK\":4,\"COMMIT\":2,\"PING\":60,\"NEWLEADER\":1,"
@@ -1042,23 +910,23 @@ test_zookeeper_quorum_sync(void **unused)
     /* the raw snapshot after SNAP, up to and including "BenWasHere" */
     assert_member(json, "snapshot_bytes", "553");
     assert_member(json, "server_ids", "[3]");
-    assert_true(flow_has_fact(f, "CONFIRMED quorum"));
-    flow_free(f);
+    assert_true(harness_flow_has_fact(f, PTL_FACT_CONFIRMED, "quorum"));
+    harness_flow_free(f);
 }
 
 static void
 test_zookeeper_election(void **unused)
 {
     (void) unused;
-    Flow *f = NULL;
-    g_autofree char *json = exchange_json(&exchanges[7], -1, 0, &f);
+    HarnessFlow *f = NULL;
+    g_autofree char *json = exchange_json(&exchanges[7], &f);
     assert_member(json, "kind", "\"election\"");
     assert_member(json, "election_protocol_version", "-65536");
     assert_member(json, "election_address", "\"localhost:2784\"");
     assert_member(json, "notifications", "3");
     assert_member(json, "server_ids", "[2,1]");
-    assert_true(flow_has_fact(f, "CONFIRMED election"));
-    flow_free(f);
+    assert_true(harness_flow_has_fact(f, PTL_FACT_CONFIRMED, "election"));
+    harness_flow_free(f);
 }
 
 /* A body larger than the core holds is consumed incrementally, and caps count. */
@@ -1066,8 +934,9 @@ static void
 test_zookeeper_large_body_and_caps(void **unused)
 {
     (void) unused;
-    Flow *f = flow_new();
-    assert_true(flow_push(f, PTL_DIR_TO_SERVER, zk_connect_request, sizeof zk_connect_request));
+    HarnessFlow *f = harness_flow_new(&zookeeper_tcp);
+    assert_true(harness_flow_feed(f, PTL_DIR_TO_SERVER, zk_connect_request,
+                                  sizeof zk_connect_request));
     /* setData "/big" with a 300000-byte value, sent in 1000-byte segments */
     gsize data_len = 300000;
     guint32 size = 4 + 4 + 4 + 4 + 4 + (guint32) data_len + 4;
@@ -1079,22 +948,23 @@ test_zookeeper_large_body_and_caps(void **unused)
     g_autofree guint8 *value = g_malloc0(data_len + 4);
     g_byte_array_append(pkt, value, (guint) data_len + 4);
     for (gsize off = 0; off < pkt->len; off += 1000) {
-        assert_true(flow_push(f, PTL_DIR_TO_SERVER, pkt->data + off, MIN(1000, pkt->len - off)));
-        assert_true(f->held[PTL_DIR_TO_SERVER]->len <= 16 * 1024 + 4);
+        assert_true(harness_flow_feed(f, PTL_DIR_TO_SERVER, pkt->data + off,
+                                      MIN(1000, pkt->len - off)));
+        assert_true(f->pending[PTL_DIR_TO_SERVER]->len <= 16 * 1024 + 4);
     }
-    assert_int_equal(f->held[PTL_DIR_TO_SERVER]->len, 0);
+    assert_int_equal(f->pending[PTL_DIR_TO_SERVER]->len, 0);
     /* then 80 distinct exists requests: 64 paths kept, the rest counted */
     for (guint i = 0; i < 80; i++) {
         guint8 req[] = { 0, 0, 0, 15, 0, 0, 0, 2 + i, 0, 0, 0, 3, 0, 0, 0, 2, '/', 'a', 0 };
         req[17] = (guint8) ('0' + i);
-        assert_true(flow_push(f, PTL_DIR_TO_SERVER, req, sizeof req));
+        assert_true(harness_flow_feed(f, PTL_DIR_TO_SERVER, req, sizeof req));
     }
-    g_autofree char *json = flow_json(f);
+    g_autofree char *json = harness_flow_json(f);
     assert_member(json, "opcodes", "{\"exists\":80,\"setData\":1}");
     assert_member(json, "paths_dropped", "17");
     g_autofree char *paths = json_member(json, "paths");
     assert_true(g_str_has_prefix(paths, "[\"/big\",\"/0\","));
-    flow_free(f);
+    harness_flow_free(f);
 }
 
 int

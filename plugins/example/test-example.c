@@ -23,7 +23,12 @@ const PtlDissector *ptl_dissector_entry(void);
 static const char conv_to_server[] = "ECHO hello\nECHO wörld\nQUIT\n";
 static const char conv_to_client[] = "hello\nwörld\n";
 
-/* ---- fake core: keeps what feed did not consume and records facts ---- */
+/* ---- fake core: keeps what feed did not consume and records facts ----
+ *
+ * portolan's own dissector tests share this machinery in tests/dissector-harness.c.
+ * This file keeps a small copy on purpose: it is the template you copy out of tree,
+ * where only the installed headers (ptl-dissector.h, ptl-cursor.h) exist, and the
+ * copy shows in a few lines exactly what the core promises feed(). */
 
 typedef struct {
     PtlFlowContext      ctx;

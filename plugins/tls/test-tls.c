@@ -1,5 +1,5 @@
 /* test-tls.c: tests for the TLS plugin (plugins/tls/tls.c), driven only through
- * ptl_dissector_entry() and a fake core that keeps unconsumed bytes and records facts.
+ * ptl_dissector_entry() and the fake core of tests/dissector-harness.h.
  *
  * Fixtures are real TCP payloads copied from the shared captures named above each
  * array (tls/ in the shared capture set); synthetic records are built by the helpers
@@ -13,17 +13,10 @@
 #include <string.h>
 
 #include "ptl-dissector.h"
-
-const PtlDissector *ptl_dissector_entry(void);
+#include "dissector-harness.h"
 
 #define C2S PTL_DIR_TO_SERVER
 #define S2C PTL_DIR_TO_CLIENT
-
-typedef struct {
-    PtlDirection  dir;
-    const guint8 *data;
-    gsize         len;
-} Seg;
 
 /* ---- fixtures ---- */
 
@@ -456,7 +449,7 @@ static const guint8 tls12_f20[] = {
     0xb7, 0x20, 0xbb, 0x49, 0x96, 0xc4, 0x64, 0xad, 0xfa, 0xca, 0x40,
 };
 
-static const Seg tls12_conv[] = {
+static const HarnessSegment tls12_conv[] = {
     { C2S, tls12_f4, sizeof tls12_f4 },
     { S2C, tls12_f5, sizeof tls12_f5 },
     { S2C, tls12_f6, sizeof tls12_f6 },
@@ -530,7 +523,7 @@ static const guint8 hrr_f8[] = {
     0xbd, 0x2c, 0xe5, 0xa7, 0x58, 0x3e, 0x6c, 0xbc, 0x3d, 0x01,
 };
 
-static const Seg hrr_conv[] = {
+static const HarnessSegment hrr_conv[] = {
     { C2S, hrr_f4, sizeof hrr_f4 },
     { S2C, hrr_f6, sizeof hrr_f6 },
     { C2S, hrr_f8, sizeof hrr_f8 },
@@ -655,7 +648,7 @@ static const guint8 sslv2_f8[] = {
     0x20, 0x1b, 0x3d, 0x27, 0x32, 0xe1, 0xcd, 0x6d, 0x53, 0x6f, 0x78, 0xfd,
 };
 
-static const Seg sslv2_conv[] = {
+static const HarnessSegment sslv2_conv[] = {
     { C2S, sslv2_f4, sizeof sslv2_f4 },
     { S2C, sslv2_f6, sizeof sslv2_f6 },
     { C2S, sslv2_f8, sizeof sslv2_f8 },
@@ -687,7 +680,7 @@ static const guint8 alert_f6[] = {
     0x15, 0x03, 0x01, 0x00, 0x02, 0x02, 0x46,
 };
 
-static const Seg alert_conv[] = {
+static const HarnessSegment alert_conv[] = {
     { C2S, alert_f4, sizeof alert_f4 },
     { S2C, alert_f6, sizeof alert_f6 },
 };
@@ -740,167 +733,23 @@ static const guint8 ark_f4[] = {
     0x00,
 };
 
-static const Seg ark_conv[] = {
+static const HarnessSegment ark_conv[] = {
     { C2S, ark_f4, sizeof ark_f4 },
 };
 
-typedef struct {
-    const char *name;
-    const Seg  *segs;
-    gsize       n;
-} Conv;
-
-#define CONV(a) { #a, a, G_N_ELEMENTS(a) }
-
-static const Conv real_convs[] = {
-    CONV(tls12_conv), CONV(hrr_conv), CONV(sslv2_conv), CONV(alert_conv), CONV(ark_conv),
+static const HarnessScript real_convs[] = {
+    HARNESS_SCRIPT(tls12_conv), HARNESS_SCRIPT(hrr_conv), HARNESS_SCRIPT(sslv2_conv),
+    HARNESS_SCRIPT(alert_conv), HARNESS_SCRIPT(ark_conv),
 };
 
-/* ---- fake core ---- */
+/* ---- fake core (tests/dissector-harness.h) ---- */
 
-typedef struct {
-    PtlFlowContext      ctx;
-    const PtlDissector *d;
-    gpointer            state;
-    GByteArray         *pending[2];
-    GPtrArray          *facts;  /* "<fact>:<detail>" */
-    GError             *error;
-    gsize               max_pending;
-} Core;
-
-static void
-core_fact(const PtlFlowContext *ctx, PtlFact fact, const char *detail)
-{
-    Core *core = ctx->core_data;
-    assert_true(fact < PTL_FACT_COUNT);
-    g_ptr_array_add(core->facts, g_strdup_printf("%d:%s", (int) fact, detail ? detail : ""));
-}
-
-static Core *
-core_new(void)
-{
-    Core *core = g_new0(Core, 1);
-    core->d = ptl_dissector_entry();
-    core->ctx.fact = core_fact;
-    core->ctx.core_data = core;
-    core->ctx.transport = PTL_TRANSPORT_TCP;
-    core->ctx.client_port = 40000;
-    core->ctx.server_port = 443;
-    core->state = core->d->state_new();
-    core->pending[0] = g_byte_array_new();
-    core->pending[1] = g_byte_array_new();
-    core->facts = g_ptr_array_new_with_free_func(g_free);
-    return core;
-}
-
-static void
-core_free(Core *core)
-{
-    core->d->state_free(core->state);
-    g_byte_array_unref(core->pending[0]);
-    g_byte_array_unref(core->pending[1]);
-    g_ptr_array_unref(core->facts);
-    g_clear_error(&core->error);
-    g_free(core);
-}
-
-/* Appends bytes and feeds everything pending, keeping what feed did not consume,
- * as the core does.  FALSE once feed failed. */
-static gboolean
-core_feed(Core *core, PtlDirection dir, const guint8 *data, gsize len)
-{
-    if (core->error != NULL)
-        return FALSE;
-    GByteArray *p = core->pending[dir == PTL_DIR_TO_CLIENT];
-    g_byte_array_append(p, data, (guint) len);
-    gssize n = core->d->feed(core->state, &core->ctx, dir, p->data, p->len, &core->error);
-    if (n < 0) {
-        assert_non_null(core->error);
-        assert_int_equal(core->error->domain, PTL_DISSECT_ERROR);
-        return FALSE;
-    }
-    assert_null(core->error);
-    assert_true((gsize) n <= p->len);
-    g_byte_array_remove_range(p, 0, (guint) n);
-    core->max_pending = MAX(core->max_pending, p->len);
-    return TRUE;
-}
-
-/* The core drops what it held and asks the dissector whether it can go on. */
-static gboolean
-core_gap(Core *core, PtlDirection dir, gsize missing)
-{
-    g_byte_array_set_size(core->pending[dir == PTL_DIR_TO_CLIENT], 0);
-    return core->d->gap(core->state, dir, missing);
-}
-
-static void
-core_feed_conv(Core *core, const Conv *conv)
-{
-    for (gsize i = 0; i < conv->n; i++)
-        assert_true(core_feed(core, conv->segs[i].dir, conv->segs[i].data, conv->segs[i].len));
-}
-
-static gboolean
-core_has_fact(const Core *core, PtlFact fact, const char *detail)
-{
-    g_autofree char *want = g_strdup_printf("%d:%s", (int) fact, detail);
-    for (guint i = 0; i < core->facts->len; i++) {
-        if (g_strcmp0(g_ptr_array_index(core->facts, i), want) == 0)
-            return TRUE;
-    }
-    return FALSE;
-}
-
-static guint
-core_fact_count(const Core *core, PtlFact fact)
-{
-    g_autofree char *prefix = g_strdup_printf("%d:", (int) fact);
-    guint n = 0;
-    for (guint i = 0; i < core->facts->len; i++)
-        n += g_str_has_prefix(g_ptr_array_index(core->facts, i), prefix);
-    return n;
-}
-
-/* transfer full */
-static JsonNode *
-emit_node(const PtlDissector *d, gpointer state)
-{
-    g_autoptr(JsonBuilder) b = json_builder_new();
-    json_builder_begin_object(b);
-    d->emit(state, b);
-    json_builder_end_object(b);
-    return json_builder_get_root(b);
-}
-
-/* transfer full */
-static char *
-emit_json(const PtlDissector *d, gpointer state)
-{
-    JsonNode *root = emit_node(d, state);
-    char *json = json_to_string(root, FALSE);
-    json_node_unref(root);
-    return json;
-}
-
-static gint64
-obj_int(JsonObject *o, const char *key)
-{
-    assert_true(json_object_has_member(o, key));
-    return json_object_get_int_member(o, key);
-}
-
-static const char *
-obj_str(JsonObject *o, const char *key)
-{
-    assert_true(json_object_has_member(o, key));
-    return json_object_get_string_member(o, key);
-}
+static const HarnessFlowConfig tls_tcp = { PTL_TRANSPORT_TCP, 40000, 443 };
 
 static gint64
 counts_int(JsonObject *o, const char *counts, const char *key)
 {
-    return obj_int(json_object_get_object_member(o, counts), key);
+    return harness_obj_int(json_object_get_object_member(o, counts), key);
 }
 
 static void
@@ -913,25 +762,13 @@ assert_strings(JsonObject *o, const char *key, const char *const *want, guint n)
         assert_string_equal(json_array_get_string_element(a, i), want[i]);
 }
 
-/* One direction of a conversation, concatenated. */
-static GByteArray *
-conv_stream(const Conv *conv, PtlDirection dir)
-{
-    GByteArray *out = g_byte_array_new();
-    for (gsize i = 0; i < conv->n; i++) {
-        if (conv->segs[i].dir == dir)
-            g_byte_array_append(out, conv->segs[i].data, (guint) conv->segs[i].len);
-    }
-    return out;
-}
-
 /* Feeds a whole conversation and returns the emitted object (transfer full). */
 static JsonNode *
-conv_emit(const Conv *conv, Core **out)
+conv_emit(const HarnessScript *conv, HarnessFlow **out)
 {
-    Core *core = core_new();
-    core_feed_conv(core, conv);
-    JsonNode *root = emit_node(core->d, core->state);
+    HarnessFlow *core = harness_flow_new(&tls_tcp);
+    harness_flow_feed_segments(core, conv->segs, conv->n);
+    JsonNode *root = harness_flow_node(core);
     *out = core;
     return root;
 }
@@ -939,38 +776,12 @@ conv_emit(const Conv *conv, Core **out)
 /* ---- synthetic records ---- */
 
 static void
-put_u8(GByteArray *b, guint8 v)
-{
-    g_byte_array_append(b, &v, 1);
-}
-
-static void
-put_be16(GByteArray *b, guint16 v)
-{
-    put_u8(b, (guint8) (v >> 8));
-    put_u8(b, (guint8) v);
-}
-
-static void
-put_be24(GByteArray *b, guint32 v)
-{
-    put_u8(b, (guint8) (v >> 16));
-    put_be16(b, (guint16) v);
-}
-
-static void
-put_bytes(GByteArray *b, const void *data, gsize len)
-{
-    g_byte_array_append(b, data, (guint) len);
-}
-
-static void
 put_record(GByteArray *b, guint8 type, const void *payload, gsize len)
 {
-    put_u8(b, type);
-    put_be16(b, 0x0303);
-    put_be16(b, (guint16) len);
-    put_bytes(b, payload, len);
+    harness_put_u8(b, type);
+    harness_put_be(b, 0x0303, 2);
+    harness_put_be(b, (guint16) len, 2);
+    harness_put_bytes(b, payload, len);
 }
 
 /* A handshake message cut into records of at most `fragment` octets. */
@@ -978,9 +789,9 @@ static void
 put_handshake(GByteArray *b, guint8 type, const GByteArray *body, gsize fragment)
 {
     g_autoptr(GByteArray) m = g_byte_array_new();
-    put_u8(m, type);
-    put_be24(m, body->len);
-    put_bytes(m, body->data, body->len);
+    harness_put_u8(m, type);
+    harness_put_be(m, body->len, 3);
+    harness_put_bytes(m, body->data, body->len);
     for (gsize off = 0; off < m->len; off += fragment)
         put_record(b, 22, m->data + off, MIN(fragment, m->len - off));
 }
@@ -999,33 +810,33 @@ static GByteArray *
 client_hello_body(guint n_alpn, guint n_versions)
 {
     GByteArray *body = g_byte_array_new();
-    put_be16(body, 0x0303);
+    harness_put_be(body, 0x0303, 2);
     for (guint i = 0; i < 32; i++)
-        put_u8(body, (guint8) i);
-    put_u8(body, 0);                    /* session id */
-    put_be16(body, 4);
-    put_be16(body, 0x1301);
-    put_be16(body, 0xc02f);
-    put_u8(body, 1);
-    put_u8(body, 0);                    /* null compression */
+        harness_put_u8(body, (guint8) i);
+    harness_put_u8(body, 0);                    /* session id */
+    harness_put_be(body, 4, 2);
+    harness_put_be(body, 0x1301, 2);
+    harness_put_be(body, 0xc02f, 2);
+    harness_put_u8(body, 1);
+    harness_put_u8(body, 0);                    /* null compression */
     g_autoptr(GByteArray) alpn = g_byte_array_new();
     for (guint i = 0; i < n_alpn; i++) {
         g_autofree char *name = g_strdup_printf("proto-%u", i);
-        put_u8(alpn, (guint8) strlen(name));
-        put_bytes(alpn, name, strlen(name));
+        harness_put_u8(alpn, (guint8) strlen(name));
+        harness_put_bytes(alpn, name, strlen(name));
     }
     g_autoptr(GByteArray) exts = g_byte_array_new();
-    put_be16(exts, 16);
-    put_be16(exts, alpn->len + 2);
-    put_be16(exts, alpn->len);
-    put_bytes(exts, alpn->data, alpn->len);
-    put_be16(exts, 43);
-    put_be16(exts, n_versions * 2 + 1);
-    put_u8(exts, (guint8) (n_versions * 2));
+    harness_put_be(exts, 16, 2);
+    harness_put_be(exts, alpn->len + 2, 2);
+    harness_put_be(exts, alpn->len, 2);
+    harness_put_bytes(exts, alpn->data, alpn->len);
+    harness_put_be(exts, 43, 2);
+    harness_put_be(exts, n_versions * 2 + 1, 2);
+    harness_put_u8(exts, (guint8) (n_versions * 2));
     for (guint i = 0; i < n_versions; i++)
-        put_be16(exts, (guint16) (0x7f00 + i));  /* drafts: distinct, none GREASE */
-    put_be16(body, exts->len);
-    put_bytes(body, exts->data, exts->len);
+        harness_put_be(exts, (guint16) (0x7f00 + i), 2);  /* drafts: distinct, none GREASE */
+    harness_put_be(body, exts->len, 2);
+    harness_put_bytes(body, exts->data, exts->len);
     return body;
 }
 
@@ -1037,19 +848,9 @@ test_tls_descriptor(void **unused)
     (void) unused;
     const PtlDissector *d = ptl_dissector_entry();
     static const guint16 ports[] = { 443, 5671, 15671, 7711, 8443, 9443, 636, 993, 995, 0 };
-    assert_int_equal(d->abi_version, PTL_DISSECTOR_ABI_VERSION);
-    assert_string_equal(d->name, "tls");
+    harness_assert_descriptor(d, "tls", "1.0.0", FALSE);
     for (gsize i = 0; i < G_N_ELEMENTS(ports); i++)
         assert_int_equal(d->default_ports[i], ports[i]);
-    assert_string_equal(d->version, "1.0.0");
-    assert_non_null(d->description);
-    assert_non_null(d->probe);
-    assert_non_null(d->state_new);
-    assert_non_null(d->state_free);
-    assert_non_null(d->feed);
-    assert_non_null(d->gap);
-    assert_non_null(d->emit);
-    assert_null(d->probe_datagram);
 }
 
 static PtlProbe
@@ -1069,8 +870,8 @@ test_tls_probe_yes(void **unused)
     assert_int_equal(probe(sslv2_f6, sizeof sslv2_f6), PTL_PROBE_YES);
     /* mid-stream: application data followed by another record header */
     g_autoptr(GByteArray) b = g_byte_array_new();
-    put_bytes(b, tls12_f13, sizeof tls12_f13);
-    put_bytes(b, tls12_f15, 5);
+    harness_put_bytes(b, tls12_f13, sizeof tls12_f13);
+    harness_put_bytes(b, tls12_f15, 5);
     assert_int_equal(probe(b->data, b->len), PTL_PROBE_YES);
     /* a lone encrypted alert, a lone CCS: complete records that are all we see */
     assert_int_equal(probe(tls12_f20, sizeof tls12_f20), PTL_PROBE_YES);
@@ -1108,8 +909,8 @@ test_tls_probe_no(void **unused)
     assert_int_equal(probe(bad_sslv2, sizeof bad_sslv2), PTL_PROBE_NO);
     /* application data followed by an HTTP request is no record sequence */
     g_autoptr(GByteArray) b = g_byte_array_new();
-    put_bytes(b, tls12_f13, sizeof tls12_f13);
-    put_bytes(b, "GET /", 5);
+    harness_put_bytes(b, tls12_f13, sizeof tls12_f13);
+    harness_put_bytes(b, "GET /", 5);
     assert_int_equal(probe(b->data, b->len), PTL_PROBE_NO);
 }
 
@@ -1126,8 +927,8 @@ test_tls_probe_maybe(void **unused)
     assert_int_equal(probe(tls12_f13, 20), PTL_PROBE_MAYBE);
     /* complete, but the next header is cut short */
     g_autoptr(GByteArray) b = g_byte_array_new();
-    put_bytes(b, tls12_f13, sizeof tls12_f13);
-    put_bytes(b, tls12_f15, 2);
+    harness_put_bytes(b, tls12_f13, sizeof tls12_f13);
+    harness_put_bytes(b, tls12_f15, 2);
     assert_int_equal(probe(b->data, b->len), PTL_PROBE_MAYBE);
 }
 
@@ -1137,7 +938,7 @@ test_tls_emit_fresh_state(void **unused)
     (void) unused;
     const PtlDissector *d = ptl_dissector_entry();
     gpointer state = d->state_new();
-    g_autofree char *json = emit_json(d, state);
+    g_autofree char *json = harness_emit_json(d, state);
     assert_string_equal(json,
                         "{\"versions_offered\":[],\"versions_offered_dropped\":0,"
                         "\"cipher_suites_offered\":0,\"alpn_offered\":[],"
@@ -1153,16 +954,16 @@ static void
 test_tls_feed_tls12(void **unused)
 {
     (void) unused;
-    Core *core = NULL;
+    HarnessFlow *core = NULL;
     JsonNode *root = conv_emit(&real_convs[0], &core);
     JsonObject *o = json_node_get_object(root);
     static const char *const offered[] = { "TLS 1.2" };
     assert_strings(o, "versions_offered", offered, 1);
-    assert_string_equal(obj_str(o, "version"), "TLS 1.2");
-    assert_string_equal(obj_str(o, "client_version"), "TLS 1.2");
-    assert_string_equal(obj_str(o, "cipher_suite"), "0x0004");
-    assert_int_equal(obj_int(o, "cipher_suites_offered"), 80);
-    assert_int_equal(obj_int(o, "certificates"), 3);
+    assert_string_equal(harness_obj_str(o, "version"), "TLS 1.2");
+    assert_string_equal(harness_obj_str(o, "client_version"), "TLS 1.2");
+    assert_string_equal(harness_obj_str(o, "cipher_suite"), "0x0004");
+    assert_int_equal(harness_obj_int(o, "cipher_suites_offered"), 80);
+    assert_int_equal(harness_obj_int(o, "certificates"), 3);
     assert_int_equal(counts_int(o, "handshake_messages", "client_hello"), 1);
     assert_int_equal(counts_int(o, "handshake_messages", "server_hello"), 1);
     assert_int_equal(counts_int(o, "handshake_messages", "certificate"), 1);
@@ -1172,30 +973,30 @@ test_tls_feed_tls12(void **unused)
     assert_int_equal(counts_int(o, "records", "change_cipher_spec"), 2);
     assert_int_equal(counts_int(o, "records", "application_data"), 2);
     assert_int_equal(counts_int(o, "records", "alert"), 1);
-    assert_int_equal(obj_int(o, "application_data_bytes"), 31 + 17);
+    assert_int_equal(harness_obj_int(o, "application_data_bytes"), 31 + 17);
     /* the closing alert is encrypted: counted, never decoded */
     assert_int_equal(json_array_get_length(json_object_get_array_member(o, "alerts")), 0);
     assert_false(json_object_get_boolean_member(o, "hrr"));
     assert_false(json_object_has_member(o, "sni"));
-    assert_true(core_has_fact(core, PTL_FACT_CONFIRMED, ""));
-    assert_true(core_has_fact(core, PTL_FACT_CONFIRMED, "TLS 1.2"));
-    assert_int_equal(core_fact_count(core, PTL_FACT_CONFIRMED), 2);
-    assert_true(core_has_fact(core, PTL_FACT_ENCRYPTED, "TLS application data"));
-    assert_int_equal(core_fact_count(core, PTL_FACT_REQUEST_FAILED), 0);
+    assert_true(harness_flow_has_fact(core, PTL_FACT_CONFIRMED, ""));
+    assert_true(harness_flow_has_fact(core, PTL_FACT_CONFIRMED, "TLS 1.2"));
+    assert_int_equal(harness_flow_count_facts(core, PTL_FACT_CONFIRMED, NULL), 2);
+    assert_true(harness_flow_has_fact(core, PTL_FACT_ENCRYPTED, "TLS application data"));
+    assert_int_equal(harness_flow_count_facts(core, PTL_FACT_REQUEST_FAILED, NULL), 0);
     json_node_unref(root);
-    core_free(core);
+    harness_flow_free(core);
 }
 
 static void
 test_tls_feed_hello_retry(void **unused)
 {
     (void) unused;
-    Core *core = NULL;
+    HarnessFlow *core = NULL;
     JsonNode *root = conv_emit(&real_convs[1], &core);
     JsonObject *o = json_node_get_object(root);
     assert_true(json_object_get_boolean_member(o, "hrr"));
-    assert_string_equal(obj_str(o, "version"), "TLS 1.3");
-    assert_string_equal(obj_str(o, "cipher_suite"), "0x1302");
+    assert_string_equal(harness_obj_str(o, "version"), "TLS 1.3");
+    assert_string_equal(harness_obj_str(o, "cipher_suite"), "0x1302");
     static const char *const offered[] = { "TLS 1.3" };
     assert_strings(o, "versions_offered", offered, 1);
     /* the second ClientHello follows the client's CCS and is still read */
@@ -1203,67 +1004,67 @@ test_tls_feed_hello_retry(void **unused)
     assert_int_equal(counts_int(o, "handshake_messages", "hello_retry_request"), 1);
     assert_false(json_object_has_member(json_object_get_object_member(o, "handshake_messages"),
                                         "server_hello"));
-    assert_true(core_has_fact(core, PTL_FACT_CONFIRMED, "TLS 1.3"));
+    assert_true(harness_flow_has_fact(core, PTL_FACT_CONFIRMED, "TLS 1.3"));
     json_node_unref(root);
-    core_free(core);
+    harness_flow_free(core);
 }
 
 static void
 test_tls_feed_sslv2(void **unused)
 {
     (void) unused;
-    Core *core = NULL;
+    HarnessFlow *core = NULL;
     JsonNode *root = conv_emit(&real_convs[2], &core);
     JsonObject *o = json_node_get_object(root);
     assert_true(json_object_get_boolean_member(o, "sslv2"));
-    assert_string_equal(obj_str(o, "version"), "SSLv2");
-    assert_string_equal(obj_str(o, "cipher_suite"), "0x0700c0");
-    assert_int_equal(obj_int(o, "cipher_suites_offered"), 7);
-    assert_int_equal(obj_int(o, "certificates"), 1);
+    assert_string_equal(harness_obj_str(o, "version"), "SSLv2");
+    assert_string_equal(harness_obj_str(o, "cipher_suite"), "0x0700c0");
+    assert_int_equal(harness_obj_int(o, "cipher_suites_offered"), 7);
+    assert_int_equal(harness_obj_int(o, "certificates"), 1);
     assert_int_equal(counts_int(o, "handshake_messages", "sslv2_client_hello"), 1);
     assert_int_equal(counts_int(o, "handshake_messages", "sslv2_server_hello"), 1);
     assert_int_equal(counts_int(o, "handshake_messages", "sslv2_client_master_key"), 1);
     assert_int_equal(counts_int(o, "records", "sslv2"), 3);
-    assert_true(core_has_fact(core, PTL_FACT_CONFIRMED, "SSLv2"));
+    assert_true(harness_flow_has_fact(core, PTL_FACT_CONFIRMED, "SSLv2"));
     json_node_unref(root);
-    core_free(core);
+    harness_flow_free(core);
 }
 
 static void
 test_tls_feed_alert(void **unused)
 {
     (void) unused;
-    Core *core = NULL;
+    HarnessFlow *core = NULL;
     JsonNode *root = conv_emit(&real_convs[3], &core);
     JsonObject *o = json_node_get_object(root);
     JsonArray *alerts = json_object_get_array_member(o, "alerts");
     assert_int_equal(json_array_get_length(alerts), 1);
     JsonObject *a = json_array_get_object_element(alerts, 0);
-    assert_string_equal(obj_str(a, "level"), "fatal");
-    assert_string_equal(obj_str(a, "description"), "protocol_version");
-    assert_string_equal(obj_str(a, "from"), "server");
-    assert_string_equal(obj_str(o, "sni"), "www.google-analytics.com");
+    assert_string_equal(harness_obj_str(a, "level"), "fatal");
+    assert_string_equal(harness_obj_str(a, "description"), "protocol_version");
+    assert_string_equal(harness_obj_str(a, "from"), "server");
+    assert_string_equal(harness_obj_str(o, "sni"), "www.google-analytics.com");
     assert_false(json_object_has_member(o, "version"));  /* never negotiated */
-    assert_true(core_has_fact(core, PTL_FACT_REQUEST_FAILED, "TLS alert protocol_version"));
+    assert_true(harness_flow_has_fact(core, PTL_FACT_REQUEST_FAILED, "TLS alert protocol_version"));
     json_node_unref(root);
-    core_free(core);
+    harness_flow_free(core);
 }
 
 static void
 test_tls_feed_client_hello_extensions(void **unused)
 {
     (void) unused;
-    Core *core = NULL;
+    HarnessFlow *core = NULL;
     JsonNode *root = conv_emit(&real_convs[4], &core);
     JsonObject *o = json_node_get_object(root);
-    assert_string_equal(obj_str(o, "sni"), "blog.cloudflare.com");
+    assert_string_equal(harness_obj_str(o, "sni"), "blog.cloudflare.com");
     static const char *const alpn[] = { "h2", "http/1.1" };
     assert_strings(o, "alpn_offered", alpn, 2);
     static const char *const offered[] = { "TLS 1.3 draft 18", "TLS 1.2", "TLS 1.1", "TLS 1.0" };
     assert_strings(o, "versions_offered", offered, 4);
-    assert_int_equal(obj_int(o, "cipher_suites_offered"), 19);
+    assert_int_equal(harness_obj_int(o, "cipher_suites_offered"), 19);
     json_node_unref(root);
-    core_free(core);
+    harness_flow_free(core);
 }
 
 /* Each conversation cut at every offset into two feeds emits what one pass emits. */
@@ -1271,32 +1072,8 @@ static void
 test_tls_feed_any_split(void **unused)
 {
     (void) unused;
-    for (gsize c = 0; c < G_N_ELEMENTS(real_convs); c++) {
-        const Conv *conv = &real_convs[c];
-        Core *whole = NULL;
-        JsonNode *root = conv_emit(conv, &whole);
-        g_autofree char *want = json_to_string(root, FALSE);
-        json_node_unref(root);
-        core_free(whole);
-        for (gsize i = 0; i < conv->n; i++) {
-            const Seg *cut_seg = &conv->segs[i];
-            for (gsize cut = 1; cut < cut_seg->len; cut++) {
-                Core *core = core_new();
-                for (gsize j = 0; j < conv->n; j++) {
-                    const Seg *s = &conv->segs[j];
-                    gsize first = j == i ? cut : s->len;
-                    assert_true(core_feed(core, s->dir, s->data, first));
-                    if (first < s->len)
-                        assert_true(core_feed(core, s->dir, s->data + first, s->len - first));
-                }
-                g_autofree char *got = emit_json(core->d, core->state);
-                if (strcmp(got, want) != 0)
-                    fail_msg("%s: segment %zu cut at %zu differs:\n%s\n%s", conv->name, i, cut,
-                             got, want);
-                core_free(core);
-            }
-        }
-    }
+    for (gsize c = 0; c < G_N_ELEMENTS(real_convs); c++)
+        harness_assert_split_invariant(&tls_tcp, &real_convs[c], NULL);
 }
 
 /* Every prefix of each direction is consumed in part, never refused. */
@@ -1304,21 +1081,8 @@ static void
 test_tls_feed_every_truncation(void **unused)
 {
     (void) unused;
-    for (gsize c = 0; c < G_N_ELEMENTS(real_convs); c++) {
-        for (int dir = 0; dir < 2; dir++) {
-            g_autoptr(GByteArray) b = conv_stream(&real_convs[c], (PtlDirection) dir);
-            for (gsize len = 0; len <= b->len; len++) {
-                Core *core = core_new();
-                GError *error = NULL;
-                gssize n = core->d->feed(core->state, &core->ctx, (PtlDirection) dir, b->data,
-                                         len, &error);
-                assert_null(error);
-                assert_true(n >= 0 && (gsize) n <= len);
-                g_free(emit_json(core->d, core->state));
-                core_free(core);
-            }
-        }
-    }
+    for (gsize c = 0; c < G_N_ELEMENTS(real_convs); c++)
+        harness_assert_script_truncations(&tls_tcp, &real_convs[c]);
 }
 
 /* A handshake message split over many records reads like one in a single record. */
@@ -1327,29 +1091,29 @@ test_tls_handshake_across_records(void **unused)
 {
     (void) unused;
     g_autoptr(GByteArray) body = g_byte_array_new();
-    put_bytes(body, tls12_f4 + 9, sizeof tls12_f4 - 9);  /* ClientHello body */
-    Core *whole = core_new();
+    harness_put_bytes(body, tls12_f4 + 9, sizeof tls12_f4 - 9);  /* ClientHello body */
+    HarnessFlow *whole = harness_flow_new(&tls_tcp);
     g_autoptr(GByteArray) one = g_byte_array_new();
     put_handshake(one, 1, body, 16384);
-    assert_true(core_feed(whole, C2S, one->data, one->len));
-    g_autofree char *want = emit_json(whole->d, whole->state);
-    core_free(whole);
+    assert_true(harness_flow_feed(whole, C2S, one->data, one->len));
+    g_autofree char *want = harness_flow_json(whole);
+    harness_flow_free(whole);
     static const gsize fragments[] = { 1, 3, 4, 5, 100 };
     for (gsize i = 0; i < G_N_ELEMENTS(fragments); i++) {
         g_autoptr(GByteArray) b = g_byte_array_new();
         put_handshake(b, 1, body, fragments[i]);
-        Core *core = core_new();
-        assert_true(core_feed(core, C2S, b->data, b->len));
-        g_autofree char *got = emit_json(core->d, core->state);
+        HarnessFlow *core = harness_flow_new(&tls_tcp);
+        assert_true(harness_flow_feed(core, C2S, b->data, b->len));
+        g_autofree char *got = harness_flow_json(core);
         /* only the record count differs */
-        JsonNode *root = emit_node(core->d, core->state);
+        JsonNode *root = harness_flow_node(core);
         JsonObject *o = json_node_get_object(root);
         assert_int_equal(counts_int(o, "records", "handshake"),
                          (body->len + 4 + fragments[i] - 1) / fragments[i]);
         assert_int_equal(counts_int(o, "handshake_messages", "client_hello"), 1);
-        assert_int_equal(obj_int(o, "cipher_suites_offered"), 80);
+        assert_int_equal(harness_obj_int(o, "cipher_suites_offered"), 80);
         json_node_unref(root);
-        core_free(core);
+        harness_flow_free(core);
     }
 }
 
@@ -1367,20 +1131,19 @@ test_tls_handshake_oversized(void **unused)
     put_handshake(b, 11, huge, 16384);
     g_autoptr(GByteArray) empty = g_byte_array_new();
     put_handshake(b, 14, empty, 16384);  /* server_hello_done: read after the skip */
-    Core *core = core_new();
-    for (gsize off = 0; off < b->len; off += 1460)
-        assert_true(core_feed(core, C2S, b->data + off, MIN((gsize) 1460, b->len - off)));
+    HarnessFlow *core = harness_flow_new(&tls_tcp);
+    assert_true(harness_flow_feed_chunked(core, C2S, b->data, b->len, 1460));
     assert_true(core->max_pending <= 16384 + 5);
-    JsonNode *root = emit_node(core->d, core->state);
+    JsonNode *root = harness_flow_node(core);
     JsonObject *o = json_node_get_object(root);
-    assert_int_equal(obj_int(o, "handshake_oversized"), 1);
+    assert_int_equal(harness_obj_int(o, "handshake_oversized"), 1);
     assert_int_equal(counts_int(o, "handshake_messages", "certificate"), 1);
     assert_int_equal(counts_int(o, "handshake_messages", "client_hello"), 1);
     assert_int_equal(counts_int(o, "handshake_messages", "server_hello_done"), 1);
     static const char *const alpn[] = { "proto-0" };
     assert_strings(o, "alpn_offered", alpn, 1);
     json_node_unref(root);
-    core_free(core);
+    harness_flow_free(core);
 }
 
 static void
@@ -1393,22 +1156,22 @@ test_tls_lists_are_capped(void **unused)
     static const guint8 warning[] = { 1, 0 };
     for (guint i = 0; i < 10; i++)
         put_record(b, 21, warning, sizeof warning);
-    Core *core = core_new();
-    assert_true(core_feed(core, C2S, b->data, b->len));
-    JsonNode *root = emit_node(core->d, core->state);
+    HarnessFlow *core = harness_flow_new(&tls_tcp);
+    assert_true(harness_flow_feed(core, C2S, b->data, b->len));
+    JsonNode *root = harness_flow_node(core);
     JsonObject *o = json_node_get_object(root);
     assert_int_equal(json_array_get_length(json_object_get_array_member(o, "alpn_offered")), 8);
-    assert_int_equal(obj_int(o, "alpn_offered_dropped"), 4);
+    assert_int_equal(harness_obj_int(o, "alpn_offered_dropped"), 4);
     assert_int_equal(json_array_get_length(json_object_get_array_member(o, "versions_offered")),
                      8);
-    assert_int_equal(obj_int(o, "versions_offered_dropped"), 3);
+    assert_int_equal(harness_obj_int(o, "versions_offered_dropped"), 3);
     assert_int_equal(json_array_get_length(json_object_get_array_member(o, "alerts")), 8);
-    assert_int_equal(obj_int(o, "alerts_dropped"), 2);
+    assert_int_equal(harness_obj_int(o, "alerts_dropped"), 2);
     assert_int_equal(counts_int(o, "records", "alert"), 10);
     /* warnings are no failure */
-    assert_int_equal(core_fact_count(core, PTL_FACT_REQUEST_FAILED), 0);
+    assert_int_equal(harness_flow_count_facts(core, PTL_FACT_REQUEST_FAILED, NULL), 0);
     json_node_unref(root);
-    core_free(core);
+    harness_flow_free(core);
 }
 
 /* Application data is skipped as it streams: the core never holds a record. */
@@ -1419,20 +1182,19 @@ test_tls_streamed_application_data(void **unused)
     g_autoptr(GByteArray) b = g_byte_array_new();
     for (guint i = 0; i < 5; i++)
         put_app_data(b, 16384 + 2048);
-    Core *core = core_new();
-    for (gsize off = 0; off < b->len; off += 1460)
-        assert_true(core_feed(core, S2C, b->data + off, MIN((gsize) 1460, b->len - off)));
+    HarnessFlow *core = harness_flow_new(&tls_tcp);
+    assert_true(harness_flow_feed_chunked(core, S2C, b->data, b->len, 1460));
     assert_true(core->max_pending < 5);
-    JsonNode *root = emit_node(core->d, core->state);
+    JsonNode *root = harness_flow_node(core);
     JsonObject *o = json_node_get_object(root);
-    assert_int_equal(obj_int(o, "application_data_bytes"), 5 * (16384 + 2048));
+    assert_int_equal(harness_obj_int(o, "application_data_bytes"), 5 * (16384 + 2048));
     assert_int_equal(counts_int(o, "records", "application_data"), 5);
     /* mid-stream: confirmed without a version, and encrypted */
-    assert_true(core_has_fact(core, PTL_FACT_CONFIRMED, ""));
-    assert_int_equal(core_fact_count(core, PTL_FACT_CONFIRMED), 1);
-    assert_int_equal(core_fact_count(core, PTL_FACT_ENCRYPTED), 1);
+    assert_true(harness_flow_has_fact(core, PTL_FACT_CONFIRMED, ""));
+    assert_int_equal(harness_flow_count_facts(core, PTL_FACT_CONFIRMED, NULL), 1);
+    assert_int_equal(harness_flow_count_facts(core, PTL_FACT_ENCRYPTED, NULL), 1);
     json_node_unref(root);
-    core_free(core);
+    harness_flow_free(core);
 }
 
 /* Mid-stream, a handshake record that is no hello may be ciphertext: only counted. */
@@ -1444,14 +1206,14 @@ test_tls_mid_stream_handshake_is_opaque(void **unused)
     g_autoptr(GByteArray) b = g_byte_array_new();
     put_record(b, 22, finished, sizeof finished);
     put_app_data(b, 10);
-    Core *core = core_new();
-    assert_true(core_feed(core, C2S, b->data, b->len));
-    JsonNode *root = emit_node(core->d, core->state);
+    HarnessFlow *core = harness_flow_new(&tls_tcp);
+    assert_true(harness_flow_feed(core, C2S, b->data, b->len));
+    JsonNode *root = harness_flow_node(core);
     JsonObject *o = json_node_get_object(root);
     assert_int_equal(counts_int(o, "handshake_messages", "encrypted"), 1);
-    assert_int_equal(obj_int(o, "handshake_oversized"), 0);
+    assert_int_equal(harness_obj_int(o, "handshake_oversized"), 0);
     json_node_unref(root);
-    core_free(core);
+    harness_flow_free(core);
 }
 
 typedef struct {
@@ -1488,19 +1250,19 @@ test_tls_feed_malformed(void **unused)
           "tls: sslv2 message invalid" },
     };
     for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
-        Core *core = core_new();
-        if (core_feed(core, C2S, cases[i].bytes, cases[i].len))
+        HarnessFlow *core = harness_flow_new(&tls_tcp);
+        if (harness_flow_feed(core, C2S, cases[i].bytes, cases[i].len))
             fail_msg("%s: accepted", cases[i].what);
         assert_int_equal(core->error->code, cases[i].code);
         assert_string_equal(core->error->message, cases[i].message);
-        core_free(core);
+        harness_flow_free(core);
     }
     /* garbage after a valid record fails too */
-    Core *core = core_new();
-    assert_true(core_feed(core, C2S, tls12_f13, sizeof tls12_f13));
-    assert_false(core_feed(core, C2S, (const guint8 *) "GET / HTTP/1.1\r\n", 16));
+    HarnessFlow *core = harness_flow_new(&tls_tcp);
+    assert_true(harness_flow_feed(core, C2S, tls12_f13, sizeof tls12_f13));
+    assert_false(harness_flow_feed(core, C2S, (const guint8 *) "GET / HTTP/1.1\r\n", 16));
     assert_int_equal(core->error->code, PTL_DISSECT_ERROR_MALFORMED);
-    core_free(core);
+    harness_flow_free(core);
 }
 
 /* A hole inside skipped application data keeps the boundary; any other hole makes the
@@ -1514,30 +1276,30 @@ test_tls_gap(void **unused)
     put_app_data(b, 50);
     put_app_data(b, 60);
     put_app_data(b, 70);
-    Core *core = core_new();
-    assert_true(core_feed(core, S2C, b->data, 105));
-    assert_true(core_gap(core, S2C, 500));
-    assert_true(core_feed(core, S2C, b->data + 605, b->len - 605));
-    JsonNode *root = emit_node(core->d, core->state);
+    HarnessFlow *core = harness_flow_new(&tls_tcp);
+    assert_true(harness_flow_feed(core, S2C, b->data, 105));
+    assert_true(harness_flow_gap(core, S2C, 500));
+    assert_true(harness_flow_feed(core, S2C, b->data + 605, b->len - 605));
+    JsonNode *root = harness_flow_node(core);
     assert_int_equal(counts_int(json_node_get_object(root), "records", "application_data"), 4);
     json_node_unref(root);
-    core_free(core);
+    harness_flow_free(core);
 
     /* the hole runs into the second record: resync on the third and fourth headers */
-    core = core_new();
-    assert_true(core_feed(core, S2C, b->data, 105));
-    assert_true(core_gap(core, S2C, 905));
-    assert_true(core_feed(core, S2C, b->data + 1010, b->len - 1010));
+    core = harness_flow_new(&tls_tcp);
+    assert_true(harness_flow_feed(core, S2C, b->data, 105));
+    assert_true(harness_flow_gap(core, S2C, 905));
+    assert_true(harness_flow_feed(core, S2C, b->data + 1010, b->len - 1010));
     assert_int_equal(core->pending[1]->len, 0);
-    root = emit_node(core->d, core->state);
+    root = harness_flow_node(core);
     assert_int_equal(counts_int(json_node_get_object(root), "records", "application_data"), 3);
     json_node_unref(root);
-    core_free(core);
+    harness_flow_free(core);
 
-    core = core_new();
-    assert_true(core_feed(core, C2S, sslv2_f4, sizeof sslv2_f4));
-    assert_false(core_gap(core, C2S, 10));
-    core_free(core);
+    core = harness_flow_new(&tls_tcp);
+    assert_true(harness_flow_feed(core, C2S, sslv2_f4, sizeof sslv2_f4));
+    assert_false(harness_flow_gap(core, C2S, 10));
+    harness_flow_free(core);
 }
 
 int

@@ -1,0 +1,88 @@
+#!/usr/bin/env python3
+"""`meson install` puts the binary, the modules, the rules, the man page, the plugin
+headers and the portolan-dissector pkg-config file in place, and a dissector built
+OUT OF TREE from a copy of plugins/example against those installed files builds,
+passes its own test and is loaded by portolan.
+"""
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import ptltest
+
+results = {"passed": 0, "failed": 0}
+
+
+def check(name, condition, detail=""):
+    if condition:
+        results["passed"] += 1
+    else:
+        results["failed"] += 1
+        print(f"FAIL {name}: {detail}")
+
+
+def run(cmd, **kwargs):
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=300, **kwargs)
+
+
+def installed(destdir, suffix):
+    return sorted(str(p.relative_to(destdir)) for p in Path(destdir).rglob(suffix))
+
+
+def staged_pc(pc, destdir, outdir):
+    """The .pc file as if installed where DESTDIR staged it: its prefix moved under
+    destdir (PKG_CONFIG_SYSROOT_DIR would move GLib's paths too)."""
+    lines = []
+    for line in pc.read_text().splitlines():
+        if line.startswith("prefix="):
+            line = "prefix=" + str(destdir) + line[len("prefix="):]
+        lines.append(line)
+    (outdir / pc.name).write_text("\n".join(lines) + "\n")
+
+
+def main():
+    build = os.environ.get("PTL_BUILD_DIR")
+    if not build or shutil.which("meson") is None or shutil.which("pkg-config") is None:
+        ptltest.die_skipped("needs PTL_BUILD_DIR, meson and pkg-config")
+    with tempfile.TemporaryDirectory() as tmp:
+        destdir = Path(tmp) / "root"
+        proc = run(["meson", "install", "-C", build, "--destdir", str(destdir), "--quiet"])
+        check("meson install", proc.returncode == 0, proc.stderr)
+        wanted = {"bin/portolan": "*/bin/portolan", "man page": "*/man1/portolan.1",
+                  "plugin header": "*/portolan/ptl-dissector.h",
+                  "cursor header": "*/portolan/ptl-cursor.h",
+                  "pkg-config file": "*/portolan-dissector.pc"}
+        for label, pattern in wanted.items():
+            check(f"installs {label}", installed(destdir, pattern.lstrip("*/")), pattern)
+        modules = installed(destdir, "libptl-*.so")
+        check("installs six modules", len(modules) == 6, modules)
+        rules = installed(destdir, "*.rules")
+        check("installs five rule files", len(rules) == 5, rules)
+
+        pc = installed(destdir, "portolan-dissector.pc")
+        pcdir = Path(tmp) / "pkgconfig"
+        pcdir.mkdir()
+        if pc:
+            staged_pc(destdir / pc[0], destdir, pcdir)
+        example = Path(tmp) / "my-dissector"
+        shutil.copytree(ptltest.source_dir() / "plugins" / "example", example)
+        env = dict(os.environ, PKG_CONFIG_PATH=str(pcdir))
+        proc = run(["meson", "setup", "build"], cwd=example, env=env)
+        check("out-of-tree setup", proc.returncode == 0, proc.stdout[-2000:] + proc.stderr)
+        proc = run(["meson", "compile", "-C", "build"], cwd=example, env=env)
+        check("out-of-tree build", proc.returncode == 0, proc.stdout[-2000:])
+        proc = run(["meson", "test", "-C", "build"], cwd=example, env=env)
+        check("out-of-tree test", proc.returncode == 0, proc.stdout[-2000:])
+        listing = run([ptltest.portolan_binary(), "plugins", "--plugin-dir",
+                       str(example / "build")])
+        check("portolan loads the out-of-tree module", "example" in listing.stdout,
+              listing.stdout + listing.stderr)
+    print(f"{results['passed']} passed, {results['failed']} failed")
+    return 1 if results["failed"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
