@@ -1,6 +1,8 @@
 /* ptl-app.c: identification by content and feeding of one flow's dissector. */
 #include "ptl-app.h"
 
+#include "ptl-json.h"
+
 #include <string.h>
 
 #define APP_MAX_CANDIDATES 32   /* one bit per dissector in the rejected masks */
@@ -387,11 +389,7 @@ ptl_app_has_gap(const PtlApp *app)
 static void
 app_emit_candidate(const PtlPlugin *candidate, JsonBuilder *b)
 {
-    json_builder_set_member_name(b, "port_candidate");
-    if (candidate != NULL)
-        json_builder_add_string_value(b, candidate->desc->name);
-    else
-        json_builder_add_null_value(b);
+    ptl_json_string_or_null(b, "port_candidate", candidate != NULL ? candidate->desc->name : NULL);
 }
 
 static void

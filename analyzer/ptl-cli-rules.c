@@ -3,19 +3,6 @@
 
 #include "ptl-paths.h"
 
-static const char *
-rules_transport_name(PtlRuleTransport t)
-{
-    return t == PTL_RULE_TCP ? "tcp" : t == PTL_RULE_UDP ? "udp" : "icmp";
-}
-
-static const char *
-rules_direction_name(PtlRuleDirection d)
-{
-    return d == PTL_RULE_INBOUND ? "inbound" : d == PTL_RULE_OUTBOUND ? "outbound"
-                                                                      : "bidirectional";
-}
-
 static char *
 rules_sources_text(const PtlRule *r)
 {
@@ -42,17 +29,11 @@ rules_emit_json(JsonBuilder *b, const PtlRule *r)
     json_builder_begin_object(b);
     ptl_emit_string(b, "product", r->product, -1);
     ptl_emit_string(b, "service", r->service, -1);
-    json_builder_set_member_name(b, "ports");
-    json_builder_begin_array(b);
-    json_builder_begin_array(b);
-    json_builder_add_int_value(b, r->port_low);
-    json_builder_add_int_value(b, r->port_high);
-    json_builder_end_array(b);
-    json_builder_end_array(b);
+    ptl_rule_emit_ports(b, r);
     ptl_emit_string(b, "port_text", r->port_text, -1);
-    ptl_emit_string(b, "transport", rules_transport_name(r->transport), -1);
+    ptl_emit_string(b, "transport", ptl_rule_transport_name(r->transport), -1);
     ptl_emit_string(b, "protocol", r->protocol, -1);
-    ptl_emit_string(b, "direction", rules_direction_name(r->direction), -1);
+    ptl_emit_string(b, "direction", ptl_rule_direction_name(r->direction), -1);
     json_builder_set_member_name(b, "sources");
     json_builder_begin_array(b);
     g_autofree char *sources = rules_sources_text(r);
@@ -95,7 +76,7 @@ rules_print(const PtlRuleSet *set, const char *product, gboolean is_json)
                                      ? g_strdup_printf("%u", r->port_low)
                                      : g_strdup_printf("%u-%u", r->port_low, r->port_high);
         printf("%-13s %-12s %-5s %-10s %-13s %-16s %-8s %s (%s:%u)%s\n", r->product, ports,
-               rules_transport_name(r->transport), r->protocol, rules_direction_name(r->direction),
+               ptl_rule_transport_name(r->transport), r->protocol, ptl_rule_direction_name(r->direction),
                sources, r->access == PTL_ACCESS_INTERNAL ? "internal" : "external", r->service,
                r->file, r->line, r->is_enabled ? "" : " [disabled]");
     }

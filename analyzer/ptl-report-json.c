@@ -3,6 +3,7 @@
 
 #include "ptl-config.h"
 #include "ptl-flow-json.h"
+#include "ptl-json.h"
 
 #include <errno.h>
 #include <string.h>
@@ -84,16 +85,8 @@ report_capture(JsonBuilder *b, const PtlReportInput *in)
         is_truncated |= f->truncated;
     }
     json_builder_end_array(b);
-    json_builder_set_member_name(b, "interface");
-    if (in->interface != NULL)
-        json_builder_add_string_value(b, in->interface);
-    else
-        json_builder_add_null_value(b);
-    json_builder_set_member_name(b, "filter");
-    if (in->filter != NULL)
-        json_builder_add_string_value(b, in->filter);
-    else
-        json_builder_add_null_value(b);
+    ptl_json_string_or_null(b, "interface", in->interface);
+    ptl_json_string_or_null(b, "filter", in->filter);
     ptl_emit_int(b, "packets", (gint64) st->packets);
     ptl_emit_int(b, "bytes", (gint64) st->bytes);
     report_ts(b, "first_ts", st->first_ts_ns);
@@ -138,11 +131,7 @@ report_hosts(JsonBuilder *b, const PtlReportInput *in)
         guint32 role = in->verdict ? ptl_verdict_host_role(in->verdict, &h->addr, &is_inferred) : 0;
         json_builder_begin_object(b);
         ptl_emit_string(b, "ip", ptl_addr_to_string(&h->addr, ip), -1);
-        json_builder_set_member_name(b, "role");
-        if (report_role_name(role) != NULL)
-            json_builder_add_string_value(b, report_role_name(role));
-        else
-            json_builder_add_null_value(b);
+        ptl_json_string_or_null(b, "role", report_role_name(role));
         ptl_emit_bool(b, "inferred", is_inferred);
         ptl_emit_int(b, "packets_sent", (gint64) h->packets_sent);
         ptl_emit_int(b, "packets_received", (gint64) h->packets_received);
@@ -199,11 +188,8 @@ report_ports(JsonBuilder *b, const PtlReportInput *in, const PtlSummary *s)
         ptl_emit_int(b, "servers", (gint64) (g_hash_table_size(sv->servers) + sv->servers_dropped));
         report_name_counts(b, "protocols", sv->protocols);
         report_states(b, sv->states);
-        json_builder_set_member_name(b, "port_candidate");
-        if (candidate != NULL)
-            json_builder_add_string_value(b, candidate->desc->name);
-        else
-            json_builder_add_null_value(b);
+        ptl_json_string_or_null(b, "port_candidate",
+                                candidate != NULL ? candidate->desc->name : NULL);
         json_builder_end_object(b);
     }
     json_builder_end_array(b);

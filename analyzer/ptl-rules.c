@@ -1163,3 +1163,28 @@ ptl_rule_is_forced(const PtlRule *rule)
     g_return_val_if_fail(rule != NULL, FALSE);
     return ((const RulesEntry *) rule)->is_forced;
 }
+
+const char *
+ptl_rule_transport_name(guint transport)
+{
+    return transport == PTL_RULE_UDP ? "udp" : transport == PTL_RULE_ICMP ? "icmp" : "tcp";
+}
+
+const char *
+ptl_rule_direction_name(PtlRuleDirection direction)
+{
+    return direction == PTL_RULE_INBOUND ? "inbound"
+         : direction == PTL_RULE_OUTBOUND ? "outbound" : "bidirectional";
+}
+
+void
+ptl_rule_emit_ports(JsonBuilder *b, const PtlRule *rule)
+{
+    json_builder_set_member_name(b, "ports");
+    json_builder_begin_array(b);
+    json_builder_begin_array(b);
+    json_builder_add_int_value(b, rule->port_low);
+    json_builder_add_int_value(b, rule->port_high);
+    json_builder_end_array(b);
+    json_builder_end_array(b);
+}

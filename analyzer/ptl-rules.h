@@ -8,6 +8,7 @@
 #pragma once
 
 #include <glib.h>
+#include <json-glib/json-glib.h>
 
 #define PTL_RULES_ERROR (ptl_rules_error_quark())
 GQuark ptl_rules_error_quark(void);
@@ -63,6 +64,13 @@ typedef struct {
     gboolean         is_install_only; /* only needed during installation (Sisense 5986) */
     char            *note;        /* quirks kept visible: typos in the doc, duplicates */
 } PtlRule;
+
+/* "tcp", "udp", "icmp" (a raw IP protocol number: its transport's name) */
+const char *ptl_rule_transport_name(guint transport);
+/* "inbound", "outbound", "bidirectional" */
+const char *ptl_rule_direction_name(PtlRuleDirection direction);
+/* "ports": [[low, high]] */
+void        ptl_rule_emit_ports(JsonBuilder *b, const PtlRule *rule);
 
 typedef struct _PtlRuleSet PtlRuleSet;
 

@@ -7,6 +7,8 @@
  * the same function on a single record, so both always agree. */
 #include "ptl-verdict.h"
 
+#include "ptl-json.h"
+
 #include <string.h>
 #include "ptl-time.h"
 
@@ -179,12 +181,6 @@ static const char *
 verdict_protocol_normal(const char *observed)
 {
     return g_strcmp0(observed, "websocket") == 0 ? "http" : observed;
-}
-
-static const char *
-verdict_transport_name(guint8 transport)
-{
-    return transport == PTL_RULE_UDP ? "udp" : transport == PTL_RULE_ICMP ? "icmp" : "tcp";
 }
 
 static guint32
@@ -1006,7 +1002,7 @@ verdict_names(const VerdictFinding *f, VerdictNames *n)
 {
     ptl_addr_to_string(&f->client, n->client);
     ptl_addr_to_string(&f->server, n->server);
-    g_snprintf(n->where, sizeof n->where, "%s/%u", verdict_transport_name(f->transport),
+    g_snprintf(n->where, sizeof n->where, "%s/%u", ptl_rule_transport_name(f->transport),
                f->port);
 }
 
@@ -1078,7 +1074,7 @@ verdict_advice(const VerdictFinding *f, const VerdictNames *n)
 {
     const char *file = f->rule != NULL ? verdict_file_name(f->rule) : "";
     guint line = f->rule != NULL ? f->rule->line : 0;
-    g_autofree char *proto = g_ascii_strup(verdict_transport_name(f->transport), -1);
+    g_autofree char *proto = g_ascii_strup(ptl_rule_transport_name(f->transport), -1);
     switch (f->kind) {
     case PTL_FINDING_SOURCE_NOT_ALLOWED:
         return g_strdup_printf("If %s belongs to the cluster, declare its role in the inventory; "
@@ -1119,23 +1115,6 @@ verdict_advice(const VerdictFinding *f, const VerdictNames *n)
 /* ---- JSON -------------------------------------------------------------- */
 
 static void
-verdict_json_string(JsonBuilder *b, const char *key, const char *value)
-{
-    json_builder_set_member_name(b, key);
-    if (value != NULL)
-        json_builder_add_string_value(b, value);
-    else
-        json_builder_add_null_value(b);
-}
-
-static void
-verdict_json_int(JsonBuilder *b, const char *key, gint64 value)
-{
-    json_builder_set_member_name(b, key);
-    json_builder_add_int_value(b, value);
-}
-
-static void
 verdict_json_addrs(JsonBuilder *b, const char *key, const GArray *addrs)
 {
     char text[PTL_ADDR_STRLEN];
@@ -1156,17 +1135,17 @@ verdict_json_rule(JsonBuilder *b, const PtlRule *rule)
         return;
     }
     json_builder_begin_object(b);
-    verdict_json_string(b, "file", verdict_file_name(rule));
-    verdict_json_int(b, "line", rule->line);
-    verdict_json_string(b, "source", rule->seed);
+    ptl_json_string_or_null(b, "file", verdict_file_name(rule));
+    ptl_emit_int(b, "line", rule->line);
+    ptl_json_string_or_null(b, "source", rule->seed);
     json_builder_end_object(b);
 }
 
 static void
 verdict_json_tag(JsonBuilder *b, const PtlRule *rule)
 {
-    verdict_json_string(b, "product", rule != NULL ? rule->product : NULL);
-    verdict_json_string(b, "service", rule != NULL ? rule->service : NULL);
+    ptl_json_string_or_null(b, "product", rule != NULL ? rule->product : NULL);
+    ptl_json_string_or_null(b, "service", rule != NULL ? rule->service : NULL);
     verdict_json_rule(b, rule);
 }
 
@@ -1178,7 +1157,7 @@ verdict_json_products(PtlVerdict *v, JsonBuilder *b)
     for (guint i = 0; i < v->products->len; i++) {
         const VerdictProduct *product = g_ptr_array_index(v->products, i);
         json_builder_begin_object(b);
-        verdict_json_string(b, "name", product->name);
+        ptl_json_string_or_null(b, "name", product->name);
         /* four decimals: a share of flows, not a measurement */
         json_builder_set_member_name(b, "score");
         json_builder_add_double_value(b, (double) (gint64) (product->score * 10000 + 0.5) / 1e4);
@@ -1191,12 +1170,12 @@ verdict_json_products(PtlVerdict *v, JsonBuilder *b)
         for (guint p = 0; p < product->ports->len && p < VERDICT_PRODUCT_MAX_PORTS; p++) {
             guint32 key = g_array_index(product->ports, guint32, p);
             char port[16];
-            g_snprintf(port, sizeof port, "%s/%u", verdict_transport_name((guint8) (key >> 16)),
+            g_snprintf(port, sizeof port, "%s/%u", ptl_rule_transport_name((guint8) (key >> 16)),
                        key & 0xffff);
             json_builder_add_string_value(b, port);
         }
         json_builder_end_array(b);
-        verdict_json_int(b, "explained_port_count", product->ports->len);
+        ptl_emit_int(b, "explained_port_count", product->ports->len);
         json_builder_end_object(b);
     }
     json_builder_end_array(b);
@@ -1207,29 +1186,23 @@ verdict_json_service(JsonBuilder *b, const VerdictService *s)
 {
     const PtlRule *rule = s->rule;
     json_builder_begin_object(b);
-    verdict_json_string(b, "product", rule->product);
-    verdict_json_string(b, "service", rule->service);
-    verdict_json_string(b, "port", rule->port_text);
-    json_builder_set_member_name(b, "ports");
-    json_builder_begin_array(b);
-    json_builder_begin_array(b);
-    json_builder_add_int_value(b, rule->port_low);
-    json_builder_add_int_value(b, rule->port_high);
-    json_builder_end_array(b);
-    json_builder_end_array(b);
-    verdict_json_string(b, "transport", verdict_transport_name((guint8) rule->transport));
-    verdict_json_string(b, "expected", rule->protocol);
+    ptl_json_string_or_null(b, "product", rule->product);
+    ptl_json_string_or_null(b, "service", rule->service);
+    ptl_json_string_or_null(b, "port", rule->port_text);
+    ptl_rule_emit_ports(b, rule);
+    ptl_json_string_or_null(b, "transport", ptl_rule_transport_name((guint8) rule->transport));
+    ptl_json_string_or_null(b, "expected", rule->protocol);
     json_builder_set_member_name(b, "observed");
     json_builder_begin_object(b);
     for (guint i = 0; i < s->observed->len; i++) {
         const VerdictProtoCount *count = &g_array_index(s->observed, VerdictProtoCount, i);
-        verdict_json_int(b, count->name != NULL ? count->name : "none", (gint64) count->flows);
+        ptl_emit_int(b, count->name != NULL ? count->name : "none", (gint64) count->flows);
     }
     if (s->observed_other > 0)
-        verdict_json_int(b, "other", (gint64) s->observed_other);
+        ptl_emit_int(b, "other", (gint64) s->observed_other);
     json_builder_end_object(b);
-    verdict_json_int(b, "flows", (gint64) s->flows);
-    verdict_json_int(b, "bytes", (gint64) s->bytes);
+    ptl_emit_int(b, "flows", (gint64) s->flows);
+    ptl_emit_int(b, "bytes", (gint64) s->bytes);
     verdict_json_addrs(b, "clients", s->clients);
     json_builder_set_member_name(b, "clients_truncated");
     json_builder_add_boolean_value(b, s->has_more_clients);
@@ -1263,23 +1236,23 @@ verdict_json_finding(PtlVerdict *v, JsonBuilder *b, const VerdictFinding *f)
     g_autofree char *message = verdict_message(v, f, &n);
     g_autofree char *advice = verdict_advice(f, &n);
     json_builder_begin_object(b);
-    verdict_json_string(b, "kind", ptl_finding_kind_name(f->kind));
-    verdict_json_string(b, "severity", ptl_severity_name(f->severity));
+    ptl_json_string_or_null(b, "kind", ptl_finding_kind_name(f->kind));
+    ptl_json_string_or_null(b, "severity", ptl_severity_name(f->severity));
     verdict_json_tag(b, f->rule);
-    verdict_json_string(b, "client", n.client);
-    verdict_json_string(b, "server", n.server);
-    verdict_json_int(b, "port", f->port);
-    verdict_json_string(b, "transport", verdict_transport_name(f->transport));
-    verdict_json_int(b, "flows", (gint64) f->flows);
+    ptl_json_string_or_null(b, "client", n.client);
+    ptl_json_string_or_null(b, "server", n.server);
+    ptl_emit_int(b, "port", f->port);
+    ptl_json_string_or_null(b, "transport", ptl_rule_transport_name(f->transport));
+    ptl_emit_int(b, "flows", (gint64) f->flows);
     json_builder_set_member_name(b, "example_flows");
     json_builder_begin_array(b);
     for (guint i = 0; i < f->n_examples; i++)
         json_builder_add_int_value(b, (gint64) f->examples[i]);
     json_builder_end_array(b);
-    verdict_json_string(b, "first_ts", ptl_ts_format(f->first_ts_ns, ts));
-    verdict_json_string(b, "last_ts", ptl_ts_format(f->last_ts_ns, ts));
-    verdict_json_string(b, "message", message);
-    verdict_json_string(b, "advice", advice);
+    ptl_json_string_or_null(b, "first_ts", ptl_ts_format(f->first_ts_ns, ts));
+    ptl_json_string_or_null(b, "last_ts", ptl_ts_format(f->last_ts_ns, ts));
+    ptl_json_string_or_null(b, "message", message);
+    ptl_json_string_or_null(b, "advice", advice);
     json_builder_end_object(b);
 }
 
@@ -1296,12 +1269,12 @@ verdict_json_summary(PtlVerdict *v, JsonBuilder *b)
     json_builder_set_member_name(b, "findings_summary");
     json_builder_begin_object(b);
     for (guint s = G_N_ELEMENTS(verdict_severity_names); s > 0; s--)
-        verdict_json_int(b, verdict_severity_names[s - 1], (gint64) by_severity[s - 1]);
+        ptl_emit_int(b, verdict_severity_names[s - 1], (gint64) by_severity[s - 1]);
     json_builder_set_member_name(b, "by_kind");
     json_builder_begin_object(b);
     for (guint k = 0; k < PTL_FINDING_KIND_COUNT; k++)
         if (by_kind[k] > 0)
-            verdict_json_int(b, verdict_kind_names[k], (gint64) by_kind[k]);
+            ptl_emit_int(b, verdict_kind_names[k], (gint64) by_kind[k]);
     json_builder_end_object(b);
     json_builder_end_object(b);
 }
@@ -1320,7 +1293,7 @@ verdict_json_roles(PtlVerdict *v, JsonBuilder *b)
         json_builder_add_string_value(b, ptl_addr_to_string(&g_array_index(v->nodes, PtlAddr, i),
                                                             text));
     json_builder_end_array(b);
-    verdict_json_int(b, "nodes_not_listed",
+    ptl_emit_int(b, "nodes_not_listed",
                      v->nodes->len > VERDICT_ROLES_MAX_NODES
                      ? v->nodes->len - VERDICT_ROLES_MAX_NODES : 0);
     json_builder_end_object(b);
@@ -1344,7 +1317,7 @@ ptl_verdict_emit_json(PtlVerdict *v, JsonBuilder *b)
     json_builder_end_array(b);
     verdict_json_summary(v, b);
     verdict_json_roles(v, b);
-    verdict_json_int(b, "flows_not_judged", (gint64) v->not_judged);
+    ptl_emit_int(b, "flows_not_judged", (gint64) v->not_judged);
 }
 
 void

@@ -274,24 +274,27 @@ typedef struct {
 
 /* ---- small helpers ---------------------------------------------------- */
 
+/* position of code in a table of wire codes, or -1 */
 static gint
-zookeeper_opcode_index(gint32 code)
+zookeeper_code_index(const gint32 *codes, guint n, gint32 code)
 {
-    for (guint i = 0; i < ZOOKEEPER_N_OPCODES; i++) {
-        if (zookeeper_opcode_codes[i] == code)
+    for (guint i = 0; i < n; i++) {
+        if (codes[i] == code)
             return (gint) i;
     }
     return -1;
 }
 
 static gint
+zookeeper_opcode_index(gint32 code)
+{
+    return zookeeper_code_index(zookeeper_opcode_codes, ZOOKEEPER_N_OPCODES, code);
+}
+
+static gint
 zookeeper_error_index(gint32 code)
 {
-    for (guint i = 0; i < ZOOKEEPER_N_ERRORS; i++) {
-        if (zookeeper_error_codes[i] == code)
-            return (gint) i;
-    }
-    return -1;
+    return zookeeper_code_index(zookeeper_error_codes, ZOOKEEPER_N_ERRORS, code);
 }
 
 /* xids a client may send: its own counter, or the reserved ping/auth/setWatches */

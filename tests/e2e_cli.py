@@ -153,13 +153,35 @@ def test_plugins(tmp):
         check("example with its directory", "example" in names, names)
 
 
+def test_rules_list_json(tmp):
+    proc = run("rules", "list", "--json")
+    rules = json.loads(proc.stdout) if proc.returncode == 0 else []
+    keys = {"product", "service", "ports", "transport", "protocol", "direction", "sources",
+            "access", "description", "file", "line"}
+    check("rules list --json keys", rules and all(keys <= set(r) for r in rules), proc.stderr)
+    check("rules list --json: five products", {r["product"] for r in rules} ==
+          {"thoughtspot", "sisense", "wso2-das", "impala", "clustron-dkv"}, "")
+    covered = [(lo, hi) for r in rules for lo, hi in r["ports"]]
+    missing = []
+    for line in (ptltest.source_dir() / "rules" / "seed-ports.txt").read_text().splitlines():
+        fields = line.split()
+        if len(fields) < 3 or line.startswith("#") or fields[2] == "icmp":
+            continue
+        for item in filter(None, "".join(fields[2:]).split(",")):
+            low, _, high = item.partition("-")
+            for port in range(int(low), int(high or low) + 1):  # several rules may share a range
+                if not any(lo <= port <= hi for lo, hi in covered):
+                    missing.append(f"{fields[0]} row {fields[1]}: {port}")
+    check("rules list --json: every seed port", not missing, missing[:5])
+
+
 def main():
     if not SAMPLE.exists():
         ptltest.die_skipped(f"{SAMPLE} is missing")
     with tempfile.TemporaryDirectory() as tmp:
         for test in (test_help, test_unreadable_inputs, test_truncated_file, test_gzip_and_merge,
                      test_tcpdump_style_and_filter, test_flow_lines, test_schema_and_color,
-                     test_unsupported_linktype, test_plugins):
+                     test_unsupported_linktype, test_plugins, test_rules_list_json):
             test(Path(tmp))
     print(f"{results['passed']} passed, {results['failed']} failed")
     return 1 if results["failed"] else 0
