@@ -505,43 +505,41 @@ zookeeper_probe_election(const guint8 *data, gsize len, PtlDirection dir)
     return zookeeper_probe_notification(&c);
 }
 
+/* ConnectRequest {version, lastZxidSeen, timeout, sessionId, passwd[, readOnly]} and
+ * ConnectResponse {version, timeout, sessionId, passwd[, readOnly]} differ only by
+ * lastZxidSeen: one shape check serves both. */
 static PtlProbe
-zookeeper_probe_connect_request(PtlCursor *c, guint32 size)
+zookeeper_probe_connect_shape(PtlCursor *c, guint32 size, gboolean has_zxid)
 {
-    if (size < 28 || size > 29 + ZOOKEEPER_MAX_PASSWD)
+    guint32 fixed = has_zxid ? 28 : 20;          /* bytes before the password */
+    if (size < fixed || size > fixed + 1 + ZOOKEEPER_MAX_PASSWD)
         return PTL_PROBE_NO;
     gint32 version = (gint32) ptl_cursor_be32(c);
     if (ptl_cursor_ok(c) && version != 0)
         return PTL_PROBE_NO;
-    (void) ptl_cursor_skip(c, 8);                /* last zxid seen */
+    if (has_zxid)
+        (void) ptl_cursor_skip(c, 8);            /* last zxid seen */
     gint32 timeout = (gint32) ptl_cursor_be32(c);
     (void) ptl_cursor_skip(c, 8);                /* session id */
     guint32 pw_len = ptl_cursor_be32(c);
     if (!ptl_cursor_ok(c))
         return PTL_PROBE_MAYBE;
     if (version != 0 || timeout < 0 || pw_len > ZOOKEEPER_MAX_PASSWD
-        || (size != 28 + pw_len && size != 29 + pw_len))
+        || (size != fixed + pw_len && size != fixed + 1 + pw_len))
         return PTL_PROBE_NO;
     return PTL_PROBE_YES;
 }
 
 static PtlProbe
+zookeeper_probe_connect_request(PtlCursor *c, guint32 size)
+{
+    return zookeeper_probe_connect_shape(c, size, TRUE);
+}
+
+static PtlProbe
 zookeeper_probe_connect_response(PtlCursor *c, guint32 size)
 {
-    if (size < 20 || size > 21 + ZOOKEEPER_MAX_PASSWD)
-        return PTL_PROBE_NO;
-    gint32 version = (gint32) ptl_cursor_be32(c);
-    if (ptl_cursor_ok(c) && version != 0)
-        return PTL_PROBE_NO;
-    gint32 timeout = (gint32) ptl_cursor_be32(c);
-    (void) ptl_cursor_skip(c, 8);                /* session id */
-    guint32 pw_len = ptl_cursor_be32(c);
-    if (!ptl_cursor_ok(c))
-        return PTL_PROBE_MAYBE;
-    if (version != 0 || timeout < 0 || pw_len > ZOOKEEPER_MAX_PASSWD
-        || (size != 20 + pw_len && size != 21 + pw_len))
-        return PTL_PROBE_NO;
-    return PTL_PROBE_YES;
+    return zookeeper_probe_connect_shape(c, size, FALSE);
 }
 
 static PtlProbe
