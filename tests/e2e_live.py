@@ -23,6 +23,9 @@ import sys
 import tempfile
 import time
 
+import ptltest
+from ptltest import in_netns as in_ns, sh
+
 SKIP = 77
 ROOT = os.environ.get("PTL_SOURCE_DIR",
                       os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -38,30 +41,15 @@ def skip(why):
     sys.exit(SKIP)
 
 
-def sh(*argv, check=True):
-    return subprocess.run(list(argv), check=check, stdout=subprocess.PIPE,
-                          stderr=subprocess.PIPE, text=True)
-
-
-def in_ns(ns, *argv):
-    return ["ip", "netns", "exec", ns] + list(argv)
-
-
 def make_link():
-    sh("ip", "netns", "add", NS_A)
-    sh("ip", "netns", "add", NS_B)
-    sh("ip", "link", "add", IF_A, "netns", NS_A, "type", "veth", "peer", "name", IF_B,
-       "netns", NS_B)
-    for ns, ifname in ((NS_A, IF_A), (NS_B, IF_B)):
-        # no IPv6 autoconfiguration chatter: only the replayed packets cross
-        sh(*in_ns(ns, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1",
-                  "net.ipv6.conf.default.disable_ipv6=1"))
-        sh(*in_ns(ns, "ip", "link", "set", ifname, "up"))
+    for ns in (NS_A, NS_B):
+        ptltest.netns_add(ns)
+    ptltest.veth_add(NS_A, IF_A, NS_B, IF_B)
 
 
 def remove_link():
     for ns in (NS_A, NS_B):
-        sh("ip", "netns", "del", ns, check=False)
+        ptltest.netns_delete(ns)
 
 
 def replayer(tmp):
@@ -213,10 +201,9 @@ def interim_and_interface_down(res, tmp, replay_bin, path):
 
 
 def main():
-    if os.geteuid() != 0:
-        skip("needs root to create network namespaces and capture")
-    if shutil.which("ip") is None or sh("ip", "netns", "list", check=False).returncode != 0:
-        skip("iproute2 'ip netns' is not available")
+    why = ptltest.netns_unusable_reason()
+    if why:
+        skip(why)
     if not os.access(PORTOLAN, os.X_OK):
         skip("no portolan binary at %s" % PORTOLAN)
     samples = sorted(glob.glob(os.path.join(ROOT, "samples", "*.pcap")))

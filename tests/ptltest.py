@@ -7,8 +7,10 @@ repo root, PTL_BUILD_DIR = build dir; PTL_PLUGIN_DIR (optional) = extra module d
 import ipaddress
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 SKIP_EXIT = 77      # meson counts this exit status as "skipped"
@@ -125,3 +127,61 @@ class Tally:
         if self.failed:
             return 1
         return 0 if self.passed else SKIP_EXIT
+
+
+# --- network namespaces (e2e_live, e2e_real_servers): root only ---------------------------
+
+def sh(*argv, check=True, timeout=RUN_TIMEOUT_S, stdin_text=None):
+    """Run argv, capture its text output; raise CalledProcessError when check and it fails."""
+    return subprocess.run(list(argv), check=check, capture_output=True, text=True,
+                          timeout=timeout, input=stdin_text)
+
+
+def in_netns(ns, *argv):
+    return ["ip", "netns", "exec", ns, *argv]
+
+
+def netns_unusable_reason():
+    """Why this process cannot create network namespaces, or None when it can."""
+    if os.geteuid() != 0:
+        return "needs root to create network namespaces and capture"
+    try:
+        if sh("ip", "netns", "list", check=False).returncode != 0:
+            return "iproute2 'ip netns' is not available"
+    except FileNotFoundError:
+        return "iproute2 ('ip') is not installed"
+    return None
+
+
+def netns_add(ns):
+    """A new namespace with lo up and IPv6 off (no autoconfiguration chatter on the wire)."""
+    sh("ip", "netns", "add", ns)
+    sh(*in_netns(ns, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1",
+                 "net.ipv6.conf.default.disable_ipv6=1"))
+    sh(*in_netns(ns, "ip", "link", "set", "lo", "up"))
+
+
+def veth_add(ns_a, if_a, ns_b, if_b):
+    """A veth pair from ns_a (named if_a) to ns_b (named if_b), both ends up."""
+    sh("ip", "link", "add", if_a, "netns", ns_a, "type", "veth", "peer", "name", if_b,
+       "netns", ns_b)
+    sh(*in_netns(ns_a, "ip", "link", "set", if_a, "up"))
+    sh(*in_netns(ns_b, "ip", "link", "set", if_b, "up"))
+
+
+def netns_delete(ns, grace_s=5.0):
+    """Stop every process still in ns (all started by the test), then delete ns."""
+    def pids():
+        out = sh("ip", "netns", "pids", ns, check=False).stdout
+        return [int(p) for p in out.split() if p.isdigit()]
+
+    for sig, wait_s in ((signal.SIGTERM, grace_s), (signal.SIGKILL, grace_s)):
+        for pid in pids():
+            try:
+                os.kill(pid, sig)
+            except ProcessLookupError:
+                pass
+        deadline = time.monotonic() + wait_s
+        while pids() and time.monotonic() < deadline:
+            time.sleep(0.1)
+    sh("ip", "netns", "del", ns, check=False)
