@@ -35,6 +35,7 @@ import base64
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -188,8 +189,8 @@ class Lab:
                 self.stop(name, timeout_s=5)
             except (OSError, subprocess.SubprocessError):
                 pass
-        for ns in reversed(self.namespaces):
-            ptltest.netns_delete(ns)
+        while self.namespaces:
+            ptltest.netns_delete(self.namespaces.pop())
 
 
 # --- servers ---------------------------------------------------------------------------------
@@ -472,37 +473,37 @@ def start_servers(lab):
         zookeeper_mode(lab, sid) for sid in (1, 2, 3)) == ["follower", "follower", "leader"])
 
 
-def established_before(lab):
-    """BPF terms excluding the TCP connections open now (the ensemble's survivors): the capture
-    holds only connections it saw open, as the test planned them."""
-    terms = []
+def established_now(lab):
+    """BPF terms for the TCP connections open now between the nodes (the ensemble's survivors):
+    left out of the capture, so that it holds only connections it saw open."""
+    terms = set()
     for host in NODES:
         out = sh(*in_netns(ns_of(host), "ss", "-Htn", "state", "established")).stdout
         for line in out.splitlines():
             local, peer = line.split()[-2:]
             if local.startswith("127.") or peer.startswith("127."):
                 continue
-            terms.append("(host %s and tcp port %s and host %s and tcp port %s)" % (
-                *local.rsplit(":", 1), *peer.rsplit(":", 1)))
-    return terms
+            ends = sorted((local.rsplit(":", 1), peer.rsplit(":", 1)))
+            terms.add("(host %s and tcp port %s and host %s and tcp port %s)"
+                      % (*ends[0], *ends[1]))
+    return sorted(terms)
 
 
 def capture(lab, pcap):
-    """The session on the wire: a follower rejoins, then every client runs."""
+    """The session on the wire: a stopped follower rejoins, then every client runs."""
     follower = next(sid for sid in (1, 2, 3) if zookeeper_mode(lab, sid) == "follower")
-    lab.stop("zookeeper%d" % follower)
     name = "zookeeper%d" % follower
+    lab.stop(name)
     lab.wait_until("the stopped follower's ports to close", [],
                    lambda: not lab.listening(NODES[follower - 1], 3888))
     drop_port(lab, "n1", 4001)
-    old = established_before(lab)
-    bpf = "ip" + "".join(" and not " + t for t in old)
+    bpf = "ip" + "".join(" and not " + term for term in established_now(lab))
     lab.start("tcpdump", "sw", ["tcpdump", "-i", "br0", "-n", "-s", "0", "-U", "-w", str(pcap),
                                 bpf])
     lab.wait_until("tcpdump to listen", ["tcpdump"],
                    lambda: "listening on" in lab.log_tail("tcpdump"), timeout_s=20)
     start_zookeeper(lab, follower)
-    lab.wait_until("zookeeper%d to rejoin as a follower" % follower, [name],
+    lab.wait_until("%s to rejoin as a follower" % name, [name],
                    lambda: zookeeper_mode(lab, follower) == "follower")
     run_clients(lab)
     time.sleep(1.0)           # the last FINs and ACKs
@@ -595,7 +596,8 @@ def check_flows(tally, flows, follower):
                                 "Basic.Publish", "Basic.Get"))])
     check_flow(tally, flows, "SMB session", "n3", "n2", 445, "smb", ("orchestrator-smb",),
                [("dialect 3.1.1", equals("dialect", "3.1.1")),
-                ("share", lambda a: any(s.lower().endswith("\\share") for s in a.get("shares", ()))),
+                ("share", lambda a: any(share.lower().endswith("\\share")
+                                        for share in a.get("shares", ()))),
                 ("user", lambda a: any(u.split("\\")[-1] == USERS["smb"]
                                        for u in a.get("users", ()))),
                 ("commands", has("commands", "NEGOTIATE", "SESSION_SETUP", "TREE_CONNECT",
@@ -655,6 +657,8 @@ def missing_prerequisite():
 
 
 def main():
+    # meson's timeout sends SIGTERM: unwind through the finally blocks that tear the lab down
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("e2e_real_servers: terminated"))
     why = missing_prerequisite()
     if why:
         ptltest.die_skipped("e2e_real_servers: " + why)
