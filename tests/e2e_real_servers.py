@@ -577,13 +577,15 @@ def check_flows(tally, flows, follower):
         both = [f for f in flows if f["server"]["port"] == 3888
                 and {ns_host(f["client"]["ip"]), ns_host(f["server"]["ip"])} == {rejoined, other}
                 and f.get("protocol") == "zookeeper"
-                and ptltest.app(f, "zookeeper").get("kind") == "election"]
+                and ptltest.app(f, "zookeeper").get("kind") == "election"
+                and f.get("service") in ("discovery-zookeeper-election", "zookeeper-quorum-3888")]
         tally.check(bool(both), "ZooKeeper election %s <-> %s on 3888" % (rejoined, other),
                     json.dumps([(f["client"], f["server"], f.get("protocol")) for f in flows
                                 if f["server"]["port"] == 3888]))
     quorum = [f for f in flows if f["server"]["port"] == 2888
               and f["client"]["ip"] == HOSTS[rejoined] and f.get("protocol") == "zookeeper"
               and ptltest.app(f, "zookeeper").get("kind") == "quorum"
+              and f.get("service") in ("discovery-zookeeper-quorum", "zookeeper-quorum-2888")
               and "FOLLOWERINFO" in ptltest.app(f, "zookeeper").get("quorum_packets", {})]
     tally.check(bool(quorum), "ZooKeeper quorum %s -> leader on 2888 (FOLLOWERINFO)" % rejoined,
                 json.dumps([ptltest.app(f, "zookeeper") for f in flows
@@ -615,16 +617,20 @@ def check_flows(tally, flows, follower):
                ("zookeeper-client-4181", "zookeeper-quorum-4181"), [("GET", has("methods", "GET"))])
 
 
-def check_findings(tally, report):
+def check_findings(tally, report, flows):
     got = sorted((f["kind"], ns_host(f.get("client")), ns_host(f.get("server")), f.get("port"))
                  for f in report.get("findings", []))
     for finding in EXPECTED_FINDINGS:
         tally.check(finding in got, "finding %s %s -> %s:%d" % finding)
     extra = [f for f in got if f not in EXPECTED_FINDINGS]
     tally.check(not extra, "no other finding", str(extra))
-    by_key = {(f["kind"], ns_host(f.get("client")), f.get("port")): f
-              for f in report.get("findings", [])}
-    amqp = by_key.get(("cleartext-credentials", "n2", 5672), {})
+    # each flow line carries the same judgement as the report
+    per_flow = sorted({(kind, ns_host(f["client"]["ip"]), ns_host(f["server"]["ip"]),
+                        f["server"]["port"]) for f in flows for kind in f.get("findings") or ()})
+    tally.check(per_flow == EXPECTED_FINDINGS, "flow lines name the same findings",
+                str(per_flow))
+    amqp = next((f for f in report.get("findings", []) if f["kind"] == "cleartext-credentials"
+                 and f.get("port") == 5672), {})
     tally.check(amqp.get("service") == "broker-amqp", "cleartext AMQP tagged broker-amqp",
                 str(amqp.get("service")))
     tally.check(not report.get("roles", {}).get("inferred"), "roles declared, none inferred",
@@ -688,7 +694,7 @@ def main():
         print("capture done after %.1f s" % (time.monotonic() - started))
         report, flows, outputs = analyze(lab, pcap)
         check_flows(tally, flows, follower)
-        check_findings(tally, report)
+        check_findings(tally, report, flows)
         check_no_secret(tally, outputs)
         print("total %.1f s" % (time.monotonic() - started))
     finally:
