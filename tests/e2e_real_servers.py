@@ -79,6 +79,7 @@ EXPECTED_FINDINGS = sorted([
     ("cleartext-credentials", "n3", "n1", 80),
 ])
 NGINX_PORTS = (80, 4001, 4181, 5052, 9999)
+PROXY_VARS = ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy", "ALL_PROXY")
 
 NEEDED_PROGRAMS = ("ip", "tcpdump", "nft", "java", "smbd", "smbclient", "smbpasswd", "nginx",
                    "openssl", "curl", "ss")
@@ -117,7 +118,7 @@ class Lab:
         """Start argv in host's namespace, output to <name>.log; its own process group."""
         log = open(self.tmp / (name + ".log"), "w")
         full_env = dict(os.environ, **(env or {}))
-        for var in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy"):
+        for var in PROXY_VARS:      # curl and pika talk to the lab, never through a proxy
             full_env.pop(var, None)
         proc = subprocess.Popen(in_netns(ns_of(host), *argv), stdin=subprocess.DEVNULL,
                                 stdout=log, stderr=subprocess.STDOUT, env=full_env,
@@ -166,8 +167,7 @@ class Lab:
 
     def run(self, host, argv, timeout_s=CLIENT_TIMEOUT_S, check=True, stdin_text=None):
         """A client in host's namespace; LabError with its output when it fails and check."""
-        env_argv = ["env", "-u", "http_proxy", "-u", "https_proxy", "-u", "HTTP_PROXY",
-                    "-u", "HTTPS_PROXY"]
+        env_argv = ["env"] + [arg for var in PROXY_VARS for arg in ("-u", var)]
         try:
             proc = sh(*in_netns(ns_of(host), *env_argv, *argv), check=False, timeout=timeout_s,
                       stdin_text=stdin_text)
