@@ -15,6 +15,7 @@
 
 #include "ptl-decode.h"
 #include "ptl-flow.h"
+#include "ptl-host-kind.h"
 #include "ptl-inventory.h"
 #include "ptl-rules.h"
 
@@ -77,6 +78,8 @@ void ptl_verdict_judge_flow(PtlVerdict *v, const PtlFlowRecord *rec, JsonBuilder
 void ptl_verdict_emit_json(PtlVerdict *v, JsonBuilder *b);
 /* role mask of addr and whether it was inferred; 0 when unknown */
 guint32 ptl_verdict_host_role(PtlVerdict *v, const PtlAddr *addr, gboolean *is_inferred);
+/* host, or the broadcast, multicast, network or unspecified address addr is */
+PtlHostKind ptl_verdict_host_kind(PtlVerdict *v, const PtlAddr *addr);
 /* Terminal: findings, errors first, then the per-service table. */
 void ptl_verdict_print(PtlVerdict *v, FILE *out, gboolean color);
 /* findings at or above min */
