@@ -21,7 +21,8 @@
 static const guint16 products_wellknown_tcp[] = {
     20, 21, 22, 23, 25, 53, 80, 88, 110, 111, 135, 139, 143, 389, 443, 445, 465, 587, 636,
     993, 995,                            /* IANA system services: web, mail, SMB, LDAP */
-    1433, 1521, 3306, 5432, 6379, 9042, 9160, 11211, 27017, /* databases and caches */
+    1433, 1521, 3306, 5432, 6379, 11211, 27017, /* databases and caches */
+    7000, 7001, 7199, 9042, 9160,        /* Cassandra inter-node, JMX, CQL, Thrift */
     2181, 2888, 3888,                    /* ZooKeeper client, quorum, election */
     4369, 5671, 5672, 15672, 25672,      /* Erlang epmd, RabbitMQ AMQP and management */
     3389, 5900, 5985, 5986,              /* remote desktop, VNC, WinRM */
