@@ -1168,9 +1168,10 @@ verdict_print_products(PtlVerdict *v, FILE *out)
         fputc('\n', out);
         return;
     }
-    fputs("  No product recognised.  Scores (share of answered flows on documented ports):", out);
+    fputs("  No product recognised.  Scores (share of answered flows on documented ports):\n   ",
+          out);
     verdict_print_scores(products, out);
-    fputs(".\n  A product is recognised by its own structure: several of its services, one on a "
+    fputs("\n  A product is recognised by its own structure: several of its services, one on a "
           "port only it\n  documents, served by hosts that talk to each other on its node-to-node "
           "ports; generic ports\n  (80, 443, 445, 2181 ...) are no evidence.  To judge the traffic "
           "against a product's rules, name\n  it: --product NAME, or a 'product NAME' line in an "
