@@ -257,6 +257,17 @@ member_string(JsonObject *o, const char *key)
     return json_object_get_string_member(o, key);
 }
 
+/* a finding's severity and what it rests on */
+static void
+assert_evidence(JsonObject *f, const char *severity, const char *product, const char *roles)
+{
+    assert_non_null(f);
+    assert_string_equal(json_object_get_string_member(f, "severity"), severity);
+    JsonObject *evidence = json_object_get_object_member(f, "evidence");
+    assert_string_equal(json_object_get_string_member(evidence, "product"), product);
+    assert_string_equal(json_object_get_string_member(evidence, "roles"), roles);
+}
+
 /* ---- finding kinds ---------------------------------------------------- */
 
 static void
@@ -288,9 +299,7 @@ test_verdict_source_not_allowed(void **state)
     assert_string_equal(member_string(rule, "doc"), "Alpha");
     assert_int_equal(json_object_get_int_member(rule, "row"), 1);
     /* declared product, nodes and admins: the client is known to be neither */
-    JsonObject *evidence = json_object_get_object_member(f, "evidence");
-    assert_string_equal(member_string(evidence, "product"), "declared");
-    assert_string_equal(member_string(evidence, "roles"), "declared");
+    assert_evidence(f, "error", "declared", "declared");
     assert_null(strstr(member_string(f, "message"), "to confirm"));
     assert_non_null(strstr(member_string(f, "message"), "nodes, admins"));
     /* a named host is allowed only from the address the inventory maps */
@@ -316,8 +325,7 @@ test_verdict_refused_from_disallowed_source(void **state)
     assert_null(find_finding(fx, "connection-refused", "203.0.113.5", "10.20.0.11", 2888));
     JsonObject *refused = find_finding(fx, "connection-refused", "10.20.0.12", "10.20.0.13",
                                        2888);
-    assert_non_null(refused);
-    assert_string_equal(member_string(refused, "severity"), "error");
+    assert_evidence(refused, "error", "declared", "declared");
     g_autofree char *advice = g_strdup_printf("open TCP 2888 from 10.20.0.12 to 10.20.0.13 "
                                               "(rule alpha.rules:%d)", ALPHA_LINE_ZK_QUORUM);
     assert_string_equal(member_string(refused, "advice"), advice);
@@ -975,11 +983,7 @@ test_verdict_product_needs_node_links(void **state)
     assert_true(is_inferred);
     /* resting on a guessed product and guessed nodes: a warning that says how to confirm */
     JsonObject *f = find_finding(fx, "source-not-allowed", "203.0.113.5", "10.0.0.1", 6000);
-    assert_non_null(f);
-    assert_string_equal(member_string(f, "severity"), "warning");
-    JsonObject *evidence = json_object_get_object_member(f, "evidence");
-    assert_string_equal(member_string(evidence, "product"), "inferred");
-    assert_string_equal(member_string(evidence, "roles"), "inferred");
+    assert_evidence(f, "warning", "inferred", "inferred");
     assert_non_null(strstr(member_string(f, "message"),
                            "The product and the roles are inferred from the traffic: name the "
                            "product with --product and declare the nodes with --nodes or an "
@@ -1000,17 +1004,12 @@ test_verdict_inferred_roles_cap_policy(void **state)
     add(fx, "10.0.0.2", "10.0.0.1", 5672, PTL_FLOW_REFUSED, NULL);
     ptl_verdict_finish(fx->v);
     JsonObject *f = find_finding(fx, "source-not-allowed", "10.0.0.2", "10.0.0.1", 2181);
-    assert_non_null(f);
-    assert_string_equal(member_string(f, "severity"), "warning");
-    JsonObject *evidence = json_object_get_object_member(f, "evidence");
-    assert_string_equal(member_string(evidence, "product"), "declared");
-    assert_string_equal(member_string(evidence, "roles"), "inferred");
+    assert_evidence(f, "warning", "declared", "inferred");
     assert_non_null(strstr(member_string(f, "message"),
                            "The roles are inferred from the traffic: declare the nodes with "
                            "--nodes or an inventory to confirm."));
     JsonObject *refused = find_finding(fx, "connection-refused", "10.0.0.2", "10.0.0.1", 5672);
-    assert_non_null(refused);
-    assert_string_equal(member_string(refused, "severity"), "error");
+    assert_evidence(refused, "error", "declared", "inferred");
     assert_null(strstr(member_string(refused, "message"), "to confirm"));
     assert_string_equal(member_string(report(fx), "product_selection"), "declared");
 }
@@ -1025,14 +1024,10 @@ test_verdict_undeclared_client_role(void **state)
     add(fx, "10.0.0.9", "10.20.0.11", 2181, PTL_FLOW_CLOSED, "zookeeper");    /* nodes,admins */
     add(fx, "10.0.0.9", "10.20.0.11", 9000, PTL_FLOW_CLOSED, NULL);           /* nodes */
     ptl_verdict_finish(fx->v);
-    JsonObject *guess = find_finding(fx, "source-not-allowed", "10.0.0.9", "10.20.0.11", 2181);
-    assert_string_equal(member_string(guess, "severity"), "warning");
-    assert_string_equal(member_string(json_object_get_object_member(guess, "evidence"), "roles"),
-                        "inferred");
-    JsonObject *known = find_finding(fx, "source-not-allowed", "10.0.0.9", "10.20.0.11", 9000);
-    assert_string_equal(member_string(known, "severity"), "error");
-    assert_string_equal(member_string(json_object_get_object_member(known, "evidence"), "roles"),
-                        "declared");
+    assert_evidence(find_finding(fx, "source-not-allowed", "10.0.0.9", "10.20.0.11", 2181),
+                    "warning", "declared", "inferred");
+    assert_evidence(find_finding(fx, "source-not-allowed", "10.0.0.9", "10.20.0.11", 9000),
+                    "error", "declared", "declared");
 }
 
 static void
