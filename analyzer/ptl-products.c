@@ -82,13 +82,22 @@ products_product_free(gpointer data)
     g_free(product);
 }
 
-/* how many products document each port with an evidence rule; built once */
+/* a vendor's rule that names the port in any direction: an outbound one says other
+ * software listens there (a licensing server on 443) */
+static gboolean
+products_is_documenting_rule(const PtlRule *rule)
+{
+    return rule->is_enabled && !rule->is_dynamic &&
+           strcmp(rule->product, PTL_RULE_SITE_PRODUCT) != 0;
+}
+
+/* how many products document each port; built once */
 static void
 products_count_documenters(PtlProducts *p)
 {
     for (guint i = 0; i < ptl_rule_set_count(p->rules); i++) {
         const PtlRule *rule = ptl_rule_set_get(p->rules, i);
-        if (!rule->is_enabled || !products_is_evidence_rule(rule))
+        if (!products_is_documenting_rule(rule))
             continue;
         for (guint port = rule->port_low; port <= rule->port_high; port++) {
             gpointer key = GUINT_TO_POINTER(products_port_key((guint8) rule->transport,
@@ -102,7 +111,7 @@ products_count_documenters(PtlProducts *p)
                 const PtlRule *other = g_ptr_array_index(same, k);
                 if (other == rule)
                     break;
-                is_first = !products_is_evidence_rule(other);
+                is_first = !products_is_documenting_rule(other);
             }
             if (is_first)
                 g_hash_table_insert(p->documenters, key,

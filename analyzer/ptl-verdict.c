@@ -1,7 +1,8 @@
 /* ptl-verdict.c: the rule engine.
  *
- * Ended flows are folded into conversation aggregates (bounded); finish picks
- * the products, infers the roles the inventory leaves open, then runs the one
+ * Ended flows are folded into conversation aggregates (bounded); finish has
+ * ptl-products pick the products and infer the nodes the inventory leaves open
+ * (ptl-host-kind keeping broadcast and multicast addresses out), then runs the one
  * pure judging function over every aggregate and folds its issues into
  * findings keyed by (kind, client, server, transport, port).  judge_flow runs
  * the same function on a single record, so both always agree. */

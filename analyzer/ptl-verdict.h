@@ -3,10 +3,12 @@
  * protocol.
  *
  * Flows are folded in as they end (ptl_verdict_add) into conversation
- * aggregates; at the end ptl_verdict_finish selects the products (given, or
- * scored by how much server-side traffic their rules explain), infers roles
- * the inventory does not give (and marks them inferred), and judges each
- * aggregate.  Findings are aggregated by (kind, client, server, port). */
+ * aggregates; at the end ptl_verdict_finish selects the products (declared, or
+ * recognised from their structure in the traffic, or none: ptl-products.h),
+ * infers roles the inventory does not give (and marks them inferred), and
+ * judges each aggregate.  Every finding records whether the product and roles
+ * it rests on were declared or inferred; a policy finding on inferred evidence
+ * is at most a warning.  Findings are aggregated by (kind, client, server, port). */
 #pragma once
 
 #include <glib.h>

@@ -11,7 +11,8 @@
 
 #include "ptl-products.h"
 
-/* gamma and delta share 7000; gamma's 8080 is well-known to other software */
+/* gamma and delta share 7000, and 7400 (where delta's nodes connect out to); gamma's 8080
+ * is well-known to other software */
 static const char gamma_rules[] =
     "product  gamma\n"
     "title    \"Gamma cluster ports\"\n"
@@ -21,11 +22,13 @@ static const char gamma_rules[] =
     "7200        | tcp | http   | gamma-web  | inbound       | any   | external |         | x | row 3\n"
     "8080        | tcp | http   | gamma-ui   | inbound       | any   | external |         | x | row 4\n"
     "20000-30000 | tcp | any    | dynamic    | bidirectional | nodes | internal | dynamic | x | row 5\n"
-    "7300        | udp | any    | gamma-disc | inbound       | nodes | internal |         | x | row 6\n";
+    "7300        | udp | any    | gamma-disc | inbound       | nodes | internal |         | x | row 6\n"
+    "7400        | tcp | http   | gamma-api  | inbound       | any   | external |         | x | row 7\n";
 static const char delta_rules[] =
     "product  delta\n"
     "seed     delta-doc.txt\n"
-    "7000 | tcp | opaque | shared | inbound | nodes | internal | | x | row 1\n";
+    "7000 | tcp | opaque | shared    | inbound  | nodes    | internal | | x | row 1\n"
+    "7400 | tcp | tls    | licensing | outbound | external | external | | x | row 2\n";
 
 typedef struct {
     char        *dir;
@@ -106,6 +109,7 @@ test_products_generic_ports(void **state)
 {
     Fixture *fx = *state;
     assert_true(ptl_products_is_generic_port(fx->p, 6, 7000));    /* two products */
+    assert_true(ptl_products_is_generic_port(fx->p, 6, 7400));    /* another's outbound */
     assert_true(ptl_products_is_generic_port(fx->p, 6, 8080));    /* well-known */
     assert_true(ptl_products_is_generic_port(fx->p, 6, 443));     /* documented by nobody */
     assert_true(ptl_products_is_generic_port(fx->p, 6, 25000));   /* dynamic only */
