@@ -32,7 +32,7 @@ ptl_cli_analysis_group(PtlCliOptions *o)
           "Exit 1 when a finding is at least this severe: error (default), warning, info, never",
           "SEVERITY" },
         { "product", 'p', 0, G_OPTION_ARG_STRING_ARRAY, &o->products,
-          "Check against this product's rules (repeatable); default: scored from the traffic",
+          "Check against this product's rules (repeatable); default: recognised from the traffic",
           "PRODUCT" },
         { "inventory", 'I', 0, G_OPTION_ARG_FILENAME, &o->inventory,
           "Hosts, roles, product and parameters from FILE", "FILE" },

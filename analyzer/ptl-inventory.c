@@ -21,6 +21,7 @@ typedef struct {
     guint8  family;
     guint8  low[16];
     guint8  high[16];
+    gboolean is_subnet;   /* written as a prefix: low and high are its network and broadcast */
 } InventoryRange;
 
 struct _PtlInventory {
@@ -80,6 +81,8 @@ inventory_parse_cidr(const char *token, const char *slash, InventoryRange *range
         range->low[i] = addr.bytes[i] & mask;
         range->high[i] = range->low[i] | (guint8) ~mask;
     }
+    /* a /31 or /32 has no network or broadcast address (RFC 3021) */
+    range->is_subnet = addr.family == 4 && prefix <= 30;
     return TRUE;
 }
 
@@ -375,4 +378,22 @@ ptl_inventory_load_file(PtlInventory *inv, const char *path, GError **error)
         }
     }
     return TRUE;
+}
+
+gboolean
+ptl_inventory_subnet_edge(const PtlInventory *inv, const PtlAddr *addr, gboolean *is_broadcast)
+{
+    g_return_val_if_fail(inv != NULL && addr != NULL, FALSE);
+    for (guint i = 0; i < inv->ranges->len; i++) {
+        const InventoryRange *r = &g_array_index(inv->ranges, InventoryRange, i);
+        if (!r->is_subnet || r->family != addr->family)
+            continue;
+        gboolean is_high = memcmp(r->high, addr->bytes, 4) == 0;
+        if (is_high || memcmp(r->low, addr->bytes, 4) == 0) {
+            if (is_broadcast != NULL)
+                *is_broadcast = is_high;
+            return TRUE;
+        }
+    }
+    return FALSE;
 }

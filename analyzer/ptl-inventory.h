@@ -45,5 +45,9 @@ gboolean ptl_inventory_declares(const PtlInventory *inv, guint32 roles);
 /* transfer none */
 const GPtrArray *ptl_inventory_products(const PtlInventory *inv);  /* of char* */
 const GPtrArray *ptl_inventory_params(const PtlInventory *inv);    /* "product.name=value" */
+/* TRUE when addr is the network (first) or broadcast (last, *is_broadcast) address of
+ * an IPv4 subnet the inventory declares as a prefix of at most 30 bits */
+gboolean ptl_inventory_subnet_edge(const PtlInventory *inv, const PtlAddr *addr,
+                                   gboolean *is_broadcast);
 /* the address a named host stands for, or NULL; transfer none */
 const PtlAddr   *ptl_inventory_named_host(const PtlInventory *inv, const char *name);

@@ -133,6 +133,9 @@ report_hosts(JsonBuilder *b, const PtlReportInput *in)
         ptl_emit_string(b, "ip", ptl_addr_to_string(&h->addr, ip), -1);
         ptl_json_string_or_null(b, "role", report_role_name(role));
         ptl_emit_bool(b, "inferred", is_inferred);
+        ptl_emit_string(b, "kind", ptl_host_kind_name(in->verdict
+                                   ? ptl_verdict_host_kind(in->verdict, &h->addr)
+                                   : ptl_host_kind_of_addr(&h->addr)), -1);
         ptl_emit_int(b, "packets_sent", (gint64) h->packets_sent);
         ptl_emit_int(b, "packets_received", (gint64) h->packets_received);
         ptl_emit_int(b, "bytes_sent", (gint64) h->bytes_sent);

@@ -170,7 +170,11 @@ report_text_hosts(const ReportText *t, const PtlReportInput *in)
         const char *name = (mask & PTL_ROLE_NODE) ? "node" : (mask & PTL_ROLE_ADMIN) ? "admin"
                          : (mask & PTL_ROLE_CLIENT) ? "client" : (mask & PTL_ROLE_EXTERNAL)
                          ? "external" : NULL;
-        if (name != NULL)
+        PtlHostKind kind = in->verdict ? ptl_verdict_host_kind(in->verdict, &h->addr)
+                                       : ptl_host_kind_of_addr(&h->addr);
+        if (kind != PTL_HOST_KIND_HOST)
+            g_strlcpy(role, ptl_host_kind_name(kind), sizeof role);   /* no machine */
+        else if (name != NULL)
             g_snprintf(role, sizeof role, "%s%s", name, is_inferred ? "?" : "");
         fprintf(t->out, "  %-39s %-9s %10s %10s %7" G_GUINT64_FORMAT " %7" G_GUINT64_FORMAT "\n",
                 ptl_addr_to_string(&h->addr, ip), role, ptl_report_human_bytes(h->bytes_sent, sent),

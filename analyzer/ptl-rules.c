@@ -127,6 +127,7 @@ rules_entry_free(gpointer data)
     g_free(rule->description);
     g_free(rule->file);
     g_free(rule->seed);
+    g_free(rule->doc_title);
     g_free(rule->note);
     g_free(entry);
 }
@@ -501,6 +502,8 @@ rules_parse_seed(const RulesParser *p, const char *text, PtlRule *rule, GError *
         return FALSE;
     }
     rule->seed = g_strdup_printf("%s row %" G_GUINT64_FORMAT, p->product->seed, row);
+    rule->doc_title = g_strdup(p->product->title != NULL ? p->product->title : p->product->name);
+    rule->doc_row = (guint) row;
     return TRUE;
 }
 

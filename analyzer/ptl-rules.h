@@ -59,6 +59,9 @@ typedef struct {
     char            *file;        /* path as loaded */
     guint            line;
     char            *seed;        /* "001_c8d5961f5609cec6.txt row 12" */
+    char            *doc_title;   /* the vendor document's title ("Sisense multi-node ports"),
+                                     the product's name without a title line; NULL: site rule */
+    guint            doc_row;     /* the row of that document; 0 with doc_title NULL */
     gboolean         is_enabled;  /* FALSE: documented but commented out in the doc */
     gboolean         is_dynamic;  /* a dynamic range: allowed between nodes, never a finding */
     gboolean         is_install_only; /* only needed during installation (Sisense 5986) */

@@ -1,13 +1,15 @@
 /* ptl-verdict.c: the rule engine.
  *
- * Ended flows are folded into conversation aggregates (bounded); finish picks
- * the products, infers the roles the inventory leaves open, then runs the one
+ * Ended flows are folded into conversation aggregates (bounded); finish has
+ * ptl-products pick the products and infer the nodes the inventory leaves open
+ * (ptl-host-kind keeping broadcast and multicast addresses out), then runs the one
  * pure judging function over every aggregate and folds its issues into
  * findings keyed by (kind, client, server, transport, port).  judge_flow runs
  * the same function on a single record, so both always agree. */
 #include "ptl-verdict.h"
 
 #include "ptl-json.h"
+#include "ptl-products.h"
 
 #include <string.h>
 #include "ptl-time.h"
@@ -21,16 +23,12 @@
 #define VERDICT_ROLES_MAX_NODES    256
 #define VERDICT_PRINT_MAX_FINDINGS 30
 #define VERDICT_TEXT_MAX           160   /* roles or sources as text */
-#define VERDICT_SELECT_RELATIVE    0.5   /* of the best score */
-#define VERDICT_SELECT_MIN         0.05
-#define VERDICT_RANK_SITE          1     /* site overlay rules: the site's own exceptions */
-#define VERDICT_RANK_FIRST         2     /* the first selected product */
 
 /* ---- types ------------------------------------------------------------ */
 
 typedef struct {
-    PtlFlowRecord key;          /* the first record; only its key fields are used */
-    guint64       flows, packets, bytes;
+    PtlConversation conv;       /* the first record (only its key fields are used), flows */
+    guint64       packets, bytes;
     gint64        first_ts_ns, last_ts_ns;
     guint         n_examples;
     guint64       examples[VERDICT_EXAMPLES];
@@ -39,11 +37,15 @@ typedef struct {
 typedef struct {
     PtlFindingKind kind;
     PtlSeverity    severity;
+    gboolean       is_product_inferred, is_roles_inferred;
 } VerdictIssue;
 
 /* What the rules say about one record: the output of the pure judging function. */
 typedef struct {
     const PtlRule *rule;        /* NULL: untagged */
+    gboolean       is_product_inferred; /* the selection this judgement rests on */
+    gboolean       is_node_inferred;    /* the node roles it rests on */
+    gboolean       is_client_inferred;  /* the client's role, where a finding rests on it */
     guint          n_issues;
     VerdictIssue   issues[VERDICT_MAX_ISSUES];
 } VerdictJudgement;
@@ -51,6 +53,7 @@ typedef struct {
 typedef struct {
     PtlFindingKind kind;
     PtlSeverity    severity;
+    gboolean       is_product_inferred, is_roles_inferred;
     const PtlRule *rule;
     PtlAddr        client, server;
     guint8         transport;
@@ -77,28 +80,15 @@ typedef struct {
     gboolean       has_more_clients, has_more_servers;
 } VerdictService;
 
-typedef struct {
-    const char *name;           /* the rule set's, transfer none */
-    double      weight;         /* answered flows explained, shared ports split */
-    double      score;
-    gboolean    is_selected, is_forced;
-    GArray     *ports;          /* guint32 transport << 16 | port, ascending */
-    guint       unique_ports;   /* documented by no other product */
-} VerdictProduct;
-
 struct _PtlVerdict {
     const PtlRuleSet   *rules;
     const PtlInventory *inv;
-    GStrv               forced;
     GHashTable         *aggregates;      /* VerdictAggregate* set */
     guint64             not_judged;
     gboolean            is_selected;     /* products and roles chosen (refresh or finish) */
     gboolean            is_finished;
-    GPtrArray          *products;        /* VerdictProduct*, rule set order */
-    GHashTable         *selected_rank;   /* product name -> VERDICT_RANK_FIRST + order */
-    gboolean            is_inferring_nodes;
-    GHashTable         *inferred_nodes;  /* PtlAddr* set */
-    GArray             *nodes;           /* PtlAddr seen as nodes, sorted */
+    PtlProducts        *products;        /* selection and nodes */
+    PtlHostKinds       *kinds;           /* which addresses are hosts; rebuilt by refresh */
     GPtrArray          *findings;        /* VerdictFinding*, sorted */
     GHashTable         *services;        /* PtlRule* -> VerdictService* */
 };
@@ -139,12 +129,6 @@ ptl_severity_parse(const char *text, PtlSeverity *out)
 }
 
 /* ---- addresses -------------------------------------------------------- */
-
-static gint
-verdict_addr_sort(gconstpointer a, gconstpointer b)
-{
-    return ptl_addr_compare(a, b);
-}
 
 /* private, loopback, link-local (v4 and v6) and unique local addresses */
 static gboolean
@@ -209,7 +193,7 @@ verdict_add_example(guint64 *examples, guint *n, guint64 id)
 static guint
 verdict_aggregate_hash(gconstpointer p)
 {
-    const PtlFlowRecord *k = &((const VerdictAggregate *) p)->key;
+    const PtlFlowRecord *k = &((const VerdictAggregate *) p)->conv.key;
     guint h = ptl_addr_hash(&k->client) * 33 + ptl_addr_hash(&k->server);
     h = h * 33 + (guint) k->transport * 65537u + k->server_port;
     h = h * 33 + (guint) k->state;
@@ -221,8 +205,8 @@ verdict_aggregate_hash(gconstpointer p)
 static gboolean
 verdict_aggregate_equal(gconstpointer pa, gconstpointer pb)
 {
-    const PtlFlowRecord *a = &((const VerdictAggregate *) pa)->key;
-    const PtlFlowRecord *b = &((const VerdictAggregate *) pb)->key;
+    const PtlFlowRecord *a = &((const VerdictAggregate *) pa)->conv.key;
+    const PtlFlowRecord *b = &((const VerdictAggregate *) pb)->conv.key;
     return ptl_addr_equal(&a->client, &b->client) && ptl_addr_equal(&a->server, &b->server) &&
            a->transport == b->transport && a->server_port == b->server_port &&
            a->state == b->state && g_strcmp0(a->protocol, b->protocol) == 0 &&
@@ -239,14 +223,6 @@ verdict_service_free(gpointer p)
     g_free(s);
 }
 
-static void
-verdict_product_free(gpointer p)
-{
-    VerdictProduct *product = p;
-    g_array_unref(product->ports);
-    g_free(product);
-}
-
 PtlVerdict *
 ptl_verdict_new(const PtlRuleSet *rules, const PtlInventory *inv, char **products)
 {
@@ -254,13 +230,10 @@ ptl_verdict_new(const PtlRuleSet *rules, const PtlInventory *inv, char **product
     PtlVerdict *v = g_new0(PtlVerdict, 1);
     v->rules = rules;
     v->inv = inv;
-    v->forced = g_strdupv(products);
+    v->products = ptl_products_new(rules, inv, products);
+    v->kinds = ptl_host_kinds_new(inv);
     v->aggregates = g_hash_table_new_full(verdict_aggregate_hash, verdict_aggregate_equal,
                                           g_free, NULL);
-    v->products = g_ptr_array_new_with_free_func(verdict_product_free);
-    v->selected_rank = g_hash_table_new(g_str_hash, g_str_equal);
-    v->inferred_nodes = g_hash_table_new_full(ptl_addr_hash, ptl_addr_key_equal, g_free, NULL);
-    v->nodes = g_array_new(FALSE, FALSE, sizeof(PtlAddr));
     v->findings = g_ptr_array_new_with_free_func(g_free);
     v->services = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL,
                                         verdict_service_free);
@@ -272,12 +245,9 @@ ptl_verdict_free(PtlVerdict *v)
 {
     if (v == NULL)
         return;
-    g_strfreev(v->forced);
     g_hash_table_unref(v->aggregates);
-    g_ptr_array_unref(v->products);
-    g_hash_table_unref(v->selected_rank);
-    g_hash_table_unref(v->inferred_nodes);
-    g_array_unref(v->nodes);
+    ptl_products_free(v->products);
+    ptl_host_kinds_free(v->kinds);
     g_ptr_array_unref(v->findings);
     g_hash_table_unref(v->services);
     g_free(v);
@@ -288,9 +258,9 @@ ptl_verdict_add(PtlVerdict *v, const PtlFlowRecord *rec)
 {
     g_return_if_fail(v != NULL && rec != NULL && !v->is_finished);
     VerdictAggregate probe;
-    probe.key = *rec;
+    probe.conv.key = *rec;
     /* the record is plain data from elsewhere: never trust it to be terminated */
-    probe.key.auth_detail[PTL_AUTH_DETAIL_MAX - 1] = '\0';
+    probe.conv.key.auth_detail[PTL_AUTH_DETAIL_MAX - 1] = '\0';
     VerdictAggregate *agg = g_hash_table_lookup(v->aggregates, &probe);
     if (agg == NULL) {
         if (g_hash_table_size(v->aggregates) >= VERDICT_MAX_AGGREGATES) {
@@ -298,12 +268,12 @@ ptl_verdict_add(PtlVerdict *v, const PtlFlowRecord *rec)
             return;
         }
         agg = g_new0(VerdictAggregate, 1);
-        agg->key = probe.key;
+        agg->conv.key = probe.conv.key;
         agg->first_ts_ns = rec->first_ts_ns;
         agg->last_ts_ns = rec->last_ts_ns;
         g_hash_table_add(v->aggregates, agg);
     }
-    agg->flows++;
+    agg->conv.flows++;
     agg->packets += rec->packets;
     agg->bytes += rec->bytes;
     agg->first_ts_ns = MIN(agg->first_ts_ns, rec->first_ts_ns);
@@ -312,31 +282,6 @@ ptl_verdict_add(PtlVerdict *v, const PtlFlowRecord *rec)
 }
 
 /* ---- rules of the selected products ----------------------------------- */
-
-/* 0: not selected; lower ranks win on shared ports */
-static guint
-verdict_product_rank(const PtlVerdict *v, const char *product)
-{
-    if (product == NULL)
-        return 0;
-    if (strcmp(product, PTL_RULE_SITE_PRODUCT) == 0)
-        return VERDICT_RANK_SITE;
-    return GPOINTER_TO_UINT(g_hash_table_lookup(v->selected_rank, product));
-}
-
-/* enabled rules (the set's match gives only those) of the selected products
- * documenting the port; transfer container */
-static GPtrArray *
-verdict_candidates(const PtlVerdict *v, guint8 transport, guint16 port)
-{
-    GPtrArray *rules = ptl_rule_set_match(v->rules, NULL, transport, port);
-    for (guint i = rules->len; i > 0; i--) {
-        const PtlRule *rule = g_ptr_array_index(rules, i - 1);
-        if (verdict_product_rank(v, rule->product) == 0)
-            g_ptr_array_remove_index(rules, i - 1);
-    }
-    return rules;
-}
 
 /* Shared ports: a site rule (the site's exception), then the rule expecting
  * what was observed, then the product listed first, then the first rule. */
@@ -353,9 +298,9 @@ verdict_pick(const PtlVerdict *v, const GPtrArray *rules, gboolean want_inbound,
         if (verdict_is_inbound(rule) != want_inbound)
             continue;
         gboolean is_same = normal != NULL && g_strcmp0(rule->protocol, normal) == 0;
-        guint rank = verdict_product_rank(v, rule->product);
-        gboolean is_site = rank == VERDICT_RANK_SITE;
-        gboolean is_best_site = best_rank == VERDICT_RANK_SITE;
+        guint rank = ptl_products_rank(v->products, rule->product);
+        gboolean is_site = rank == PTL_PRODUCTS_RANK_SITE;
+        gboolean is_best_site = best_rank == PTL_PRODUCTS_RANK_SITE;
         if (best == NULL || (is_site && !is_best_site) ||
             (is_site == is_best_site && is_same && !is_best_same) ||
             (is_site == is_best_site && is_same == is_best_same && rank < best_rank)) {
@@ -369,14 +314,18 @@ verdict_pick(const PtlVerdict *v, const GPtrArray *rules, gboolean want_inbound,
 
 /* ---- roles ------------------------------------------------------------ */
 
+/* a broadcast, multicast or network address has no role: it is no machine */
 static guint32
 verdict_role(const PtlVerdict *v, const PtlAddr *addr, gboolean *is_inferred)
 {
+    *is_inferred = FALSE;
+    if (ptl_host_kinds_classify(v->kinds, addr) != PTL_HOST_KIND_HOST)
+        return 0;
     guint32 declared = v->inv != NULL ? ptl_inventory_role(v->inv, addr) : 0;
     *is_inferred = declared == 0;
     if (declared != 0)
         return declared;
-    if (g_hash_table_contains(v->inferred_nodes, addr))
+    if (ptl_products_is_inferred_node(v->products, addr))
         return PTL_ROLE_NODE;
     return verdict_addr_is_private(addr) ? PTL_ROLE_CLIENT : PTL_ROLE_EXTERNAL;
 }
@@ -390,6 +339,14 @@ ptl_verdict_host_role(PtlVerdict *v, const PtlAddr *addr, gboolean *is_inferred)
     if (is_inferred != NULL)
         *is_inferred = role != 0 && is_guess;
     return role;
+}
+
+PtlHostKind
+ptl_verdict_host_kind(PtlVerdict *v, const PtlAddr *addr)
+{
+    g_return_val_if_fail(v != NULL && addr != NULL, PTL_HOST_KIND_HOST);
+    return v->is_selected ? ptl_host_kinds_classify(v->kinds, addr)
+                          : ptl_host_kind_of_addr(addr);
 }
 
 static gboolean
@@ -409,11 +366,27 @@ verdict_source_allowed(const PtlVerdict *v, const PtlRule *rule, const PtlAddr *
 
 /* ---- judging: one pure function for aggregates and single flows ------- */
 
+/* findings about where traffic may go: they rest on the product and the roles */
+static gboolean
+verdict_is_policy(PtlFindingKind kind)
+{
+    return kind == PTL_FINDING_SOURCE_NOT_ALLOWED || kind == PTL_FINDING_DIRECTION_VIOLATION ||
+           kind == PTL_FINDING_UNDOCUMENTED_PORT;
+}
+
+/* A policy finding resting on a guess is at most a warning (docs/findings.md);
+ * only source-not-allowed rests on the client's role. */
 static void
 verdict_issue(VerdictJudgement *j, PtlFindingKind kind, PtlSeverity severity)
 {
-    if (j->n_issues < VERDICT_MAX_ISSUES)
-        j->issues[j->n_issues++] = (VerdictIssue) { kind, severity };
+    if (j->n_issues >= VERDICT_MAX_ISSUES)
+        return;
+    gboolean is_roles_inferred = j->is_node_inferred ||
+                                 (kind == PTL_FINDING_SOURCE_NOT_ALLOWED && j->is_client_inferred);
+    if (verdict_is_policy(kind) && (j->is_product_inferred || is_roles_inferred))
+        severity = MIN(severity, PTL_SEVERITY_WARNING);
+    j->issues[j->n_issues++] = (VerdictIssue) { kind, severity, j->is_product_inferred,
+                                                is_roles_inferred };
 }
 
 /* unconfirmed (no payload) is not a mismatch; any and opaque promise nothing */
@@ -468,6 +441,41 @@ verdict_judge_cleartext(const PtlFlowRecord *rec, VerdictJudgement *j)
                   is_tls_expected ? PTL_SEVERITY_ERROR : PTL_SEVERITY_WARNING);
 }
 
+/* The client's role is known when the inventory gives it, or when the rule allows
+ * only roles the inventory declares in full (a host it does not list is none of them). */
+static gboolean
+verdict_is_client_inferred(const PtlVerdict *v, const PtlRule *rule, const PtlAddr *client)
+{
+    if (v->inv == NULL)
+        return TRUE;
+    if (ptl_inventory_role(v->inv, client) != 0 || rule == NULL)
+        return FALSE;
+    static const guint32 roles[] = { PTL_ROLE_NODE, PTL_ROLE_ADMIN, PTL_ROLE_CLIENT,
+                                     PTL_ROLE_EXTERNAL };
+    for (guint i = 0; i < G_N_ELEMENTS(roles); i++)
+        if ((rule->sources & roles[i]) && !ptl_inventory_declares(v->inv, roles[i]))
+            return TRUE;
+    return FALSE;
+}
+
+/* the product behind the tag; untagged: the selection as a whole */
+static gboolean
+verdict_is_product_inferred(const PtlVerdict *v, const PtlRule *rule)
+{
+    if (rule != NULL)
+        return !ptl_products_is_declared(v->products, rule->product);
+    return ptl_products_origin(v->products) != PTL_PRODUCTS_DECLARED;
+}
+
+static void
+verdict_set_rule(const PtlVerdict *v, const PtlFlowRecord *rec, const PtlRule *rule,
+                 VerdictJudgement *j)
+{
+    j->rule = rule;
+    j->is_product_inferred = verdict_is_product_inferred(v, rule);
+    j->is_client_inferred = verdict_is_client_inferred(v, rule, &rec->client);
+}
+
 static void
 verdict_judge(const PtlVerdict *v, const PtlFlowRecord *rec, VerdictJudgement *j)
 {
@@ -475,16 +483,19 @@ verdict_judge(const PtlVerdict *v, const PtlFlowRecord *rec, VerdictJudgement *j
     gboolean is_inferred;
     guint32 client_role = verdict_role(v, &rec->client, &is_inferred);
     guint32 server_role = verdict_role(v, &rec->server, &is_inferred);
-    g_autoptr(GPtrArray) rules = verdict_candidates(v, rec->transport, rec->server_port);
+    g_autoptr(GPtrArray) rules = ptl_products_candidates(v->products, rec->transport,
+                                                         rec->server_port);
     const PtlRule *inbound = verdict_pick(v, rules, TRUE, rec->protocol);
     const PtlRule *outbound = verdict_pick(v, rules, FALSE, rec->protocol);
+    j->is_node_inferred = ptl_products_is_inferring_nodes(v->products);
+    verdict_set_rule(v, rec, NULL, j);
     if (server_role & PTL_ROLE_NODE) {
         if (inbound != NULL) {
-            j->rule = inbound;
+            verdict_set_rule(v, rec, inbound, j);
             if (!verdict_judge_inbound(v, rec, inbound, client_role, j))
                 return;
         } else if (outbound != NULL) {
-            j->rule = outbound;
+            verdict_set_rule(v, rec, outbound, j);
             verdict_issue(j, PTL_FINDING_DIRECTION_VIOLATION, PTL_SEVERITY_ERROR);
         } else {
             verdict_issue(j, PTL_FINDING_UNDOCUMENTED_PORT,
@@ -493,275 +504,11 @@ verdict_judge(const PtlVerdict *v, const PtlFlowRecord *rec, VerdictJudgement *j
         }
     } else if ((client_role & PTL_ROLE_NODE) && outbound != NULL) {
         /* the destination is not checked against named hosts: see docs/findings.md */
-        j->rule = outbound;
+        verdict_set_rule(v, rec, outbound, j);
         verdict_judge_access(rec, j);
         verdict_judge_protocol(rec, outbound, j);
     }
     verdict_judge_cleartext(rec, j);
-}
-
-/* ---- product selection ------------------------------------------------ */
-
-static VerdictProduct *
-verdict_product_find(const PtlVerdict *v, const char *name)
-{
-    for (guint i = 0; i < v->products->len; i++) {
-        VerdictProduct *product = g_ptr_array_index(v->products, i);
-        if (strcmp(product->name, name) == 0)
-            return product;
-    }
-    return NULL;
-}
-
-/* answered flows per documented-or-not server port: port key -> flows */
-static GHashTable *
-verdict_answered_ports(const PtlVerdict *v, guint64 *total)
-{
-    GHashTable *ports = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
-    GHashTableIter it;
-    gpointer p;
-    *total = 0;
-    g_hash_table_iter_init(&it, v->aggregates);
-    while (g_hash_table_iter_next(&it, &p, NULL)) {
-        const VerdictAggregate *agg = p;
-        if (!verdict_is_answered(agg->key.state))
-            continue;
-        *total += agg->flows;
-        gpointer key = GUINT_TO_POINTER(verdict_port_key(agg->key.transport,
-                                                         agg->key.server_port));
-        guint64 *flows = g_hash_table_lookup(ports, key);
-        if (flows == NULL) {
-            flows = g_new0(guint64, 1);
-            g_hash_table_insert(ports, key, flows);
-        }
-        *flows += agg->flows;
-    }
-    return ports;
-}
-
-/* products whose enabled inbound/bidirectional rules document the port */
-static GPtrArray *
-verdict_explaining_products(const PtlVerdict *v, guint32 port_key)
-{
-    GPtrArray *found = g_ptr_array_new();
-    g_autoptr(GPtrArray) rules = ptl_rule_set_match(v->rules, NULL, (guint8) (port_key >> 16),
-                                                    (guint16) port_key);
-    for (guint i = 0; i < rules->len; i++) {
-        const PtlRule *rule = g_ptr_array_index(rules, i);
-        VerdictProduct *product = verdict_product_find(v, rule->product);
-        if (verdict_is_inbound(rule) && product != NULL &&
-            !g_ptr_array_find(found, product, NULL))
-            g_ptr_array_add(found, product);
-    }
-    return found;
-}
-
-static gint
-verdict_u32_sort(gconstpointer a, gconstpointer b)
-{
-    guint32 x = *(const guint32 *) a, y = *(const guint32 *) b;
-    return x < y ? -1 : x > y;
-}
-
-static void
-verdict_score_products(PtlVerdict *v)
-{
-    const GPtrArray *names = ptl_rule_set_products(v->rules);
-    for (guint i = 0; names != NULL && i < names->len; i++) {
-        VerdictProduct *product = g_new0(VerdictProduct, 1);
-        product->name = g_ptr_array_index(names, i);
-        product->ports = g_array_new(FALSE, FALSE, sizeof(guint32));
-        g_ptr_array_add(v->products, product);
-    }
-    guint64 total = 0;
-    g_autoptr(GHashTable) ports = verdict_answered_ports(v, &total);
-    GHashTableIter it;
-    gpointer key, value;
-    g_hash_table_iter_init(&it, ports);
-    while (g_hash_table_iter_next(&it, &key, &value)) {
-        guint32 port_key = GPOINTER_TO_UINT(key);
-        g_autoptr(GPtrArray) explaining = verdict_explaining_products(v, port_key);
-        for (guint i = 0; i < explaining->len; i++) {
-            VerdictProduct *product = g_ptr_array_index(explaining, i);
-            product->weight += (double) *(guint64 *) value / explaining->len;
-            g_array_append_val(product->ports, port_key);
-            product->unique_ports += explaining->len == 1;
-        }
-    }
-    for (guint i = 0; i < v->products->len; i++) {
-        VerdictProduct *product = g_ptr_array_index(v->products, i);
-        product->score = total > 0 ? product->weight / (double) total : 0.0;
-        g_array_sort(product->ports, verdict_u32_sort);
-    }
-}
-
-static void
-verdict_select_scored(PtlVerdict *v)
-{
-    double best = 0.0;
-    for (guint i = 0; i < v->products->len; i++)
-        best = MAX(best, ((VerdictProduct *) g_ptr_array_index(v->products, i))->score);
-    for (guint i = 0; i < v->products->len; i++) {
-        VerdictProduct *product = g_ptr_array_index(v->products, i);
-        product->is_selected = product->score >= VERDICT_SELECT_RELATIVE * best &&
-                               product->score >= VERDICT_SELECT_MIN &&
-                               (product->ports->len >= 2 || product->unique_ports >= 1);
-    }
-}
-
-static void
-verdict_select_named(PtlVerdict *v, const char *name, gboolean is_forced)
-{
-    VerdictProduct *product = verdict_product_find(v, name);
-    if (product == NULL)
-        return;
-    product->is_selected = TRUE;
-    product->is_forced = is_forced;
-}
-
-static void
-verdict_select_products(PtlVerdict *v)
-{
-    verdict_score_products(v);
-    const GPtrArray *listed = v->inv != NULL ? ptl_inventory_products(v->inv) : NULL;
-    if (v->forced != NULL && v->forced[0] != NULL) {
-        for (char **name = v->forced; *name != NULL; name++)
-            verdict_select_named(v, *name, TRUE);
-    } else if (listed != NULL && listed->len > 0) {
-        for (guint i = 0; i < listed->len; i++)
-            verdict_select_named(v, g_ptr_array_index(listed, i), FALSE);
-    } else {
-        verdict_select_scored(v);
-    }
-    /* the rank follows the forced or inventory order when there is one */
-    guint rank = VERDICT_RANK_FIRST - 1;
-    for (char **name = v->forced; name != NULL && *name != NULL; name++) {
-        VerdictProduct *product = verdict_product_find(v, *name);
-        if (product != NULL && !g_hash_table_contains(v->selected_rank, product->name))
-            g_hash_table_insert(v->selected_rank, (gpointer) product->name,
-                                GUINT_TO_POINTER(++rank));
-    }
-    for (guint i = 0; listed != NULL && i < listed->len; i++) {
-        VerdictProduct *product = verdict_product_find(v, g_ptr_array_index(listed, i));
-        if (product != NULL && product->is_selected &&
-            !g_hash_table_contains(v->selected_rank, product->name))
-            g_hash_table_insert(v->selected_rank, (gpointer) product->name,
-                                GUINT_TO_POINTER(++rank));
-    }
-    for (guint i = 0; i < v->products->len; i++) {
-        VerdictProduct *product = g_ptr_array_index(v->products, i);
-        if (product->is_selected && !g_hash_table_contains(v->selected_rank, product->name))
-            g_hash_table_insert(v->selected_rank, (gpointer) product->name,
-                                GUINT_TO_POINTER(++rank));
-    }
-}
-
-/* ---- node inference --------------------------------------------------- */
-
-/* answered, and on a port a selected product documents as open to nodes */
-static gboolean
-verdict_is_node_traffic(const PtlVerdict *v, const VerdictAggregate *agg, GHashTable *cache)
-{
-    if (!verdict_is_answered(agg->key.state))
-        return FALSE;
-    gpointer key = GUINT_TO_POINTER(verdict_port_key(agg->key.transport, agg->key.server_port));
-    gpointer cached = g_hash_table_lookup(cache, key);
-    if (cached != NULL)
-        return cached == GINT_TO_POINTER(1);
-    gboolean is_node_port = FALSE;
-    g_autoptr(GPtrArray) rules = verdict_candidates(v, agg->key.transport, agg->key.server_port);
-    for (guint i = 0; i < rules->len; i++) {
-        const PtlRule *rule = g_ptr_array_index(rules, i);
-        is_node_port |= verdict_is_inbound(rule) && (rule->sources & PTL_ROLE_NODE) != 0;
-    }
-    g_hash_table_insert(cache, key, GINT_TO_POINTER(is_node_port ? 1 : 2));
-    return is_node_port;
-}
-
-static void
-verdict_add_node(GHashTable *nodes, const PtlAddr *addr)
-{
-    if (!g_hash_table_contains(nodes, addr))
-        g_hash_table_add(nodes, g_memdup2(addr, sizeof *addr));
-}
-
-static gboolean
-verdict_is_declared_node(const PtlVerdict *v, const PtlAddr *addr)
-{
-    return v->inv != NULL && (ptl_inventory_role(v->inv, addr) & PTL_ROLE_NODE) != 0;
-}
-
-/* inventory nodes seen in the capture */
-static void
-verdict_collect_declared_nodes(PtlVerdict *v, GHashTable *seen)
-{
-    GHashTableIter it;
-    gpointer p;
-    g_hash_table_iter_init(&it, v->aggregates);
-    while (g_hash_table_iter_next(&it, &p, NULL)) {
-        const VerdictAggregate *agg = p;
-        if (verdict_is_declared_node(v, &agg->key.client))
-            verdict_add_node(seen, &agg->key.client);
-        if (verdict_is_declared_node(v, &agg->key.server))
-            verdict_add_node(seen, &agg->key.server);
-    }
-}
-
-static void
-verdict_infer_nodes(PtlVerdict *v)
-{
-    g_autoptr(GHashTable) cache = g_hash_table_new(g_direct_hash, g_direct_equal);
-    g_autoptr(GHashTable) answering = g_hash_table_new_full(ptl_addr_hash,
-                                                            ptl_addr_key_equal, g_free, NULL);
-    GHashTableIter it;
-    gpointer p;
-    g_hash_table_iter_init(&it, v->aggregates);
-    while (g_hash_table_iter_next(&it, &p, NULL)) {
-        const VerdictAggregate *agg = p;
-        if (verdict_is_node_traffic(v, agg, cache))
-            verdict_add_node(answering, &agg->key.server);
-    }
-    if (g_hash_table_size(answering) == 1) {
-        g_hash_table_iter_init(&it, answering);
-        if (g_hash_table_iter_next(&it, &p, NULL))
-            verdict_add_node(v->inferred_nodes, p);
-        return;
-    }
-    /* a node talks to another node on their documented ports */
-    g_hash_table_iter_init(&it, v->aggregates);
-    while (g_hash_table_iter_next(&it, &p, NULL)) {
-        const VerdictAggregate *agg = p;
-        if (verdict_is_node_traffic(v, agg, cache) &&
-            g_hash_table_contains(answering, &agg->key.client) &&
-            !ptl_addr_equal(&agg->key.client, &agg->key.server)) {
-            verdict_add_node(v->inferred_nodes, &agg->key.client);
-            verdict_add_node(v->inferred_nodes, &agg->key.server);
-        }
-    }
-}
-
-static void
-verdict_set_nodes(PtlVerdict *v, GHashTable *nodes)
-{
-    GHashTableIter it;
-    gpointer p;
-    g_hash_table_iter_init(&it, nodes);
-    while (g_hash_table_iter_next(&it, &p, NULL))
-        g_array_append_vals(v->nodes, p, 1);
-    g_array_sort(v->nodes, verdict_addr_sort);
-}
-
-static void
-verdict_assign_roles(PtlVerdict *v)
-{
-    g_autoptr(GHashTable) declared = g_hash_table_new_full(ptl_addr_hash, ptl_addr_key_equal,
-                                                           g_free, NULL);
-    verdict_collect_declared_nodes(v, declared);
-    /* declared nodes switch inference off, even when none of them is in the capture */
-    v->is_inferring_nodes = v->inv == NULL || !ptl_inventory_declares(v->inv, PTL_ROLE_NODE);
-    if (v->is_inferring_nodes)
-        verdict_infer_nodes(v);
-    verdict_set_nodes(v, v->is_inferring_nodes ? v->inferred_nodes : declared);
 }
 
 /* ---- findings and services -------------------------------------------- */
@@ -789,13 +536,15 @@ verdict_finding_merge(VerdictFinding *f, const VerdictAggregate *agg, const Verd
     /* the worst record names the rule and severity */
     if (f->flows == 0 || issue->severity > f->severity) {
         f->severity = issue->severity;
+        f->is_product_inferred = issue->is_product_inferred;
+        f->is_roles_inferred = issue->is_roles_inferred;
         f->rule = rule;
-        f->observed = agg->key.protocol;
-        g_strlcpy(f->auth_detail, agg->key.auth_detail, sizeof f->auth_detail);
+        f->observed = agg->conv.key.protocol;
+        g_strlcpy(f->auth_detail, agg->conv.key.auth_detail, sizeof f->auth_detail);
     }
     f->first_ts_ns = f->flows == 0 ? agg->first_ts_ns : MIN(f->first_ts_ns, agg->first_ts_ns);
     f->last_ts_ns = f->flows == 0 ? agg->last_ts_ns : MAX(f->last_ts_ns, agg->last_ts_ns);
-    f->flows += agg->flows;
+    f->flows += agg->conv.flows;
     for (guint i = 0; i < agg->n_examples; i++)
         verdict_add_example(f->examples, &f->n_examples, agg->examples[i]);
 }
@@ -805,8 +554,8 @@ verdict_add_finding(GHashTable *findings, const VerdictAggregate *agg,
                     const VerdictIssue *issue, const PtlRule *rule)
 {
     VerdictFinding probe = {
-        .kind = issue->kind, .client = agg->key.client, .server = agg->key.server,
-        .transport = agg->key.transport, .port = agg->key.server_port,
+        .kind = issue->kind, .client = agg->conv.key.client, .server = agg->conv.key.server,
+        .transport = agg->conv.key.transport, .port = agg->conv.key.server_port,
     };
     VerdictFinding *f = g_hash_table_lookup(findings, &probe);
     if (f == NULL) {
@@ -858,11 +607,11 @@ verdict_add_service(PtlVerdict *v, const PtlRule *rule, const VerdictAggregate *
         s->servers = g_array_new(FALSE, FALSE, sizeof(PtlAddr));
         g_hash_table_insert(v->services, (gpointer) rule, s);
     }
-    s->flows += agg->flows;
+    s->flows += agg->conv.flows;
     s->bytes += agg->bytes;
-    verdict_count_observed(s, agg->key.protocol, agg->flows);
-    verdict_add_host(s->clients, &s->has_more_clients, &agg->key.client);
-    verdict_add_host(s->servers, &s->has_more_servers, &agg->key.server);
+    verdict_count_observed(s, agg->conv.key.protocol, agg->conv.flows);
+    verdict_add_host(s->clients, &s->has_more_clients, &agg->conv.key.client);
+    verdict_add_host(s->servers, &s->has_more_servers, &agg->conv.key.server);
 }
 
 /* errors first, then warnings, then info; then port, client, server */
@@ -897,7 +646,7 @@ verdict_judge_all(PtlVerdict *v)
     while (g_hash_table_iter_next(&it, &p, NULL)) {
         const VerdictAggregate *agg = p;
         VerdictJudgement j;
-        verdict_judge(v, &agg->key, &j);
+        verdict_judge(v, &agg->conv.key, &j);
         if (j.rule != NULL)
             verdict_add_service(v, j.rule, agg);
         for (guint i = 0; i < j.n_issues; i++)
@@ -913,12 +662,20 @@ void
 ptl_verdict_refresh(PtlVerdict *v)
 {
     g_return_if_fail(v != NULL && !v->is_finished);
-    g_ptr_array_set_size(v->products, 0);
-    g_hash_table_remove_all(v->selected_rank);
-    g_hash_table_remove_all(v->inferred_nodes);
-    g_array_set_size(v->nodes, 0);
-    verdict_select_products(v);
-    verdict_assign_roles(v);
+    g_autoptr(GPtrArray) conversations = g_ptr_array_sized_new(g_hash_table_size(v->aggregates));
+    ptl_host_kinds_free(v->kinds);
+    v->kinds = ptl_host_kinds_new(v->inv);
+    GHashTableIter it;
+    gpointer p;
+    g_hash_table_iter_init(&it, v->aggregates);
+    while (g_hash_table_iter_next(&it, &p, NULL)) {
+        VerdictAggregate *agg = p;
+        g_ptr_array_add(conversations, &agg->conv);
+        ptl_host_kinds_add_sender(v->kinds, &agg->conv.key.client);
+        if (verdict_is_answered(agg->conv.key.state))
+            ptl_host_kinds_add_sender(v->kinds, &agg->conv.key.server);
+    }
+    ptl_products_choose(v->products, conversations, v->kinds);
     v->is_selected = TRUE;
 }
 
@@ -969,21 +726,25 @@ verdict_mask_text(guint32 mask, char **hosts, gboolean is_plural, char *buf)
     return buf;
 }
 
-/* "sisense discovery-zookeeper-client (sisense.rules:40, 001_c8d5961f5609cec6.txt row 40)" */
+/* "sisense discovery-zookeeper-client (Sisense multi-node ports, row 40; sisense.rules:40)":
+ * the vendor's document by its title, never the seed file's name */
 static char *
 verdict_rule_text(const PtlRule *rule)
 {
-    return g_strdup_printf("%s %s (%s:%u, %s)", rule->product, rule->service,
-                           verdict_file_name(rule), rule->line,
-                           rule->seed != NULL ? rule->seed : "no doc row");
+    if (rule->doc_title == NULL)
+        return g_strdup_printf("%s %s (site rule %s:%u)", rule->product, rule->service,
+                               verdict_file_name(rule), rule->line);
+    return g_strdup_printf("%s %s (%s, row %u; %s:%u)", rule->product, rule->service,
+                           rule->doc_title, rule->doc_row, verdict_file_name(rule), rule->line);
 }
 
 static char *
 verdict_products_text(const PtlVerdict *v)
 {
     GString *text = g_string_new(NULL);
-    for (guint i = 0; i < v->products->len; i++) {
-        const VerdictProduct *product = g_ptr_array_index(v->products, i);
+    const GPtrArray *products = ptl_products_list(v->products);
+    for (guint i = 0; i < products->len; i++) {
+        const PtlProduct *product = g_ptr_array_index(products, i);
         if (product->is_selected)
             g_string_append_printf(text, "%s%s", text->len > 0 ? ", " : "", product->name);
     }
@@ -1035,7 +796,7 @@ verdict_message_mismatch(const VerdictFinding *f, const VerdictNames *n)
 }
 
 static char *
-verdict_message(const PtlVerdict *v, const VerdictFinding *f, const VerdictNames *n)
+verdict_message_kind(const PtlVerdict *v, const VerdictFinding *f, const VerdictNames *n)
 {
     g_autofree char *rule = f->rule != NULL ? verdict_rule_text(f->rule) : NULL;
     switch (f->kind) {
@@ -1067,6 +828,27 @@ verdict_message(const PtlVerdict *v, const VerdictFinding *f, const VerdictNames
     default:
         g_return_val_if_reached(g_strdup(""));
     }
+}
+
+/* A policy finding on a guess says how to turn the guess into a declaration. */
+static char *
+verdict_message(const PtlVerdict *v, const VerdictFinding *f, const VerdictNames *n)
+{
+    char *message = verdict_message_kind(v, f, n);
+    if (!verdict_is_policy(f->kind) || (!f->is_product_inferred && !f->is_roles_inferred))
+        return message;
+    const char *guess = f->is_product_inferred && f->is_roles_inferred
+                      ? "product and the roles are" : f->is_product_inferred ? "product is"
+                      : "roles are";
+    const char *how = f->is_roles_inferred && f->is_product_inferred
+                    ? "name the product with --product and declare the nodes with --nodes or "
+                      "an inventory"
+                    : f->is_product_inferred ? "name the product with --product or an inventory"
+                    : "declare the nodes with --nodes or an inventory";
+    char *full = g_strdup_printf("%s The %s inferred from the traffic: %s to confirm.",
+                                 message, guess, how);
+    g_free(message);
+    return full;
 }
 
 static char *
@@ -1138,6 +920,12 @@ verdict_json_rule(JsonBuilder *b, const PtlRule *rule)
     ptl_json_string_or_null(b, "file", verdict_file_name(rule));
     ptl_emit_int(b, "line", rule->line);
     ptl_json_string_or_null(b, "source", rule->seed);
+    ptl_json_string_or_null(b, "doc", rule->doc_title);
+    json_builder_set_member_name(b, "row");
+    if (rule->doc_row > 0)
+        json_builder_add_int_value(b, rule->doc_row);
+    else
+        json_builder_add_null_value(b);
     json_builder_end_object(b);
 }
 
@@ -1152,10 +940,13 @@ verdict_json_tag(JsonBuilder *b, const PtlRule *rule)
 static void
 verdict_json_products(PtlVerdict *v, JsonBuilder *b)
 {
+    static const char *const origins[] = { "none", "declared", "inferred" };
+    ptl_json_string_or_null(b, "product_selection", origins[ptl_products_origin(v->products)]);
+    const GPtrArray *products = ptl_products_list(v->products);
     json_builder_set_member_name(b, "products");
     json_builder_begin_array(b);
-    for (guint i = 0; i < v->products->len; i++) {
-        const VerdictProduct *product = g_ptr_array_index(v->products, i);
+    for (guint i = 0; i < products->len; i++) {
+        const PtlProduct *product = g_ptr_array_index(products, i);
         json_builder_begin_object(b);
         ptl_json_string_or_null(b, "name", product->name);
         /* four decimals: a share of flows, not a measurement */
@@ -1165,6 +956,10 @@ verdict_json_products(PtlVerdict *v, JsonBuilder *b)
         json_builder_add_boolean_value(b, product->is_selected);
         json_builder_set_member_name(b, "forced");
         json_builder_add_boolean_value(b, product->is_forced);
+        ptl_emit_bool(b, "declared", product->is_declared);
+        ptl_emit_bool(b, "recognised", product->is_recognised);
+        ptl_emit_int(b, "specific_port_count", product->specific_ports);
+        ptl_emit_int(b, "node_links", product->node_links);
         json_builder_set_member_name(b, "explained_ports");
         json_builder_begin_array(b);
         for (guint p = 0; p < product->ports->len && p < VERDICT_PRODUCT_MAX_PORTS; p++) {
@@ -1251,6 +1046,11 @@ verdict_json_finding(PtlVerdict *v, JsonBuilder *b, const VerdictFinding *f)
     json_builder_end_array(b);
     ptl_json_string_or_null(b, "first_ts", ptl_ts_format(f->first_ts_ns, ts));
     ptl_json_string_or_null(b, "last_ts", ptl_ts_format(f->last_ts_ns, ts));
+    json_builder_set_member_name(b, "evidence");
+    json_builder_begin_object(b);
+    ptl_json_string_or_null(b, "product", f->is_product_inferred ? "inferred" : "declared");
+    ptl_json_string_or_null(b, "roles", f->is_roles_inferred ? "inferred" : "declared");
+    json_builder_end_object(b);
     ptl_json_string_or_null(b, "message", message);
     ptl_json_string_or_null(b, "advice", advice);
     json_builder_end_object(b);
@@ -1286,16 +1086,17 @@ verdict_json_roles(PtlVerdict *v, JsonBuilder *b)
     json_builder_set_member_name(b, "roles");
     json_builder_begin_object(b);
     json_builder_set_member_name(b, "inferred");
-    json_builder_add_boolean_value(b, v->is_inferring_nodes);
+    json_builder_add_boolean_value(b, ptl_products_is_inferring_nodes(v->products));
+    const GArray *nodes = ptl_products_nodes(v->products);
     json_builder_set_member_name(b, "nodes");
     json_builder_begin_array(b);
-    for (guint i = 0; i < v->nodes->len && i < VERDICT_ROLES_MAX_NODES; i++)
-        json_builder_add_string_value(b, ptl_addr_to_string(&g_array_index(v->nodes, PtlAddr, i),
+    for (guint i = 0; i < nodes->len && i < VERDICT_ROLES_MAX_NODES; i++)
+        json_builder_add_string_value(b, ptl_addr_to_string(&g_array_index(nodes, PtlAddr, i),
                                                             text));
     json_builder_end_array(b);
     ptl_emit_int(b, "nodes_not_listed",
-                     v->nodes->len > VERDICT_ROLES_MAX_NODES
-                     ? v->nodes->len - VERDICT_ROLES_MAX_NODES : 0);
+                     nodes->len > VERDICT_ROLES_MAX_NODES ? nodes->len - VERDICT_ROLES_MAX_NODES
+                                                          : 0);
     json_builder_end_object(b);
 }
 
@@ -1348,15 +1149,34 @@ verdict_sgr(gboolean color, const char *code)
 }
 
 static void
+verdict_print_scores(const GPtrArray *products, FILE *out)
+{
+    for (guint i = 0; i < products->len; i++) {
+        const PtlProduct *product = g_ptr_array_index(products, i);
+        fprintf(out, "%s %s %.2f%s", i > 0 ? "," : "", product->name, product->score,
+                product->is_forced ? " (forced)" : product->is_declared ? " (declared)"
+                : product->is_selected ? " (recognised)" : "");
+    }
+}
+
+static void
 verdict_print_products(PtlVerdict *v, FILE *out)
 {
-    fputs("  Products:", out);
-    for (guint i = 0; i < v->products->len; i++) {
-        const VerdictProduct *product = g_ptr_array_index(v->products, i);
-        fprintf(out, "%s %s %.2f%s", i > 0 ? "," : "", product->name, product->score,
-                product->is_forced ? " (forced)" : product->is_selected ? " (selected)" : "");
+    const GPtrArray *products = ptl_products_list(v->products);
+    if (ptl_products_origin(v->products) != PTL_PRODUCTS_NONE) {
+        fputs("  Products:", out);
+        verdict_print_scores(products, out);
+        fputc('\n', out);
+        return;
     }
-    fputc('\n', out);
+    fputs("  No product recognised.  Scores (share of answered flows on documented ports):\n   ",
+          out);
+    verdict_print_scores(products, out);
+    fputs("\n  A product is recognised by its own structure: several of its services, one on a "
+          "port only it\n  documents, served by hosts that talk to each other on its node-to-node "
+          "ports; generic ports\n  (80, 443, 445, 2181 ...) are no evidence.  To judge the traffic "
+          "against a product's rules, name\n  it: --product NAME, or a 'product NAME' line in an "
+          "--inventory file.\n", out);
 }
 
 static void

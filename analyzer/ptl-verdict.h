@@ -3,10 +3,12 @@
  * protocol.
  *
  * Flows are folded in as they end (ptl_verdict_add) into conversation
- * aggregates; at the end ptl_verdict_finish selects the products (given, or
- * scored by how much server-side traffic their rules explain), infers roles
- * the inventory does not give (and marks them inferred), and judges each
- * aggregate.  Findings are aggregated by (kind, client, server, port). */
+ * aggregates; at the end ptl_verdict_finish selects the products (declared, or
+ * recognised from their structure in the traffic, or none: ptl-products.h),
+ * infers roles the inventory does not give (and marks them inferred), and
+ * judges each aggregate.  Every finding records whether the product and roles
+ * it rests on were declared or inferred; a policy finding on inferred evidence
+ * is at most a warning.  Findings are aggregated by (kind, client, server, port). */
 #pragma once
 
 #include <glib.h>
@@ -15,6 +17,7 @@
 
 #include "ptl-decode.h"
 #include "ptl-flow.h"
+#include "ptl-host-kind.h"
 #include "ptl-inventory.h"
 #include "ptl-rules.h"
 
@@ -77,6 +80,8 @@ void ptl_verdict_judge_flow(PtlVerdict *v, const PtlFlowRecord *rec, JsonBuilder
 void ptl_verdict_emit_json(PtlVerdict *v, JsonBuilder *b);
 /* role mask of addr and whether it was inferred; 0 when unknown */
 guint32 ptl_verdict_host_role(PtlVerdict *v, const PtlAddr *addr, gboolean *is_inferred);
+/* host, or the broadcast, multicast, network or unspecified address addr is */
+PtlHostKind ptl_verdict_host_kind(PtlVerdict *v, const PtlAddr *addr);
 /* Terminal: findings, errors first, then the per-service table. */
 void ptl_verdict_print(PtlVerdict *v, FILE *out, gboolean color);
 /* findings at or above min */

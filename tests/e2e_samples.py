@@ -8,6 +8,11 @@
   IPv6, VLAN, UDP, the ICMP unreachable, every protocol identified);
 - every sample's report equals its golden report in tests/expected/ (run with
   --update to rewrite them after a deliberate change, and review the diff);
+- each product sample analyzed WITHOUT its inventory (only its `set` parameters, which are
+  configuration, not evidence) still selects its product, every finding says the product
+  and roles were inferred, and no policy finding is an error;
+- office.pcap (no product traffic) recognises no product, has no finding and lists its
+  broadcast and multicast destinations as such, not as hosts;
 - `samples/generate --check` regenerates the samples byte for byte.
 """
 import json
@@ -52,6 +57,58 @@ def test_product_scenarios():
         extra = sorted(set(got) - set(expected))
         check(f"{capture.name}: findings", got == expected,
               f"missing {missing}, extra {extra}")
+
+
+POLICY_KINDS = {"source-not-allowed", "direction-violation", "undocumented-port"}
+
+
+def inventory_lines(path, keyword):
+    return [line.split(None, 1)[1].strip() for line in path.read_text().splitlines()
+            if line.split(None, 1)[:1] == [keyword]]
+
+
+def test_products_without_inventory():
+    for inventory in sorted(SAMPLES.glob("*.inventory")):
+        products = inventory_lines(inventory, "product")
+        if not products:
+            continue
+        capture = inventory.with_suffix(".pcap")
+        args = ["analyze", *ptltest._plugin_args(), "-q", "--no-progress", "--json", "-"]
+        for assignment in inventory_lines(inventory, "set"):
+            args += ["--set", assignment]
+        report = json.loads(ptltest.run_portolan(args + [str(capture)]))
+        selected = sorted(p["name"] for p in report["products"] if p["selected"])
+        check(f"{capture.name} without inventory: selects {products}", selected == products,
+              selected)
+        check(f"{capture.name} without inventory: selection inferred",
+              report["product_selection"] == "inferred", report["product_selection"])
+        findings = report["findings"]
+        check(f"{capture.name} without inventory: findings", len(findings) > 0, "none")
+        for f in findings:
+            name = f"{capture.name} without inventory: {f['kind']} {f['client']} -> {f['server']}"
+            check(name + " marked inferred",
+                  f["evidence"] == {"product": "inferred", "roles": "inferred"}, f["evidence"])
+            check(name + " not an error", f["kind"] not in POLICY_KINDS
+                  or f["severity"] != "error", f["severity"])
+
+
+def test_office_sample():
+    report = analyze(SAMPLES / "office.pcap")
+    check("office: no product recognised", report["product_selection"] == "none"
+          and not any(p["selected"] for p in report["products"]), report["product_selection"])
+    check("office: no finding", report["findings"] == [], report["findings"])
+    kinds = {h["ip"]: (h["kind"], h["role"]) for h in report["hosts"]}
+    check("office: subnet broadcast is no host",
+          kinds.get("10.77.255.255") == ("broadcast", None), kinds.get("10.77.255.255"))
+    check("office: mDNS group is no host",
+          kinds.get("224.0.0.251") == ("multicast", None), kinds.get("224.0.0.251"))
+    check("office: workstations are hosts", kinds.get("10.77.1.5", ("",))[0] == "host",
+          kinds.get("10.77.1.5"))
+    text = ptltest.run_portolan(["analyze", *ptltest._plugin_args(), "--no-progress",
+                                 str(SAMPLES / "office.pcap")])
+    check("office: terminal says how to name the product",
+          "No product recognised." in text and "--product NAME" in text, text[:400])
+    check("office: terminal host table", "10.77.255.255" in text and " broadcast " in text, "")
 
 
 def test_cluster_sample():
@@ -120,6 +177,8 @@ def main():
     if not update:
         test_product_scenarios()
         test_cluster_sample()
+        test_products_without_inventory()
+        test_office_sample()
         test_generator_reproduces()
     test_golden(update)
     print(f"{results['passed']} passed, {results['failed']} failed")

@@ -257,6 +257,17 @@ member_string(JsonObject *o, const char *key)
     return json_object_get_string_member(o, key);
 }
 
+/* a finding's severity and what it rests on */
+static void
+assert_evidence(JsonObject *f, const char *severity, const char *product, const char *roles)
+{
+    assert_non_null(f);
+    assert_string_equal(json_object_get_string_member(f, "severity"), severity);
+    JsonObject *evidence = json_object_get_object_member(f, "evidence");
+    assert_string_equal(json_object_get_string_member(evidence, "product"), product);
+    assert_string_equal(json_object_get_string_member(evidence, "roles"), roles);
+}
+
 /* ---- finding kinds ---------------------------------------------------- */
 
 static void
@@ -282,7 +293,14 @@ test_verdict_source_not_allowed(void **state)
     assert_string_equal(member_string(rule, "file"), "alpha.rules");
     assert_string_equal(member_string(rule, "source"), "alpha-doc.txt row 1");
     assert_non_null(strstr(member_string(f, "message"), "203.0.113.5"));
-    assert_non_null(strstr(member_string(f, "message"), "alpha-doc.txt row 1"));
+    /* the doc is cited by its title; the seed file name stays in rule.source */
+    assert_non_null(strstr(member_string(f, "message"), "(Alpha, row 1; alpha.rules:"));
+    assert_null(strstr(member_string(f, "message"), "alpha-doc.txt"));
+    assert_string_equal(member_string(rule, "doc"), "Alpha");
+    assert_int_equal(json_object_get_int_member(rule, "row"), 1);
+    /* declared product, nodes and admins: the client is known to be neither */
+    assert_evidence(f, "error", "declared", "declared");
+    assert_null(strstr(member_string(f, "message"), "to confirm"));
     assert_non_null(strstr(member_string(f, "message"), "nodes, admins"));
     /* a named host is allowed only from the address the inventory maps */
     assert_non_null(find_finding(fx, "source-not-allowed", "198.51.100.8", "10.20.0.11", 7000));
@@ -307,8 +325,7 @@ test_verdict_refused_from_disallowed_source(void **state)
     assert_null(find_finding(fx, "connection-refused", "203.0.113.5", "10.20.0.11", 2888));
     JsonObject *refused = find_finding(fx, "connection-refused", "10.20.0.12", "10.20.0.13",
                                        2888);
-    assert_non_null(refused);
-    assert_string_equal(member_string(refused, "severity"), "error");
+    assert_evidence(refused, "error", "declared", "declared");
     g_autofree char *advice = g_strdup_printf("open TCP 2888 from 10.20.0.12 to 10.20.0.13 "
                                               "(rule alpha.rules:%d)", ALPHA_LINE_ZK_QUORUM);
     assert_string_equal(member_string(refused, "advice"), advice);
@@ -493,15 +510,23 @@ test_verdict_product_scoring(void **state)
     add_n(fx, 2, "10.20.0.12", "10.20.0.11", 6001, PTL_FLOW_CLOSED, "http");
     add_n(fx, 2, "10.20.0.13", "10.20.0.11", 2181, PTL_FLOW_CLOSED, "zookeeper");
     add_n(fx, 5, "10.20.0.13", "10.20.0.11", 2888, PTL_FLOW_UNANSWERED, NULL);
+    /* its two servers talk to each other on a port it documents between nodes */
+    add_n(fx, 2, "10.20.0.11", "10.20.0.12", 6000, PTL_FLOW_CLOSED, "thrift");
     ptl_verdict_finish(fx->v);
 
-    /* beta: 6 + 2 + 2/2 of 10 answered flows; alpha: 2/2 of 10 */
+    /* beta: 8 + 2 + 2/2 of 12 answered flows; alpha: 2/2 of 12 */
     JsonObject *beta = find_product(fx, "beta");
     JsonObject *alpha = find_product(fx, "alpha");
     assert_non_null(beta);
     assert_non_null(alpha);
-    assert_float_equal(json_object_get_double_member(beta, "score"), 0.9, 1e-9);
-    assert_float_equal(json_object_get_double_member(alpha, "score"), 0.1, 1e-9);
+    assert_float_equal(json_object_get_double_member(beta, "score"), 11.0 / 12, 1e-4);
+    assert_float_equal(json_object_get_double_member(alpha, "score"), 1.0 / 12, 1e-4);
+    assert_true(json_object_get_boolean_member(beta, "recognised"));
+    assert_false(json_object_get_boolean_member(beta, "declared"));
+    /* 6000 and 6001; 2181 is documented by both products */
+    assert_int_equal(json_object_get_int_member(beta, "specific_port_count"), 2);
+    assert_int_equal(json_object_get_int_member(beta, "node_links"), 3);
+    assert_string_equal(member_string(report(fx), "product_selection"), "inferred");
     assert_true(json_object_get_boolean_member(beta, "selected"));
     assert_false(json_object_get_boolean_member(alpha, "selected"));
     assert_false(json_object_get_boolean_member(beta, "forced"));
@@ -897,6 +922,157 @@ test_verdict_names(void **state)
         assert_string_equal(ptl_finding_kind_name((PtlFindingKind) k), kinds[k]);
 }
 
+
+/* ---- products only from evidence ------------------------------------------- */
+
+/* zeek-tls1.2.pcap shaped: one host on a public web server, ports several products
+ * (or other software) use: no product, so no role guess and no finding */
+static void
+test_verdict_generic_ports_no_product(void **state)
+{
+    Fixture *fx = *state;
+    fixture_start(fx, NULL, NULL);
+    add(fx, "10.0.0.80", "68.233.76.12", 8081, PTL_FLOW_CLOSED, "http");
+    add(fx, "10.0.0.80", "68.233.76.12", 2181, PTL_FLOW_CLOSED, "zookeeper");
+    add(fx, "68.233.76.12", "10.0.0.80", 2181, PTL_FLOW_CLOSED, "zookeeper");
+    ptl_verdict_finish(fx->v);
+    assert_string_equal(member_string(report(fx), "product_selection"), "none");
+    assert_false(json_object_get_boolean_member(find_product(fx, "alpha"), "selected"));
+    assert_false(json_object_get_boolean_member(find_product(fx, "alpha"), "recognised"));
+    assert_float_equal(json_object_get_double_member(find_product(fx, "alpha"), "score"), 0.5,
+                       1e-9);
+    assert_int_equal(json_object_get_int_member(find_product(fx, "alpha"),
+                                                "specific_port_count"), 0);
+    assert_int_equal(count_findings_json(fx), 0);
+    gboolean is_inferred = FALSE;
+    assert_int_equal(role_of(fx, "68.233.76.12", &is_inferred), PTL_ROLE_EXTERNAL);
+    g_autofree char *plain = print_to_string(fx->v, FALSE);
+    assert_non_null(strstr(plain, "No product recognised.  Scores"));
+    assert_non_null(strstr(plain, "alpha 0.50"));
+    assert_non_null(strstr(plain, "--product NAME, or a 'product NAME' line in an"));
+}
+
+static void
+test_verdict_product_needs_node_links(void **state)
+{
+    Fixture *fx = *state;
+    fixture_start(fx, NULL, NULL);
+    /* two services of its own, one server, nobody else serving them: not its structure */
+    add_n(fx, 3, "10.0.0.2", "10.0.0.1", 6000, PTL_FLOW_CLOSED, "thrift");
+    add_n(fx, 3, "10.0.0.2", "10.0.0.1", 6001, PTL_FLOW_CLOSED, "http");
+    ptl_verdict_finish(fx->v);
+    assert_string_equal(member_string(report(fx), "product_selection"), "none");
+    assert_int_equal(json_object_get_int_member(find_product(fx, "beta"), "specific_port_count"),
+                     2);
+    assert_false(json_object_get_boolean_member(find_product(fx, "beta"), "selected"));
+    assert_int_equal(count_findings_json(fx), 0);
+
+    ptl_verdict_free(g_steal_pointer(&fx->v));
+    g_clear_pointer(&fx->report, json_node_unref);
+    fx->v = ptl_verdict_new(fx->rules, fx->inv, NULL);
+    add_n(fx, 3, "10.0.0.2", "10.0.0.1", 6000, PTL_FLOW_CLOSED, "thrift");
+    add_n(fx, 3, "10.0.0.2", "10.0.0.1", 6001, PTL_FLOW_CLOSED, "http");
+    add(fx, "10.0.0.1", "10.0.0.3", 6000, PTL_FLOW_CLOSED, "thrift");
+    add(fx, "10.0.0.3", "10.0.0.1", 6001, PTL_FLOW_CLOSED, "http");
+    add(fx, "203.0.113.5", "10.0.0.1", 6000, PTL_FLOW_CLOSED, "thrift");
+    ptl_verdict_finish(fx->v);
+    assert_string_equal(member_string(report(fx), "product_selection"), "inferred");
+    assert_true(json_object_get_boolean_member(find_product(fx, "beta"), "selected"));
+    gboolean is_inferred = FALSE;
+    assert_int_equal(role_of(fx, "10.0.0.3", &is_inferred), PTL_ROLE_NODE);
+    assert_true(is_inferred);
+    /* resting on a guessed product and guessed nodes: a warning that says how to confirm */
+    JsonObject *f = find_finding(fx, "source-not-allowed", "203.0.113.5", "10.0.0.1", 6000);
+    assert_evidence(f, "warning", "inferred", "inferred");
+    assert_non_null(strstr(member_string(f, "message"),
+                           "The product and the roles are inferred from the traffic: name the "
+                           "product with --product and declare the nodes with --nodes or an "
+                           "inventory to confirm."));
+    assert_int_equal(ptl_verdict_count_findings(fx->v, PTL_SEVERITY_ERROR), 0);
+    g_autofree char *plain = print_to_string(fx->v, FALSE);
+    assert_non_null(strstr(plain, "beta 1.00 (recognised)"));
+}
+
+/* --product without nodes: policy findings are warnings, connection failures stay errors */
+static void
+test_verdict_inferred_roles_cap_policy(void **state)
+{
+    Fixture *fx = *state;
+    const char *const products[] = { "alpha", NULL };
+    fixture_start(fx, NULL, products);
+    add(fx, "10.0.0.2", "10.0.0.1", 2181, PTL_FLOW_CLOSED, "zookeeper");
+    add(fx, "10.0.0.2", "10.0.0.1", 5672, PTL_FLOW_REFUSED, NULL);
+    ptl_verdict_finish(fx->v);
+    JsonObject *f = find_finding(fx, "source-not-allowed", "10.0.0.2", "10.0.0.1", 2181);
+    assert_evidence(f, "warning", "declared", "inferred");
+    assert_non_null(strstr(member_string(f, "message"),
+                           "The roles are inferred from the traffic: declare the nodes with "
+                           "--nodes or an inventory to confirm."));
+    JsonObject *refused = find_finding(fx, "connection-refused", "10.0.0.2", "10.0.0.1", 5672);
+    assert_evidence(refused, "error", "declared", "inferred");
+    assert_null(strstr(member_string(refused, "message"), "to confirm"));
+    assert_string_equal(member_string(report(fx), "product_selection"), "declared");
+}
+
+/* The inventory declares nodes but not admins: whether a client is an admin is a guess. */
+static void
+test_verdict_undeclared_client_role(void **state)
+{
+    Fixture *fx = *state;
+    const char *const products[] = { "alpha", NULL };
+    fixture_start(fx, "nodes 10.20.0.11-10.20.0.13\n", products);
+    add(fx, "10.0.0.9", "10.20.0.11", 2181, PTL_FLOW_CLOSED, "zookeeper");    /* nodes,admins */
+    add(fx, "10.0.0.9", "10.20.0.11", 9000, PTL_FLOW_CLOSED, NULL);           /* nodes */
+    ptl_verdict_finish(fx->v);
+    assert_evidence(find_finding(fx, "source-not-allowed", "10.0.0.9", "10.20.0.11", 2181),
+                    "warning", "declared", "inferred");
+    assert_evidence(find_finding(fx, "source-not-allowed", "10.0.0.9", "10.20.0.11", 9000),
+                    "error", "declared", "declared");
+}
+
+static void
+add_udp(Fixture *fx, const char *client, const char *server, guint16 port)
+{
+    PtlFlowRecord rec = make_rec(fx, client, server, port, PTL_FLOW_REQUEST_ONLY, NULL);
+    rec.transport = 17;
+    ptl_verdict_add(fx->v, &rec);
+}
+
+static PtlHostKind
+kind_of(Fixture *fx, const char *text)
+{
+    PtlAddr addr;
+    assert_true(ptl_addr_parse(text, &addr));
+    return ptl_verdict_host_kind(fx->v, &addr);
+}
+
+/* NetBIOS broadcasts to 10.77.255.255 are no host, even inside a declared node range */
+static void
+test_verdict_broadcast_not_a_host(void **state)
+{
+    Fixture *fx = *state;
+    const char *const products[] = { "alpha", NULL };
+    fixture_start(fx, "nodes 10.77.0.0/16\n", products);
+    add_udp(fx, "10.77.1.5", "10.77.255.255", 137);
+    add_udp(fx, "10.77.1.5", "224.0.0.251", 5353);
+    add_udp(fx, "10.77.1.5", "10.77.1.6", 137);
+    ptl_verdict_finish(fx->v);
+    gboolean is_inferred = TRUE;
+    assert_int_equal(role_of(fx, "10.77.255.255", &is_inferred), 0);
+    assert_false(is_inferred);
+    assert_int_equal(role_of(fx, "224.0.0.251", &is_inferred), 0);
+    assert_int_equal(role_of(fx, "10.77.1.6", &is_inferred), PTL_ROLE_NODE);
+    assert_int_equal(kind_of(fx, "10.77.255.255"), PTL_HOST_KIND_BROADCAST);
+    assert_int_equal(kind_of(fx, "224.0.0.251"), PTL_HOST_KIND_MULTICAST);
+    assert_int_equal(kind_of(fx, "10.77.1.6"), PTL_HOST_KIND_HOST);
+    assert_null(find_finding(fx, "undocumented-port", "10.77.1.5", "10.77.255.255", 137));
+    assert_non_null(find_finding(fx, "undocumented-port", "10.77.1.5", "10.77.1.6", 137));
+    JsonArray *nodes = json_object_get_array_member(json_object_get_object_member(report(fx),
+                                                                                  "roles"),
+                                                    "nodes");
+    assert_int_equal(json_array_get_length(nodes), 2);   /* 10.77.1.5, 10.77.1.6 */
+}
+
 #define VERDICT_TEST(name) cmocka_unit_test_setup_teardown(name, fixture_setup, fixture_teardown)
 
 int
@@ -914,6 +1090,11 @@ main(void)
         VERDICT_TEST(test_verdict_product_scoring),
         VERDICT_TEST(test_verdict_product_needs_own_ports),
         VERDICT_TEST(test_verdict_product_forced_and_inventory),
+        VERDICT_TEST(test_verdict_generic_ports_no_product),
+        VERDICT_TEST(test_verdict_product_needs_node_links),
+        VERDICT_TEST(test_verdict_inferred_roles_cap_policy),
+        VERDICT_TEST(test_verdict_undeclared_client_role),
+        VERDICT_TEST(test_verdict_broadcast_not_a_host),
         VERDICT_TEST(test_verdict_roles_inferred),
         VERDICT_TEST(test_verdict_roles_single_node),
         VERDICT_TEST(test_verdict_roles_declared_nodes),

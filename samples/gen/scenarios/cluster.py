@@ -11,7 +11,9 @@ README = """
 The demo (`scripts/try`).  Nodes 10.20.0.11-13 (node1-3, also fd00:20::11-12 over IPv6),
 admin 10.30.0.5 (Windows, TTL 127), LAN client 192.168.10.20, internet host 203.0.113.7;
 Ethernet through a mirror port (routed hosts appear behind the router MAC 00:00:5e:00:01:14).
-The inventory declares roles only, so the products are scored from the traffic.
+The inventory declares roles only, so the product is recognised from the traffic (ThoughtSpot:
+its own port 2101 and its nodes talking to each other on 2181) and its policy findings are
+warnings that say how to confirm them.
 
 | # | flow | what happens |
 |---|---|---|
@@ -124,6 +126,6 @@ def build():
     sample.add_capture(build_mirror(h))
     sample.add_capture(build_sll(h))
     sample.add_text("cluster.inventory", inventory(
-        "the README demo: a 3-node cluster (products are scored from the traffic)",
+        "the README demo: a 3-node cluster (the product is recognised from the traffic)",
         nodes="10.20.0.11-10.20.0.13, fd00:20::/64"))
     return sample
