@@ -143,6 +143,11 @@ ptl_cli_rules(int argc, char **argv)
         fprintf(stderr, "portolan rules: say 'list' or 'check' (try --help)\n");
         return PTL_EXIT_FAILED;
     }
+    if (is_check && product != NULL) {
+        fprintf(stderr, "portolan rules: --product is for 'rules list'; 'rules check' checks "
+                "whole files\n");
+        return PTL_EXIT_FAILED;
+    }
     g_autoptr(PtlRuleSet) set = rules_new_set(plugin_dirs);
     if (is_check && rest[1] != NULL) {
         int status = PTL_EXIT_OK;
@@ -174,6 +179,14 @@ ptl_cli_rules(int argc, char **argv)
                ptl_rule_set_products(set)->len);
         return PTL_EXIT_OK;
     }
-    rules_print(set, product, is_json);
+    const char *name = product != NULL ? ptl_rule_set_resolve_product(set, product, &error)
+                                       : NULL;
+    if (product != NULL && name == NULL) {
+        fprintf(stderr, "portolan rules: --product: %s\n", error->message);
+        return PTL_EXIT_FAILED;
+    }
+    if (name != NULL && g_strcmp0(name, product) != 0)
+        fprintf(stderr, "portolan: note: --product '%s' taken as '%s'\n", product, name);
+    rules_print(set, name, is_json);
     return PTL_EXIT_OK;
 }
