@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <glib/gstdio.h>
 #include <math.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -122,7 +123,8 @@ ptl_cli_options_check(const PtlCliOptions *o, GError **error)
     return TRUE;
 }
 
-/* Creates nothing that stays: a file made only to prove the place writable is removed. */
+/* Creates nothing that stays.  The JSON report is written to a temporary file next to
+ * the path and renamed over it, so the directory must take a new file too. */
 gboolean
 ptl_cli_check_output(const char *flag, const char *path, GError **error)
 {
@@ -132,15 +134,21 @@ ptl_cli_check_output(const char *flag, const char *path, GError **error)
         return cli_bad(error, "%s: empty file name", flag);
     struct stat st;
     gboolean is_found = stat(path, &st) == 0;
-    gboolean is_new = !is_found && errno == ENOENT;
     if (is_found && S_ISDIR(st.st_mode))
         return cli_bad(error, "%s %s: cannot write: %s", flag, path, g_strerror(EISDIR));
-    int fd = open(path, O_WRONLY | O_CLOEXEC | O_NONBLOCK | (is_new ? O_CREAT | O_EXCL : 0),
-                  0666);
+    g_autofree char *dir = g_path_get_dirname(path);
+    g_autofree char *probe = g_build_filename(dir, ".portolan-write-check-XXXXXX", NULL);
+    int fd = g_mkstemp_full(probe, O_WRONLY | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return cli_bad(error, "%s %s: cannot write: no new file in %s: %s", flag, path, dir,
+                       g_strerror(errno));
+    close(fd);
+    unlink(probe);
+    if (!is_found)
+        return TRUE;
+    fd = open(path, O_WRONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0)
         return cli_bad(error, "%s %s: cannot write: %s", flag, path, g_strerror(errno));
     close(fd);
-    if (is_new)
-        unlink(path);
     return TRUE;
 }
