@@ -17,6 +17,11 @@ static const char analyze_summary[] =
     "  portolan analyze -f 'tcp port 5672' --json report.json --flows flows.jsonl *.pcap\n"
     "  portolan analyze --set wso2-das.offset=1 --fail-on warning das.pcap\n"
     "\n"
+    "Refused before anything is read (status 2, with the option or file:line): a number\n"
+    "out of its range, an unknown product (one differing only in case is taken, with a\n"
+    "note), a wrong inventory line, an output that cannot be written, and options that\n"
+    "contradict each other (--json - with --flows -, --no-rules with rule options).\n"
+    "\n"
     "Exit status: 0 no findings at or above --fail-on, 1 there are, 2 could not analyze.";
 
 typedef struct {

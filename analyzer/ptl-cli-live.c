@@ -30,6 +30,9 @@ static const char live_summary[] =
     "does; a second SIGINT exits at once (status 2, no report).  SIGHUP or SIGUSR1\n"
     "writes an interim report of the flows ended so far and goes on.\n"
     "\n"
+    "Options are checked as analyze checks them (ranges, conflicts, outputs), and\n"
+    "--events - is not taken with --json - or --flows -, nor --events with --no-rules.\n"
+    "\n"
     "Exit status: 0 no findings at or above --fail-on, 1 there are, 2 could not\n"
     "capture, the interface went down or away, or interrupted twice.";
 

@@ -51,7 +51,8 @@ ptl_cli_parse_seconds(const char *flag, const char *text, double min, double max
     char *end = NULL;
     double value = g_ascii_strtod(text, &end);
     if (end == text || *end != '\0' || !isfinite(value) || value < min || value > max)
-        return cli_bad(error, "%s '%s': takes a number of seconds, %g..%g", flag, text, min, max);
+        return cli_bad(error, "%s '%s': takes a number of seconds, %g..%.0f", flag, text, min,
+                       max);
     *out = value;
     return TRUE;
 }
