@@ -21,22 +21,15 @@ from pathlib import Path
 import ptltest
 
 SAMPLE = ptltest.source_dir() / "samples" / "cluster.pcap"
-results = {"passed": 0, "failed": 0}
+CHECKS = ptltest.Checks()
+check = CHECKS.check
 
 
-def run(*args):
-    cmd = [ptltest.portolan_binary(), *args]
-    if args[:1] == ("analyze",):
-        cmd[2:2] = ptltest._plugin_args()
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=ptltest.RUN_TIMEOUT_S)
-
-
-def check(name, condition, detail=""):
-    if condition:
-        results["passed"] += 1
-    else:
-        results["failed"] += 1
-        print(f"FAIL {name}: {detail}")
+def run(command, *args):
+    """portolan COMMAND ARGS, with the test's plugin directory for analyze."""
+    extra = ptltest._plugin_args() if command == "analyze" else []
+    return subprocess.run([ptltest.portolan_binary(), command, *extra, *args],
+                          capture_output=True, text=True, timeout=ptltest.RUN_TIMEOUT_S)
 
 
 def refused(name, proc, *words):
@@ -272,8 +265,7 @@ def main():
                      test_product_names, test_inventory_lines, test_rules_check_strings,
                      test_odd_files, test_zero_length_records, test_help_and_man_page_agree):
             test(Path(tmp))
-    print(f"{results['passed']} passed, {results['failed']} failed")
-    return 1 if results["failed"] else 0
+    return CHECKS.exit_status()
 
 
 if __name__ == "__main__":

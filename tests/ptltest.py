@@ -125,3 +125,22 @@ class Tally:
         if self.failed:
             return 1
         return 0 if self.passed else SKIP_EXIT
+
+
+class Checks:
+    """Counts named checks, prints each failure; exit_status() ends a test script."""
+
+    def __init__(self):
+        self.passed = 0
+        self.failed = 0
+
+    def check(self, name, condition, detail=""):
+        if condition:
+            self.passed += 1
+        else:
+            self.failed += 1
+            print(f"FAIL {name}: {detail}")
+
+    def exit_status(self):
+        print(f"{self.passed} passed, {self.failed} failed")
+        return 1 if self.failed else 0

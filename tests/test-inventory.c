@@ -34,6 +34,20 @@ write_temp(const char *text)
     return path;
 }
 
+/* The error starts with "path:line: " ("path: " for line 0) and holds needle. */
+static void
+assert_error_at(guint case_number, const GError *error, const char *path, guint line,
+                const char *needle)
+{
+    assert_non_null(error);
+    g_autofree char *prefix = line > 0 ? g_strdup_printf("%s:%u: ", path, line)
+                                       : g_strdup_printf("%s: ", path);
+    if (!g_str_has_prefix(error->message, prefix) || strstr(error->message, needle) == NULL)
+        print_error("case %u: %s\n", case_number, error->message);
+    assert_true(g_str_has_prefix(error->message, prefix));
+    assert_non_null(strstr(error->message, needle));
+}
+
 static void
 test_inventory_single_and_ranges(void **state)
 {
@@ -195,16 +209,8 @@ test_inventory_file_errors(void **state)
         g_autoptr(PtlInventory) inv = ptl_inventory_new();
         g_autoptr(GError) error = NULL;
         assert_false(ptl_inventory_load_file(inv, path, &error));
-        g_autofree char *prefix = cases[i].line > 0
-                                      ? g_strdup_printf("%s:%u: ", path, cases[i].line)
-                                      : g_strdup_printf("%s: ", path);
-        if (!g_error_matches(error, PTL_INVENTORY_ERROR, cases[i].code) ||
-            !g_str_has_prefix(error->message, prefix) ||
-            strstr(error->message, cases[i].needle) == NULL)
-            print_error("case %u: %s\n", i, error->message);
         assert_true(g_error_matches(error, PTL_INVENTORY_ERROR, cases[i].code));
-        assert_true(g_str_has_prefix(error->message, prefix));
-        assert_non_null(strstr(error->message, cases[i].needle));
+        assert_error_at(i, error, path, cases[i].line, cases[i].needle);
         g_unlink(path);
     }
     g_autoptr(PtlInventory) inv = ptl_inventory_new();
@@ -247,12 +253,7 @@ test_inventory_apply_errors(void **state)
         g_autoptr(GError) error = NULL;
         assert_true(ptl_inventory_load_file(inv, path, &error));
         assert_false(ptl_inventory_apply(inv, rules, NULL, &error));
-        g_autofree char *prefix = g_strdup_printf("%s:%u: ", path, cases[i].line);
-        if (!g_str_has_prefix(error->message, prefix) ||
-            strstr(error->message, cases[i].needle) == NULL)
-            print_error("case %u: %s\n", i, error->message);
-        assert_true(g_str_has_prefix(error->message, prefix));
-        assert_non_null(strstr(error->message, cases[i].needle));
+        assert_error_at(i, error, path, cases[i].line, cases[i].needle);
         g_unlink(path);
     }
 }
