@@ -1112,8 +1112,11 @@ rules_split_assignment(const PtlRuleSet *set, const char *assignment, RulesProdu
     g_autofree char *text = g_strstrip(g_strdup(equals + 1));
     *product = rules_find_product(set, product_name);
     if (*product == NULL) {
-        g_set_error(error, PTL_RULES_ERROR, PTL_RULES_ERROR_PARAM, "unknown product '%s'",
-                    product_name);
+        /* spelled exactly here: a parameter name is a program's, not a user's prose */
+        const char *meant = ptl_rule_set_resolve_product(set, product_name, error);
+        if (meant != NULL)
+            g_set_error(error, PTL_RULES_ERROR, PTL_RULES_ERROR_PARAM,
+                        "unknown product '%s' (did you mean '%s'?)", product_name, meant);
         return FALSE;
     }
     *param = rules_find_param(*product, param_name);

@@ -127,6 +127,8 @@ def test_product_names(tmp):
             "unknown product 'nope'", "known:")
     refused("rules check --product", run("rules", "check", "--product", "sisense"),
             "--product")
+    refused("--set WSO2-DAS.offset=1", analyze("--set", "WSO2-DAS.offset=1"), "--set",
+            "unknown product 'WSO2-DAS' (did you mean 'wso2-das'?)")
 
 
 def test_inventory_lines(tmp):
