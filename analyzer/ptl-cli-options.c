@@ -96,8 +96,19 @@ cli_is_same_file(const char *a, const char *b)
 }
 
 gboolean
+ptl_cli_check_dirs(const char *flag, char **dirs, GError **error)
+{
+    for (char **dir = dirs; dir != NULL && *dir != NULL; dir++)
+        if (!g_file_test(*dir, G_FILE_TEST_IS_DIR))
+            return cli_bad(error, "%s %s: no such directory", flag, *dir);
+    return TRUE;
+}
+
+gboolean
 ptl_cli_options_check(const PtlCliOptions *o, GError **error)
 {
+    if (!ptl_cli_check_dirs("--plugin-dir", o->plugin_dirs, error))
+        return FALSE;
     if (g_strcmp0(o->json_path, "-") == 0 && g_strcmp0(o->flows_path, "-") == 0)
         return cli_bad(error, "--json - and --flows - would both write to standard output, "
                        "and neither would parse: send one of them to a file");

@@ -133,7 +133,8 @@ ptl_cli_rules(int argc, char **argv)
         "  portolan rules check rules/*.rules my-site.rules");
     g_option_context_add_main_entries(ctx, entries, NULL);
     g_autoptr(GError) error = NULL;
-    if (!g_option_context_parse(ctx, &argc, &argv, &error)) {
+    if (!g_option_context_parse(ctx, &argc, &argv, &error) ||
+        !ptl_cli_check_dirs("--plugin-dir", plugin_dirs, &error)) {
         fprintf(stderr, "portolan rules: %s (try --help)\n", error->message);
         return PTL_EXIT_FAILED;
     }

@@ -74,6 +74,8 @@ gboolean ptl_cli_parse_seconds(const char *flag, const char *text, double min, d
 gboolean ptl_cli_parse_analysis_numbers(PtlCliOptions *opts, GError **error);
 /* options that contradict each other (--json - with --flows -, --no-rules with --product) */
 gboolean ptl_cli_options_check(const PtlCliOptions *opts, GError **error);
+/* FALSE when one of dirs (NULL-terminated, may be NULL) is not a directory */
+gboolean ptl_cli_check_dirs(const char *flag, char **dirs, GError **error);
 /* FALSE when path (not "-") cannot be written: "--json PATH: cannot write: why" */
 gboolean ptl_cli_check_output(const char *flag, const char *path, GError **error);
 

@@ -31,6 +31,7 @@ struct _PtlInventory {
     GArray     *param_lines;    /* guint */
     GHashTable *hosts;          /* lower-case name -> PtlAddr * */
     GHashTable *host_lines;     /* lower-case name (borrowed from hosts) -> line */
+    GPtrArray  *notes;          /* char *: what was taken other than written, for apply */
     char       *path;           /* the file loaded, or NULL */
     guint       line;           /* the line being read; 0 outside ptl_inventory_load_file() */
 };
@@ -52,6 +53,7 @@ ptl_inventory_new(void)
     inv->param_lines = g_array_new(FALSE, TRUE, sizeof(guint));
     inv->hosts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     inv->host_lines = g_hash_table_new(g_str_hash, g_str_equal);
+    inv->notes = g_ptr_array_new_with_free_func(g_free);
     return inv;
 }
 
@@ -67,6 +69,7 @@ ptl_inventory_free(PtlInventory *inv)
     g_array_unref(inv->param_lines);
     g_hash_table_unref(inv->host_lines);
     g_hash_table_unref(inv->hosts);
+    g_ptr_array_unref(inv->notes);
     g_free(inv->path);
     g_free(inv);
 }
@@ -75,9 +78,11 @@ ptl_inventory_free(PtlInventory *inv)
 
 /* The parsers below return NULL when the token is good, or what is wrong with it. */
 
-/* "10.20.1.0/24", "fe80::/64": host bits are cleared, not refused. */
+/* "10.20.1.0/24", "fe80::/64": host bits are cleared, not refused, and *has_host_bits
+ * says so ("10.20.1.7/24" may be a host typed with its netmask). */
 static const char *
-inventory_parse_cidr(const char *token, const char *slash, InventoryRange *range)
+inventory_parse_cidr(const char *token, const char *slash, InventoryRange *range,
+                     gboolean *has_host_bits)
 {
     g_autofree char *base = g_strndup(token, slash - token);
     PtlAddr addr;
@@ -94,6 +99,7 @@ inventory_parse_cidr(const char *token, const char *slash, InventoryRange *range
         guint8 mask = (guint8) (0xffu << (8 - covered));
         range->low[i] = addr.bytes[i] & mask;
         range->high[i] = range->low[i] | (guint8) ~mask;
+        *has_host_bits |= range->low[i] != addr.bytes[i];
     }
     return NULL;
 }
@@ -118,11 +124,11 @@ inventory_parse_span(const char *token, const char *dash, InventoryRange *range)
 }
 
 static const char *
-inventory_parse_token(const char *token, InventoryRange *range)
+inventory_parse_token(const char *token, InventoryRange *range, gboolean *has_host_bits)
 {
     const char *slash = strchr(token, '/');
     if (slash != NULL)
-        return inventory_parse_cidr(token, slash, range);
+        return inventory_parse_cidr(token, slash, range, has_host_bits);
     const char *dash = strchr(token, '-');
     if (dash != NULL)
         return inventory_parse_span(token, dash, range);
@@ -135,6 +141,21 @@ inventory_parse_token(const char *token, InventoryRange *range)
     return NULL;
 }
 
+static char *inventory_place(const PtlInventory *inv, guint line);
+
+static void
+inventory_note_host_bits(PtlInventory *inv, const char *token, const InventoryRange *range)
+{
+    PtlAddr base = { .family = range->family };
+    memcpy(base.bytes, range->low, sizeof base.bytes);
+    char text[PTL_ADDR_STRLEN];
+    g_autofree char *place = inventory_place(inv, inv->line);
+    g_ptr_array_add(inv->notes,
+                    g_strdup_printf("%s'%s' has host bits set: taken as the whole block %s%s",
+                                    place, token, ptl_addr_to_string(&base, text),
+                                    strchr(token, '/')));
+}
+
 gboolean
 ptl_inventory_add_hosts(PtlInventory *inv, PtlRole role, const char *list, GError **error)
 {
@@ -145,12 +166,15 @@ ptl_inventory_add_hosts(PtlInventory *inv, PtlRole role, const char *list, GErro
         if (**token == '\0')
             continue;           /* "a, b" splits into an empty token too */
         InventoryRange range = { .roles = (guint32) role };
-        const char *why = inventory_parse_token(*token, &range);
+        gboolean has_host_bits = FALSE;
+        const char *why = inventory_parse_token(*token, &range, &has_host_bits);
         if (why != NULL) {
             g_set_error(error, PTL_INVENTORY_ERROR, PTL_INVENTORY_ERROR_ADDRESS, "'%s': %s",
                         *token, why);
             return FALSE;
         }
+        if (has_host_bits && inv->notes->len < INVENTORY_MAX_ITEMS)
+            inventory_note_host_bits(inv, *token, &range);
         g_array_append_val(parsed, range);
     }
     if (parsed->len == 0) {
@@ -500,6 +524,8 @@ gboolean
 ptl_inventory_apply(PtlInventory *inv, PtlRuleSet *rules, GPtrArray *notes, GError **error)
 {
     g_return_val_if_fail(inv != NULL && rules != NULL, FALSE);
+    for (guint i = 0; notes != NULL && i < inv->notes->len; i++)
+        g_ptr_array_add(notes, g_strdup(g_ptr_array_index(inv->notes, i)));
     if (!inventory_apply_products(inv, rules, notes, error))
         return FALSE;
     for (guint i = 0; i < inv->params->len; i++) {

@@ -37,7 +37,8 @@ gboolean ptl_inventory_load_file(PtlInventory *inv, const char *path, GError **e
 /* Checks what only the rules can tell, each error with the file:line of its entry:
  * product names are resolved (a name differing in case becomes the rules' own, and a
  * line saying so goes to notes, may be NULL), parameters are set on rules, and every
- * named host must be one that some rule names. */
+ * named host must be one that some rule names.  notes also gets what the address lists
+ * took other than written (a CIDR block with host bits set). */
 gboolean ptl_inventory_apply(PtlInventory *inv, PtlRuleSet *rules, GPtrArray *notes,
                              GError **error);
 /* "10.0.0.1, 10.0.0.0/24, 10.0.0.5-10.0.0.9, fe80::/64" */

@@ -76,6 +76,10 @@ def test_conflicts(tmp):
     refused("--json and --flows to one file", analyze("--json", same, "--flows", same),
             "same file")
     refused("--progress --no-progress", analyze("--progress", "--no-progress"), "contradict")
+    for command in ("analyze", "plugins", "rules"):
+        args = [str(SAMPLE)] if command == "analyze" else ["list"] if command == "rules" else []
+        proc = run(command, "--plugin-dir", f"{tmp}/no-such-dir", *args)
+        refused(f"{command} --plugin-dir missing", proc, "--plugin-dir", "no such directory")
     refused("--no-dissectors --plugin-dir",
             run("analyze", "--no-dissectors", "--plugin-dir", str(tmp), str(SAMPLE)),
             "--no-dissectors", "--plugin-dir")

@@ -265,7 +265,8 @@ test_inventory_apply_resolves(void **state)
     (void) state;
     g_autofree char *path = write_temp("product Sisense, WSO2-DAS\n"
                                        "set wso2-das.offset = 1\n"
-                                       "host listener.logz.io = 203.0.113.50\n");
+                                       "host listener.logz.io = 203.0.113.50\n"
+                                       "nodes 10.20.0.0/24 10.20.1.7/24\n");
     g_autoptr(PtlRuleSet) rules = load_rules();
     g_autoptr(PtlInventory) inv = ptl_inventory_new();
     g_autoptr(GError) error = NULL;
@@ -276,9 +277,13 @@ test_inventory_apply_resolves(void **state)
     assert_int_equal(products->len, 2);
     assert_string_equal(g_ptr_array_index(products, 0), "sisense");
     assert_string_equal(g_ptr_array_index(products, 1), "wso2-das");
-    assert_int_equal(notes->len, 2);
+    assert_int_equal(notes->len, 3);
+    g_autofree char *bits = g_strdup_printf("%s:4: '10.20.1.7/24' has host bits set: taken as "
+                                            "the whole block 10.20.1.0/24", path);
+    assert_string_equal(g_ptr_array_index(notes, 0), bits);
     g_autofree char *first = g_strdup_printf("%s:1: product 'Sisense' taken as 'sisense'", path);
-    assert_string_equal(g_ptr_array_index(notes, 0), first);
+    assert_string_equal(g_ptr_array_index(notes, 1), first);
+    assert_int_equal(role_of(inv, "10.20.1.200"), PTL_ROLE_NODE);
     /* one file per inventory */
     assert_false(ptl_inventory_load_file(inv, path, &error));
     assert_non_null(strstr(error->message, "one inventory file only"));
