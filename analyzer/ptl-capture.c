@@ -237,6 +237,13 @@ capture_open_regular(const char *path, guint64 *size, GError **error)
 {
     /* O_NONBLOCK: a FIFO named by mistake must not block the open */
     int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT && strcmp(path, "-") == 0) {
+        /* tcpdump's "-r -" */
+        g_set_error_literal(error, PTL_CAPTURE_ERROR, PTL_CAPTURE_ERROR_OPEN,
+                            "-: captures are not read from standard input: save the capture "
+                            "to a file first");
+        return -1;
+    }
     if (fd < 0) {
         g_set_error(error, PTL_CAPTURE_ERROR, PTL_CAPTURE_ERROR_OPEN, "%s: cannot open: %s",
                     path, g_strerror(errno));

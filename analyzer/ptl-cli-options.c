@@ -85,6 +85,19 @@ cli_first_given(const CliGiven *list, guint n)
     return NULL;
 }
 
+const char *
+ptl_cli_rule_option_given(const PtlCliOptions *o)
+{
+    const CliGiven needs_rules[] = {
+        { "--product", o->products != NULL },  { "--inventory", o->inventory != NULL },
+        { "--nodes", o->nodes != NULL },       { "--admins", o->admins != NULL },
+        { "--clients", o->clients != NULL },   { "--set", o->sets != NULL },
+        { "--site", o->sites != NULL },        { "--rules-dir", o->rules_dir != NULL },
+        { "--fail-on", o->fail_on != NULL },
+    };
+    return cli_first_given(needs_rules, G_N_ELEMENTS(needs_rules));
+}
+
 static gboolean
 cli_is_same_file(const char *a, const char *b)
 {
@@ -119,16 +132,7 @@ ptl_cli_options_check(const PtlCliOptions *o, GError **error)
     if (o->no_dissectors && o->plugin_dirs != NULL)
         return cli_bad(error, "--no-dissectors with --plugin-dir: no module would be loaded "
                        "from it");
-    if (!o->no_rules)
-        return TRUE;
-    const CliGiven needs_rules[] = {
-        { "--product", o->products != NULL },  { "--inventory", o->inventory != NULL },
-        { "--nodes", o->nodes != NULL },       { "--admins", o->admins != NULL },
-        { "--clients", o->clients != NULL },   { "--set", o->sets != NULL },
-        { "--site", o->sites != NULL },        { "--rules-dir", o->rules_dir != NULL },
-        { "--fail-on", o->fail_on != NULL },
-    };
-    const char *flag = cli_first_given(needs_rules, G_N_ELEMENTS(needs_rules));
+    const char *flag = o->no_rules ? ptl_cli_rule_option_given(o) : NULL;
     if (flag != NULL)
         return cli_bad(error, "--no-rules with %s: %s only matters to the product rules, "
                        "which --no-rules turns off (drop one of them)", flag, flag);

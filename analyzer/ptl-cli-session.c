@@ -161,10 +161,11 @@ cli_load_rules(PtlCliSession *s, GError **error)
                         dir);
             return FALSE;
         }
-        if (o->products != NULL || o->sets != NULL || o->sites != NULL) {
+        const char *flag = ptl_cli_rule_option_given(o);
+        if (flag != NULL) {
             g_set_error(error, PTL_RULES_ERROR, PTL_RULES_ERROR_IO,
-                        "%s: no rules installed, so --product, --set and --site cannot be "
-                        "checked (give --rules-dir DIR)", dir);
+                        "%s: no rules installed, and %s only matters to them (give "
+                        "--rules-dir DIR)", dir, flag);
             return FALSE;
         }
         ptl_cli_warn(s, "%s: no rules installed; reporting flows and protocols only", dir);

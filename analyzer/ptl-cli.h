@@ -72,6 +72,8 @@ gboolean ptl_cli_parse_numbers(const PtlCliNumber *numbers, guint n, GError **er
 gboolean ptl_cli_parse_seconds(const char *flag, const char *text, double min, double max,
                                double *out, GError **error);
 gboolean ptl_cli_parse_analysis_numbers(PtlCliOptions *opts, GError **error);
+/* the first option given that only the product rules use ("--product"), or NULL */
+const char *ptl_cli_rule_option_given(const PtlCliOptions *opts);
 /* options that contradict each other (--json - with --flows -, --no-rules with --product) */
 gboolean ptl_cli_options_check(const PtlCliOptions *opts, GError **error);
 /* FALSE when one of dirs (NULL-terminated, may be NULL) is not a directory */

@@ -200,6 +200,10 @@ def test_odd_files(tmp):
         check("/proc/self/status is read, not called empty", proc.returncode == 2 and
               "not a pcap or pcapng capture (starts with 4e 61 6d 65)" in proc.stderr and
               "empty" not in proc.stderr, proc.stderr)
+    proc = subprocess.run([ptltest.portolan_binary(), "-r", "-"], capture_output=True, text=True,
+                          cwd=tmp, stdin=subprocess.DEVNULL, timeout=ptltest.RUN_TIMEOUT_S)
+    check("-r - says standard input is not read", proc.returncode == 2 and
+          "not read from standard input" in proc.stderr, proc.stderr)
     fifo = tmp / "pipe.pcap"
     os.mkfifo(fifo)
     proc = analyze_file(str(fifo))
