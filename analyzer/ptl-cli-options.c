@@ -93,7 +93,6 @@ ptl_cli_rule_option_given(const PtlCliOptions *o)
         { "--nodes", o->nodes != NULL },       { "--admins", o->admins != NULL },
         { "--clients", o->clients != NULL },   { "--set", o->sets != NULL },
         { "--site", o->sites != NULL },        { "--rules-dir", o->rules_dir != NULL },
-        { "--fail-on", o->fail_on != NULL },
     };
     return cli_first_given(needs_rules, G_N_ELEMENTS(needs_rules));
 }

@@ -49,7 +49,7 @@ ptl_cli_analysis_group(PtlCliOptions *o)
           "Read the product rules from DIR instead of the installed ones", "DIR" },
         { "no-rules", 0, 0, G_OPTION_ARG_NONE, &o->no_rules,
           "Flows and protocols only, no product rules (so none of --product, --inventory, "
-          "--nodes, --admins, --clients, --set, --site, --rules-dir, --fail-on)", NULL },
+          "--nodes, --admins, --clients, --set, --site, --rules-dir)", NULL },
         { "no-dissectors", 0, 0, G_OPTION_ARG_NONE, &o->no_dissectors,
           "Flows only: load no dissector module (fastest; protocols stay unknown; "
           "not with --plugin-dir)", NULL },

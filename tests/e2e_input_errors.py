@@ -75,6 +75,8 @@ def test_conflicts(tmp):
     same = str(tmp / "same.json")
     refused("--json and --flows to one file", analyze("--json", same, "--flows", same),
             "same file")
+    ok = analyze("--no-rules", "--fail-on", "never")
+    check("--no-rules --fail-on never is accepted (bench/run)", ok.returncode == 0, ok.stderr)
     refused("--progress --no-progress", analyze("--progress", "--no-progress"), "contradict")
     for command in ("analyze", "plugins", "rules"):
         args = [str(SAMPLE)] if command == "analyze" else ["list"] if command == "rules" else []
@@ -88,7 +90,7 @@ def test_conflicts(tmp):
     for extra in (["--product", "sisense"], ["--inventory", str(inventory)],
                   ["--nodes", "10.0.0.1"], ["--admins", "10.0.0.1"], ["--clients", "10.0.0.1"],
                   ["--set", "wso2-das.offset=1"], ["--site", str(inventory)],
-                  ["--rules-dir", str(tmp)], ["--fail-on", "warning"]):
+                  ["--rules-dir", str(tmp)]):
         refused(f"--no-rules {extra[0]}", analyze("--no-rules", *extra), "--no-rules", extra[0])
     proc = run("live", "-i", "ptl-nonexistent0", "--events", "-", "--json", "-")
     refused("live --events - --json -", proc, "--events -", "standard output")
