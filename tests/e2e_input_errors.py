@@ -21,8 +21,11 @@ from pathlib import Path
 import ptltest
 
 SAMPLE = ptltest.source_dir() / "samples" / "cluster.pcap"
-CHECKS = ptltest.Checks()
-check = CHECKS.check
+TALLY = ptltest.Tally()
+
+
+def check(name, condition, detail=""):
+    TALLY.check(condition, name, detail)
 
 
 def run(command, *args):
@@ -277,7 +280,7 @@ def main():
                      test_product_names, test_inventory_lines, test_rules_check_strings,
                      test_odd_files, test_zero_length_records, test_help_and_man_page_agree):
             test(Path(tmp))
-    return CHECKS.exit_status()
+    return TALLY.finish()
 
 
 if __name__ == "__main__":
