@@ -125,32 +125,3 @@ class Tally:
         if self.failed:
             return 1
         return 0 if self.passed else SKIP_EXIT
-
-
-
-class Tally:
-    """Counts checks, prints each failure, ends with the 'N passed, N failed' line."""
-
-    def __init__(self):
-        self.passed = 0
-        self.failed = 0
-        self.skipped = 0
-
-    def check(self, is_ok, what, detail=""):
-        if is_ok:
-            self.passed += 1
-        else:
-            self.failed += 1
-            print(f"FAIL {what}" + (f": {detail}" if detail else ""))
-        return is_ok
-
-    def skip(self, what, why):
-        self.skipped += 1
-        print(f"SKIP {what}: {why}")
-
-    def finish(self):
-        """Print the summary; return the exit status (77 when nothing ran)."""
-        print(f"{self.passed} passed, {self.failed} failed ({self.skipped} skipped)")
-        if self.failed:
-            return 1
-        return 0 if self.passed else SKIP_EXIT
