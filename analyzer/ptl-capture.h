@@ -12,7 +12,7 @@ GQuark ptl_capture_error_quark(void);
 
 typedef enum {
     PTL_CAPTURE_ERROR_OPEN,      /* missing, unreadable */
-    PTL_CAPTURE_ERROR_EMPTY,     /* zero bytes */
+    PTL_CAPTURE_ERROR_EMPTY,     /* no byte to read (a 0-byte /proc file with content is read) */
     PTL_CAPTURE_ERROR_FORMAT,    /* not a capture file */
     PTL_CAPTURE_ERROR_FILTER,    /* BPF did not compile */
     PTL_CAPTURE_ERROR_TRUNCATED, /* cut mid-record or a garbage record: the file ends there */
@@ -38,6 +38,7 @@ typedef struct {
     guint64  packets;          /* records read */
     guint64  bytes;            /* sum of wirelen */
     guint64  filtered_out;     /* records rejected by the BPF filter */
+    guint64  empty_records;    /* records holding no byte (caplen 0): counted, skipped */
     gint64   first_ts_ns;      /* 0 when no packet */
     gint64   last_ts_ns;
     gboolean truncated;        /* ended in a cut or garbage record */

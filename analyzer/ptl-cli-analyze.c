@@ -17,6 +17,11 @@ static const char analyze_summary[] =
     "  portolan analyze -f 'tcp port 5672' --json report.json --flows flows.jsonl *.pcap\n"
     "  portolan analyze --set wso2-das.offset=1 --fail-on warning das.pcap\n"
     "\n"
+    "Refused before anything is read (status 2, with the option or file:line): a number\n"
+    "out of its range, an unknown product (one differing only in case is taken, with a\n"
+    "note), a wrong inventory line, an output that cannot be written, and options that\n"
+    "contradict each other (--json - with --flows -, --no-rules with rule options).\n"
+    "\n"
     "Exit status: 0 no findings at or above --fail-on, 1 there are, 2 could not analyze.";
 
 typedef struct {
@@ -88,6 +93,26 @@ analyze_run(PtlCliSession *session, PtlCapture *cap, PtlAnalyzer *a)
     ptl_analyzer_finish(a);
 }
 
+/* Records with no byte in them (caplen 0) are skipped by the capture module: say how
+ * many, loudly when they are most of the file, so that an empty report is not taken
+ * for a quiet network. */
+static void
+analyze_note_empty_records(PtlCliSession *session, const PtlCapture *cap)
+{
+    for (guint i = 0; i < ptl_capture_n_files(cap); i++) {
+        const PtlCaptureFile *f = ptl_capture_file(cap, i);
+        if (f->empty_records == 0)
+            continue;
+        gboolean is_most = f->empty_records * 2 > f->packets;
+        ptl_cli_warn(session, "%s: %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT " records hold "
+                     "no packet bytes (zero-length records), skipped%s", f->path,
+                     f->empty_records, f->packets,
+                     is_most ? ": the file is mostly empty records, so the report says little "
+                               "about the network; was it written by a broken capture tool?"
+                             : "");
+    }
+}
+
 static void
 analyze_note_linktypes(PtlCliSession *session, PtlAnalyzer *a)
 {
@@ -116,7 +141,10 @@ ptl_cli_analyze(int argc, char **argv)
     g_option_context_set_main_group(ctx, ptl_cli_analysis_group(&opts));
     g_option_context_add_main_entries(ctx, rest, NULL);
     g_autoptr(GError) error = NULL;
-    if (!g_option_context_parse(ctx, &argc, &argv, &error)) {
+    if (!g_option_context_parse(ctx, &argc, &argv, &error) ||
+        !ptl_cli_parse_analysis_numbers(&opts, &error) || !ptl_cli_options_check(&opts, &error) ||
+        !ptl_cli_check_output("--json", opts.json_path, &error) ||
+        !ptl_cli_check_output("--flows", opts.flows_path, &error)) {
         fprintf(stderr, "portolan analyze: %s (try --help)\n", error->message);
         ptl_cli_options_clear(&opts);
         return PTL_EXIT_FAILED;
@@ -144,6 +172,7 @@ ptl_cli_analyze(int argc, char **argv)
             g_autoptr(PtlAnalyzer) analyzer = ptl_analyzer_new(&cfg);
             gint64 start = g_get_monotonic_time();
             analyze_run(&session, cap, analyzer);
+            analyze_note_empty_records(&session, cap);
             analyze_note_linktypes(&session, analyzer);
             status = ptl_cli_session_report(&session, cap, analyzer,
                                             (g_get_monotonic_time() - start) / 1e6);

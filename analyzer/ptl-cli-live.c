@@ -30,24 +30,36 @@ static const char live_summary[] =
     "does; a second SIGINT exits at once (status 2, no report).  SIGHUP or SIGUSR1\n"
     "writes an interim report of the flows ended so far and goes on.\n"
     "\n"
+    "Options are checked as analyze checks them (ranges, conflicts, outputs), and\n"
+    "--events - is not taken with --json - or --flows -, nor --events with --no-rules.\n"
+    "\n"
     "Exit status: 0 no findings at or above --fail-on, 1 there are, 2 could not\n"
     "capture, the interface went down or away, or interrupted twice.";
 
+#define LIVE_MAX_SNAPLEN       PTL_LIVE_SNAPLEN_DEFAULT
+#define LIVE_MAX_BUFFER_KIB    (1024 * 1024)          /* -B: 1 GiB */
+#define LIVE_MAX_DURATION_S    1e9
+#define LIVE_MIN_DURATION_S    0.001
+#define LIVE_MAX_STATS_S       86400
+
+/* Numbers are taken as text and checked with their range (ptl_cli_parse_numbers). */
 typedef struct {
     char    *device;
     gboolean is_list;
     gboolean no_promisc;
     gboolean is_immediate;
-    gint     snaplen;
-    gint     buffer_kib;
-    gint64   count;
-    gdouble  duration_s;
+    char    *snaplen_text, *buffer_text, *count_text, *duration_text;
+    char    *file_mb_text, *n_files_text, *stats_text;
+    gint64   snaplen;         /* 0: the default */
+    gint64   buffer_kib;      /* 0: the default */
+    gint64   count;           /* 0: no limit */
+    gdouble  duration_s;      /* 0: no limit */
     char    *write_path;
-    gint     file_mb;
-    gint     n_files;
+    gint64   file_mb;
+    gint64   n_files;
     char    *user;
     char    *events_path;
-    gint     stats_interval;
+    gint64   stats_interval;  /* -1: the default */
 } LiveOptions;
 
 typedef struct {
@@ -77,28 +89,29 @@ live_add_entries(GOptionContext *ctx, LiveOptions *lo)
           "List the interfaces that can be captured on", NULL },
         { "no-promisc", 0, 0, G_OPTION_ARG_NONE, &lo->no_promisc,
           "Do not put the interface in promiscuous mode", NULL },
-        { "snapshot-length", 's', 0, G_OPTION_ARG_INT, &lo->snaplen,
-          "Bytes kept of each packet (default 262144)", "BYTES" },
-        { "buffer-size", 'B', 0, G_OPTION_ARG_INT, &lo->buffer_kib,
-          "Kernel capture buffer in KiB (default 32768)", "KIB" },
+        { "snapshot-length", 's', 0, G_OPTION_ARG_STRING, &lo->snaplen_text,
+          "Bytes kept of each packet, 0..262144 (default and 0: 262144)", "BYTES" },
+        { "buffer-size", 'B', 0, G_OPTION_ARG_STRING, &lo->buffer_text,
+          "Kernel capture buffer in KiB, 1..1048576 (default 32768)", "KIB" },
         { "immediate-mode", 0, 0, G_OPTION_ARG_NONE, &lo->is_immediate,
           "Hand each packet over at once instead of in batches", NULL },
-        { "count", 'c', 0, G_OPTION_ARG_INT64, &lo->count, "Stop after COUNT packets", "COUNT" },
-        { "duration", 0, 0, G_OPTION_ARG_DOUBLE, &lo->duration_s, "Stop after SECONDS",
-          "SECONDS" },
+        { "count", 'c', 0, G_OPTION_ARG_STRING, &lo->count_text,
+          "Stop after COUNT packets (1 or more)", "COUNT" },
+        { "duration", 0, 0, G_OPTION_ARG_STRING, &lo->duration_text,
+          "Stop after SECONDS, 0.001..1000000000", "SECONDS" },
         { "write", 'w', 0, G_OPTION_ARG_FILENAME, &lo->write_path,
           "Also save the raw packets to FILE (pcap)", "FILE" },
-        { "file-size", 'C', 0, G_OPTION_ARG_INT, &lo->file_mb,
-          "Start a new -w file before one passes MB million bytes", "MB" },
-        { "ring-files", 'W', 0, G_OPTION_ARG_INT, &lo->n_files,
-          "With -C: keep N files, FILE0..FILE(N-1), overwritten in turn", "N" },
+        { "file-size", 'C', 0, G_OPTION_ARG_STRING, &lo->file_mb_text,
+          "Start a new -w file before one passes MB million bytes, 1..1048576", "MB" },
+        { "ring-files", 'W', 0, G_OPTION_ARG_STRING, &lo->n_files_text,
+          "With -C: keep N files, FILE0..FILE(N-1), overwritten in turn, 1..1000000", "N" },
         { "user", 'Z', 0, G_OPTION_ARG_STRING, &lo->user,
           "Run as USER once the interface is open", "USER" },
         { "events", 0, 0, G_OPTION_ARG_FILENAME, &lo->events_path,
           "Append each new finding to FILE as a JSON line ('-' for stdout)", "FILE" },
-        { "stats-interval", 0, 0, G_OPTION_ARG_INT, &lo->stats_interval,
-          "Seconds between summary lines when stderr is not a terminal (default 60, 0: none)",
-          "SECONDS" },
+        { "stats-interval", 0, 0, G_OPTION_ARG_STRING, &lo->stats_text,
+          "Seconds between summary lines when stderr is not a terminal, 0..86400 "
+          "(default 60, 0: none)", "SECONDS" },
         { NULL },
     };
     g_option_context_add_main_entries(ctx, entries, NULL);    /* copied */
@@ -111,6 +124,13 @@ live_options_clear(LiveOptions *lo)
     g_free(lo->write_path);
     g_free(lo->user);
     g_free(lo->events_path);
+    g_free(lo->snaplen_text);
+    g_free(lo->buffer_text);
+    g_free(lo->count_text);
+    g_free(lo->duration_text);
+    g_free(lo->file_mb_text);
+    g_free(lo->n_files_text);
+    g_free(lo->stats_text);
 }
 
 static gboolean
@@ -121,32 +141,48 @@ live_bad(GError **error, const char *message)
 }
 
 static gboolean
-live_check_options(const LiveOptions *lo, const PtlCliOptions *opts, GError **error)
+live_parse_numbers(LiveOptions *lo, GError **error)
+{
+    const PtlCliNumber numbers[] = {
+        { "-s", lo->snaplen_text, 0, LIVE_MAX_SNAPLEN, "bytes", &lo->snaplen },
+        { "-B", lo->buffer_text, 1, LIVE_MAX_BUFFER_KIB, "KiB", &lo->buffer_kib },
+        { "-c", lo->count_text, 1, G_MAXINT64, "packets", &lo->count },
+        { "-C", lo->file_mb_text, 1, LIVE_MAX_FILE_MB, "millions of bytes", &lo->file_mb },
+        { "-W", lo->n_files_text, 1, LIVE_MAX_FILES, "files", &lo->n_files },
+        { "--stats-interval", lo->stats_text, 0, LIVE_MAX_STATS_S, "seconds",
+          &lo->stats_interval },
+    };
+    return ptl_cli_parse_numbers(numbers, G_N_ELEMENTS(numbers), error) &&
+           ptl_cli_parse_seconds("--duration", lo->duration_text, LIVE_MIN_DURATION_S,
+                                 LIVE_MAX_DURATION_S, &lo->duration_s, error);
+}
+
+static gboolean
+live_check_options(LiveOptions *lo, PtlCliOptions *opts, GError **error)
 {
     if (opts->files != NULL)
         return live_bad(error, "-r: live reads an interface; use 'portolan analyze' for files");
+    if (!live_parse_numbers(lo, error) || !ptl_cli_parse_analysis_numbers(opts, error) ||
+        !ptl_cli_options_check(opts, error))
+        return FALSE;
     if (lo->is_list)
         return TRUE;
     if (lo->device == NULL || *lo->device == '\0')
         return live_bad(error, "no interface given: -i IFACE (-D lists them)");
-    if (lo->snaplen < 0 || lo->buffer_kib < 0)
-        return live_bad(error, "-s and -B take a positive number");
-    if (lo->count < 0)
-        return live_bad(error, "-c takes a positive number of packets");
-    if (lo->duration_s < 0 || lo->duration_s > 1e9)
-        return live_bad(error, "--duration takes a positive number of seconds");
-    if (lo->file_mb < 0 || lo->file_mb > LIVE_MAX_FILE_MB)
-        return live_bad(error, "-C takes a size in millions of bytes, 1 to 1048576");
-    if (lo->n_files < 0 || lo->n_files > LIVE_MAX_FILES)
-        return live_bad(error, "-W takes a number of files, 1 to 1000000");
+    gboolean is_stdout_taken = g_strcmp0(opts->json_path, "-") == 0 ||
+                               g_strcmp0(opts->flows_path, "-") == 0;
+    if (g_strcmp0(lo->events_path, "-") == 0 && is_stdout_taken)
+        return live_bad(error, "--events - with --json - or --flows -: both would write to "
+                        "standard output; send one of them to a file");
+    if (lo->events_path != NULL && opts->no_rules)
+        return live_bad(error, "--no-rules with --events: the events are findings, which "
+                        "need the product rules (drop one of them)");
     if ((lo->file_mb > 0 || lo->n_files > 0) && lo->write_path == NULL)
         return live_bad(error, "-C and -W need -w FILE");
     if (lo->n_files > 0 && lo->file_mb == 0)
         return live_bad(error, "-W needs -C: the files rotate by size");
     if (g_strcmp0(lo->write_path, "-") == 0)
         return live_bad(error, "-w -: packets cannot share stdout with the report");
-    if (lo->stats_interval < -1)
-        return live_bad(error, "--stats-interval takes a number of seconds (0: none)");
     return TRUE;
 }
 
@@ -338,7 +374,7 @@ live_set_status(LiveRun *r)
     const PtlCliOptions *o = r->session->opts;
     gboolean is_tty = isatty(STDERR_FILENO) && !o->no_progress;
     r->is_tty_status = (is_tty || o->progress) && r->lo->stats_interval < 0;
-    gint seconds = r->lo->stats_interval >= 0 ? r->lo->stats_interval : LIVE_STATS_DEFAULT_S;
+    gint64 seconds = r->lo->stats_interval >= 0 ? r->lo->stats_interval : LIVE_STATS_DEFAULT_S;
     r->status_every_us = r->is_tty_status ? LIVE_STATUS_TTY_US : seconds * G_USEC_PER_SEC;
 }
 
@@ -412,8 +448,8 @@ static int
 live_start(LiveOptions *lo, PtlCliOptions *opts)
 {
     PtlLiveConfig cfg = {
-        .device = lo->device, .filter = opts->filter, .snaplen = lo->snaplen,
-        .buffer_kib = lo->buffer_kib, .is_promisc = !lo->no_promisc,
+        .device = lo->device, .filter = opts->filter, .snaplen = (int) lo->snaplen,
+        .buffer_kib = (int) lo->buffer_kib, .is_promisc = !lo->no_promisc,
         .is_immediate = lo->is_immediate,
     };
     g_autoptr(GError) error = NULL;
@@ -424,7 +460,10 @@ live_start(LiveOptions *lo, PtlCliOptions *opts)
         fprintf(stderr, "portolan: error: %s\n", error->message);
         return PTL_EXIT_FAILED;
     }
-    if (lo->user != NULL && !ptl_live_drop_privileges(lo->user, &error)) {
+    /* the reports are written as the -Z user: their paths are checked as that user */
+    if ((lo->user != NULL && !ptl_live_drop_privileges(lo->user, &error)) ||
+        !ptl_cli_check_output("--json", opts->json_path, &error) ||
+        !ptl_cli_check_output("--flows", opts->flows_path, &error)) {
         fprintf(stderr, "portolan: error: %s\n", error->message);
         live_run_clear(&r);
         return PTL_EXIT_FAILED;

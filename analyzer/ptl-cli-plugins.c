@@ -71,7 +71,8 @@ ptl_cli_plugins(int argc, char **argv)
         "  portolan plugins --plugin-dir ./build/plugins/example --json");
     g_option_context_add_main_entries(ctx, entries, NULL);
     g_autoptr(GError) error = NULL;
-    if (!g_option_context_parse(ctx, &argc, &argv, &error)) {
+    if (!g_option_context_parse(ctx, &argc, &argv, &error) ||
+        !ptl_cli_check_dirs("--plugin-dir", dirs, &error)) {
         fprintf(stderr, "portolan plugins: %s (try --help)\n", error->message);
         return PTL_EXIT_FAILED;
     }

@@ -133,7 +133,8 @@ ptl_cli_rules(int argc, char **argv)
         "  portolan rules check rules/*.rules my-site.rules");
     g_option_context_add_main_entries(ctx, entries, NULL);
     g_autoptr(GError) error = NULL;
-    if (!g_option_context_parse(ctx, &argc, &argv, &error)) {
+    if (!g_option_context_parse(ctx, &argc, &argv, &error) ||
+        !ptl_cli_check_dirs("--plugin-dir", plugin_dirs, &error)) {
         fprintf(stderr, "portolan rules: %s (try --help)\n", error->message);
         return PTL_EXIT_FAILED;
     }
@@ -141,6 +142,11 @@ ptl_cli_rules(int argc, char **argv)
     gboolean is_list = g_strcmp0(verb, "list") == 0, is_check = g_strcmp0(verb, "check") == 0;
     if (!is_list && !is_check) {
         fprintf(stderr, "portolan rules: say 'list' or 'check' (try --help)\n");
+        return PTL_EXIT_FAILED;
+    }
+    if (is_check && product != NULL) {
+        fprintf(stderr, "portolan rules: --product is for 'rules list'; 'rules check' checks "
+                "whole files\n");
         return PTL_EXIT_FAILED;
     }
     g_autoptr(PtlRuleSet) set = rules_new_set(plugin_dirs);
@@ -174,6 +180,14 @@ ptl_cli_rules(int argc, char **argv)
                ptl_rule_set_products(set)->len);
         return PTL_EXIT_OK;
     }
-    rules_print(set, product, is_json);
+    const char *name = product != NULL ? ptl_rule_set_resolve_product(set, product, &error)
+                                       : NULL;
+    if (product != NULL && name == NULL) {
+        fprintf(stderr, "portolan rules: --product: %s\n", error->message);
+        return PTL_EXIT_FAILED;
+    }
+    if (name != NULL && g_strcmp0(name, product) != 0)
+        fprintf(stderr, "portolan: note: --product '%s' taken as '%s'\n", product, name);
+    rules_print(set, name, is_json);
     return PTL_EXIT_OK;
 }

@@ -19,9 +19,10 @@ ptl_cli_analysis_group(PtlCliOptions *o)
         { "filter", 'f', 0, G_OPTION_ARG_STRING, &o->filter,
           "Only packets matching the BPF expression", "BPF" },
         { "json", 0, 0, G_OPTION_ARG_FILENAME, &o->json_path,
-          "Write the whole report as JSON to FILE ('-' for stdout)", "FILE" },
+          "Write the whole report as JSON to FILE ('-' for stdout, not with --flows -)",
+          "FILE" },
         { "flows", 0, 0, G_OPTION_ARG_FILENAME, &o->flows_path,
-          "Write one JSON line per flow to FILE ('-' for stdout)", "FILE" },
+          "Write one JSON line per flow to FILE ('-' for stdout, not with --json -)", "FILE" },
         { "quiet", 'q', 0, G_OPTION_ARG_NONE, &o->quiet, "No terminal report", NULL },
         { "no-color", 0, 0, G_OPTION_ARG_NONE, &o->no_color, "No colours in the terminal report",
           NULL },
@@ -47,18 +48,20 @@ ptl_cli_analysis_group(PtlCliOptions *o)
         { "rules-dir", 0, 0, G_OPTION_ARG_FILENAME, &o->rules_dir,
           "Read the product rules from DIR instead of the installed ones", "DIR" },
         { "no-rules", 0, 0, G_OPTION_ARG_NONE, &o->no_rules,
-          "Flows and protocols only, no product rules", NULL },
+          "Flows and protocols only, no product rules (so none of --product, --inventory, "
+          "--nodes, --admins, --clients, --set, --site, --rules-dir)", NULL },
         { "no-dissectors", 0, 0, G_OPTION_ARG_NONE, &o->no_dissectors,
-          "Flows only: load no dissector module (fastest; protocols stay unknown)", NULL },
+          "Flows only: load no dissector module (fastest; protocols stay unknown; "
+          "not with --plugin-dir)", NULL },
         { "plugin-dir", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &o->plugin_dirs,
           "Also load dissector modules from DIR (repeatable)", "DIR" },
-        { "tcp-timeout", 0, 0, G_OPTION_ARG_INT, &o->tcp_timeout,
-          "End TCP flows idle this long (default 3600)", "SECONDS" },
-        { "udp-timeout", 0, 0, G_OPTION_ARG_INT, &o->udp_timeout,
-          "End UDP flows idle this long (default 120)", "SECONDS" },
-        { "max-flows", 0, 0, G_OPTION_ARG_INT, &o->max_flows,
-          "Most flows tracked at once; the least recently active are ended (default 1000000)",
-          "N" },
+        { "tcp-timeout", 0, 0, G_OPTION_ARG_STRING, &o->tcp_timeout_text,
+          "End TCP flows idle this long, 1..604800 (default 3600)", "SECONDS" },
+        { "udp-timeout", 0, 0, G_OPTION_ARG_STRING, &o->udp_timeout_text,
+          "End UDP flows idle this long, 1..604800 (default 120)", "SECONDS" },
+        { "max-flows", 0, 0, G_OPTION_ARG_STRING, &o->max_flows_text,
+          "Most flows tracked at once, 1..100000000; the least recently active are ended "
+          "(default 1000000)", "N" },
         { NULL },
     };
     GOptionGroup *group = g_option_group_new("analysis", "Analysis options:",
@@ -84,6 +87,9 @@ ptl_cli_options_clear(PtlCliOptions *o)
     g_free(o->clients);
     g_strfreev(o->products);
     g_strfreev(o->sets);
+    g_free(o->tcp_timeout_text);
+    g_free(o->udp_timeout_text);
+    g_free(o->max_flows_text);
 }
 
 static void
@@ -112,6 +118,36 @@ ptl_cli_fail(PtlCliSession *session, const char *fmt, ...)
     va_end(args);
 }
 
+/* Said on stderr only: it changes nothing of the analysis. */
+static void G_GNUC_PRINTF(1, 2)
+cli_note(const char *fmt, ...)
+{
+    va_list args;
+    va_start(args, fmt);
+    g_autofree char *line = g_strdup_vprintf(fmt, args);
+    va_end(args);
+    fprintf(stderr, "portolan: note: %s\n", line);
+}
+
+/* --product names as the rules spell them ("Sisense" -> "sisense"), or an error. */
+static gboolean
+cli_resolve_products(PtlCliSession *s, GError **error)
+{
+    for (char **p = s->opts->products; p != NULL && *p != NULL; p++) {
+        const char *name = ptl_rule_set_resolve_product(s->rules, *p, error);
+        if (name == NULL) {
+            g_prefix_error(error, "--product: ");
+            return FALSE;
+        }
+        if (g_strcmp0(name, *p) != 0) {
+            cli_note("--product '%s' taken as '%s'", *p, name);
+            g_free(*p);
+            *p = g_strdup(name);
+        }
+    }
+    return TRUE;
+}
+
 static gboolean
 cli_load_rules(PtlCliSession *s, GError **error)
 {
@@ -123,6 +159,13 @@ cli_load_rules(PtlCliSession *s, GError **error)
         if (o->rules_dir != NULL) {
             g_set_error(error, PTL_RULES_ERROR, PTL_RULES_ERROR_IO, "%s: no such rules directory",
                         dir);
+            return FALSE;
+        }
+        const char *flag = ptl_cli_rule_option_given(o);
+        if (flag != NULL) {
+            g_set_error(error, PTL_RULES_ERROR, PTL_RULES_ERROR_IO,
+                        "%s: no rules installed, and %s only matters to them (give "
+                        "--rules-dir DIR)", dir, flag);
             return FALSE;
         }
         ptl_cli_warn(s, "%s: no rules installed; reporting flows and protocols only", dir);
@@ -139,14 +182,19 @@ cli_load_rules(PtlCliSession *s, GError **error)
     for (char **site = o->sites; site != NULL && *site != NULL; site++)
         if (!ptl_rule_set_load_site(s->rules, *site, error))
             return FALSE;
-    const GPtrArray *params = ptl_inventory_params(s->inventory);
-    for (guint i = 0; i < params->len; i++)
-        if (!ptl_rule_set_set_param(s->rules, g_ptr_array_index(params, i), error))
+    g_autoptr(GPtrArray) notes = g_ptr_array_new_with_free_func(g_free);
+    gboolean is_ok = ptl_inventory_apply(s->inventory, s->rules, notes, error);
+    for (guint i = 0; i < notes->len; i++)
+        cli_note("%s", (const char *) g_ptr_array_index(notes, i));
+    if (!is_ok)
+        return FALSE;
+    for (char **set = o->sets; set != NULL && *set != NULL; set++) {
+        if (!ptl_rule_set_set_param(s->rules, *set, error)) {
+            g_prefix_error(error, "--set ");
             return FALSE;
-    for (char **set = o->sets; set != NULL && *set != NULL; set++)
-        if (!ptl_rule_set_set_param(s->rules, *set, error))
-            return FALSE;
-    return TRUE;
+        }
+    }
+    return cli_resolve_products(s, error);
 }
 
 static gboolean
@@ -221,20 +269,8 @@ ptl_cli_session_init(PtlCliSession *s, PtlCliOptions *opts, GError **error)
     }
     if (!cli_load_inventory(s, error) || !cli_load_rules(s, error))
         return FALSE;
-    if (s->rules != NULL) {
-        for (char **p = opts->products; p != NULL && *p != NULL; p++) {
-            gboolean is_known = FALSE;
-            const GPtrArray *known = ptl_rule_set_products(s->rules);
-            for (guint i = 0; i < known->len; i++)
-                is_known |= g_strcmp0(g_ptr_array_index(known, i), *p) == 0;
-            if (!is_known) {
-                g_set_error(error, PTL_RULES_ERROR, PTL_RULES_ERROR_PARAM,
-                            "--product: no rules for '%s'", *p);
-                return FALSE;
-            }
-        }
+    if (s->rules != NULL)
         s->verdict = ptl_verdict_new(s->rules, s->inventory, opts->products);
-    }
     return cli_open_flow_files(s, error);
 }
 
@@ -256,9 +292,10 @@ ptl_cli_session_analyzer_config(PtlCliSession *s)
 {
     PtlAnalyzerConfig cfg = { 0 };
     PtlCliOptions *o = s->opts;
-    cfg.flow.tcp_idle_ns = (gint64) MAX(o->tcp_timeout, 0) * G_GINT64_CONSTANT(1000000000);
-    cfg.flow.udp_idle_ns = (gint64) MAX(o->udp_timeout, 0) * G_GINT64_CONSTANT(1000000000);
-    cfg.flow.max_flows = (guint) MAX(o->max_flows, 0);
+    /* checked by ptl_cli_parse_analysis_numbers(): no overflow, 0 is the default */
+    cfg.flow.tcp_idle_ns = o->tcp_timeout * G_GINT64_CONSTANT(1000000000);
+    cfg.flow.udp_idle_ns = o->udp_timeout * G_GINT64_CONSTANT(1000000000);
+    cfg.flow.max_flows = (guint) o->max_flows;
     cfg.plugins = s->plugins;
     cfg.rules = s->rules;
     cfg.verdict = s->verdict;

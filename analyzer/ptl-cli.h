@@ -32,8 +32,22 @@ typedef struct {
     char    *nodes, *admins, *clients;
     char   **products;
     char   **sets;
-    gint     tcp_timeout, udp_timeout, max_flows;
+    char    *tcp_timeout_text, *udp_timeout_text, *max_flows_text;  /* as typed, or NULL */
+    gint64   tcp_timeout, udp_timeout, max_flows;   /* checked; 0: the default */
 } PtlCliOptions;
+
+#define PTL_CLI_MAX_TIMEOUT_S (7 * 86400)     /* a week: longer is not "idle" */
+#define PTL_CLI_MAX_FLOWS     100000000       /* 10^8 flows: tens of GB of state */
+
+/* A numeric option taken as text, so that "-5", "0" or "12x" can be refused with its
+ * range instead of becoming a default. */
+typedef struct {
+    const char *flag;       /* "--tcp-timeout" */
+    const char *text;       /* as typed; NULL: not given, *out is left alone */
+    gint64      min, max;
+    const char *unit;       /* "seconds" */
+    gint64     *out;
+} PtlCliNumber;
 
 typedef struct {
     PtlCliOptions *opts;
@@ -52,6 +66,20 @@ typedef struct {
 /* The options both analyze and live take; transfer container. */
 GOptionGroup *ptl_cli_analysis_group(PtlCliOptions *opts);
 void          ptl_cli_options_clear(PtlCliOptions *opts);
+
+/* ptl-cli-options.c: FALSE with "--flag 'text': what is allowed" (G_OPTION_ERROR). */
+gboolean ptl_cli_parse_numbers(const PtlCliNumber *numbers, guint n, GError **error);
+gboolean ptl_cli_parse_seconds(const char *flag, const char *text, double min, double max,
+                               double *out, GError **error);
+gboolean ptl_cli_parse_analysis_numbers(PtlCliOptions *opts, GError **error);
+/* the first option given that only the product rules use ("--product"), or NULL */
+const char *ptl_cli_rule_option_given(const PtlCliOptions *opts);
+/* options that contradict each other (--json - with --flows -, --no-rules with --product) */
+gboolean ptl_cli_options_check(const PtlCliOptions *opts, GError **error);
+/* FALSE when one of dirs (NULL-terminated, may be NULL) is not a directory */
+gboolean ptl_cli_check_dirs(const char *flag, char **dirs, GError **error);
+/* FALSE when path (not "-") cannot be written: "--json PATH: cannot write: why" */
+gboolean ptl_cli_check_output(const char *flag, const char *path, GError **error);
 
 /* Plugins, rules, inventory and engine from the options; FALSE with a one-line
  * error when a rule or inventory file is wrong. */

@@ -9,7 +9,7 @@
  *     clients  192.168.0.0/16
  *     set      wso2-das.offset=1
  *     host     listener.logz.io = 203.0.113.50
- * Errors say "file:line: what is wrong". */
+ * Errors say "file:line: what is wrong"; the format is described in docs/inventory.md. */
 #pragma once
 
 #include <glib.h>
@@ -32,7 +32,15 @@ PtlInventory *ptl_inventory_new(void);
 void          ptl_inventory_free(PtlInventory *inv);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PtlInventory, ptl_inventory_free)
 
+/* One file per inventory: a second one is refused. */
 gboolean ptl_inventory_load_file(PtlInventory *inv, const char *path, GError **error);
+/* Checks what only the rules can tell, each error with the file:line of its entry:
+ * product names are resolved (a name differing in case becomes the rules' own, and a
+ * line saying so goes to notes, may be NULL), parameters are set on rules, and every
+ * named host must be one that some rule names.  notes also gets what the address lists
+ * took other than written (a CIDR block with host bits set). */
+gboolean ptl_inventory_apply(PtlInventory *inv, PtlRuleSet *rules, GPtrArray *notes,
+                             GError **error);
 /* "10.0.0.1, 10.0.0.0/24, 10.0.0.5-10.0.0.9, fe80::/64" */
 gboolean ptl_inventory_add_hosts(PtlInventory *inv, PtlRole role, const char *list,
                                  GError **error);

@@ -40,6 +40,7 @@ report_file(JsonBuilder *b, const PtlCaptureFile *f)
     ptl_emit_int(b, "packets", (gint64) f->packets);
     ptl_emit_int(b, "bytes", (gint64) f->bytes);
     ptl_emit_int(b, "filtered_out", (gint64) f->filtered_out);
+    ptl_emit_int(b, "empty_records", (gint64) f->empty_records);
     report_ts(b, "first_ts", f->first_ts_ns);
     report_ts(b, "last_ts", f->last_ts_ns);
     ptl_emit_bool(b, "truncated", f->truncated);

@@ -705,22 +705,71 @@ rules_header_param(RulesParser *p, const char *value, GError **error)
     return TRUE;
 }
 
-/* "title "ThoughtSpot"": drop one pair of surrounding quotes */
+/* "title "ThoughtSpot"": drop the surrounding quotes; a quote must open and close the
+ * whole value, with none inside (transfer full, or NULL with the error set) */
 static char *
-rules_unquote(const char *value)
+rules_unquote(const char *value, GError **error)
 {
     gsize len = strlen(value);
-    if (len >= 2 && value[0] == '"' && value[len - 1] == '"')
-        return g_strndup(value + 1, len - 2);
-    return g_strdup(value);
+    const char *quote = strchr(value, '"');
+    if (quote == NULL)
+        return g_strdup(value);
+    if (quote != value || len < 2 || value[len - 1] != '"') {
+        g_set_error(error, PTL_RULES_ERROR, PTL_RULES_ERROR_SYNTAX,
+                    quote == value ? "unterminated string %s: no closing '\"'"
+                                   : "stray '\"' in %s: quote the whole value", value);
+        return NULL;
+    }
+    if (memchr(value + 1, '"', len - 2) != NULL) {
+        g_set_error(error, PTL_RULES_ERROR, PTL_RULES_ERROR_SYNTAX,
+                    "'\"' inside the string %s", value);
+        return NULL;
+    }
+    if (len == 2) {
+        g_set_error_literal(error, PTL_RULES_ERROR, PTL_RULES_ERROR_SYNTAX, "empty string \"\"");
+        return NULL;
+    }
+    return g_strndup(value + 1, len - 2);
+}
+
+/* Cuts a header line's comment: the first '#' outside double quotes. */
+static void
+rules_cut_comment(char *text)
+{
+    gboolean is_quoted = FALSE;
+    for (char *c = text; *c != '\0'; c++) {
+        if (*c == '"')
+            is_quoted = !is_quoted;
+        else if (*c == '#' && !is_quoted) {
+            *c = '\0';          /* "param offset = 0  # meaning" */
+            return;
+        }
+    }
+}
+
+static gboolean
+rules_is_header_keyword(const char *word)
+{
+    static const char *const keywords[] = { "product", "title", "seed", "param", NULL };
+    return g_strv_contains(keywords, word);
+}
+
+static gboolean
+rules_set_header_text(const char *keyword, char **field, const char *value, GError **error)
+{
+    if (*field != NULL) {
+        g_set_error(error, PTL_RULES_ERROR, PTL_RULES_ERROR_DUPLICATE,
+                    "second '%s' line (already \"%s\")", keyword, *field);
+        return FALSE;
+    }
+    *field = rules_unquote(value, error);
+    return *field != NULL;
 }
 
 static gboolean
 rules_parse_header(RulesParser *p, char *text, GError **error)
 {
-    char *hash = strchr(text, '#');
-    if (hash != NULL)
-        *hash = '\0';           /* "param offset = 0  # meaning" */
+    rules_cut_comment(text);
     g_strstrip(text);
     char *value = text + strcspn(text, " \t");
     if (*value != '\0')
@@ -731,11 +780,15 @@ rules_parse_header(RulesParser *p, char *text, GError **error)
                     "'%s' needs a value (or a rule line needs '|' between columns)", text);
         return FALSE;
     }
+    gboolean is_keyword = rules_is_header_keyword(text);
+    if (is_keyword && p->pending->len > 0) {
+        g_set_error(error, PTL_RULES_ERROR, PTL_RULES_ERROR_SYNTAX,
+                    "'%s' belongs before the first rule", text);
+        return FALSE;
+    }
     if (g_strcmp0(text, "product") == 0)
         return rules_header_product(p, value, error);
-    gboolean is_header = g_strcmp0(text, "title") == 0 || g_strcmp0(text, "seed") == 0 ||
-                         g_strcmp0(text, "param") == 0;
-    if (!is_header) {
+    if (!is_keyword) {
         g_set_error(error, PTL_RULES_ERROR, PTL_RULES_ERROR_SYNTAX,
                     "unknown line '%s' (product, title, seed, param or a rule with '|')", text);
         return FALSE;
@@ -748,9 +801,7 @@ rules_parse_header(RulesParser *p, char *text, GError **error)
     if (text[0] == 'p')
         return rules_header_param(p, value, error);
     char **field = text[0] == 't' ? &p->product->title : &p->product->seed;
-    g_free(*field);
-    *field = rules_unquote(value);
-    return TRUE;
+    return rules_set_header_text(text, field, value, error);
 }
 
 static gboolean
@@ -763,7 +814,9 @@ rules_parse_line(RulesParser *p, char *text, guint line, GError **error)
         rules_parse_comment(p, text, line);
         return TRUE;
     }
-    if (strchr(text, '|') != NULL)
+    /* a header keyword first: a '|' in a title does not make the line a rule */
+    g_autofree char *first = g_strndup(text, strcspn(text, " \t"));
+    if (strchr(text, '|') != NULL && !rules_is_header_keyword(first))
         return rules_parse_rule(p, text, line, error);
     return rules_parse_header(p, text, error);
 }
@@ -1062,8 +1115,11 @@ rules_split_assignment(const PtlRuleSet *set, const char *assignment, RulesProdu
     g_autofree char *text = g_strstrip(g_strdup(equals + 1));
     *product = rules_find_product(set, product_name);
     if (*product == NULL) {
-        g_set_error(error, PTL_RULES_ERROR, PTL_RULES_ERROR_PARAM, "unknown product '%s'",
-                    product_name);
+        /* spelled exactly here: a parameter name is a program's, not a user's prose */
+        const char *meant = ptl_rule_set_resolve_product(set, product_name, error);
+        if (meant != NULL)
+            g_set_error(error, PTL_RULES_ERROR, PTL_RULES_ERROR_PARAM,
+                        "unknown product '%s' (did you mean '%s'?)", product_name, meant);
         return FALSE;
     }
     *param = rules_find_param(*product, param_name);
@@ -1097,6 +1153,47 @@ ptl_rule_set_set_param(PtlRuleSet *set, const char *assignment, GError **error)
     }
     g_propagate_prefixed_error(error, g_steal_pointer(&local), "%s: ", assignment);
     return FALSE;
+}
+
+/* "WSO2 DAS" -> "wso2das": what is left of a name when case and separators go */
+static char *
+rules_name_key(const char *name)
+{
+    GString *key = g_string_new(NULL);
+    for (const char *c = name; *c != '\0'; c++)
+        if (*c != '-' && *c != '_' && *c != ' ')
+            g_string_append_c(key, g_ascii_tolower(*c));
+    return g_string_free(key, FALSE);
+}
+
+const char *
+ptl_rule_set_resolve_product(const PtlRuleSet *set, const char *name, GError **error)
+{
+    g_return_val_if_fail(set != NULL && name != NULL, NULL);
+    const RulesProduct *exact = rules_find_product(set, name);
+    if (exact != NULL)
+        return exact->name;
+    g_autofree char *key = rules_name_key(name);
+    const char *found = NULL;
+    guint matches = 0;
+    for (guint i = 0; i < set->products->len; i++) {
+        const RulesProduct *product = g_ptr_array_index(set->products, i);
+        g_autofree char *candidate = rules_name_key(product->name);
+        if (*key != '\0' && g_strcmp0(key, candidate) == 0) {
+            found = product->name;
+            matches++;
+        }
+    }
+    if (matches == 1)
+        return found;
+    GString *known = g_string_new(NULL);
+    for (guint i = 0; i < set->product_names->len; i++)
+        g_string_append_printf(known, "%s%s", i > 0 ? ", " : "",
+                               (const char *) g_ptr_array_index(set->product_names, i));
+    g_set_error(error, PTL_RULES_ERROR, PTL_RULES_ERROR_PARAM,
+                "unknown product '%s' (known: %s)", name, known->len > 0 ? known->str : "none");
+    g_string_free(known, TRUE);
+    return NULL;
 }
 
 guint

@@ -96,6 +96,11 @@ guint          ptl_rule_set_count(const PtlRuleSet *set);
 const PtlRule *ptl_rule_set_get(const PtlRuleSet *set, guint index);   /* transfer none */
 /* product names in load order; transfer none */
 const GPtrArray *ptl_rule_set_products(const PtlRuleSet *set);
+/* The product a user's name means (transfer none): the name itself, or the one product
+ * it names up to case and '-', '_', ' ' ("Sisense", "WSO2 DAS"); NULL with
+ * PTL_RULES_ERROR_PARAM listing the known names otherwise. */
+const char *ptl_rule_set_resolve_product(const PtlRuleSet *set, const char *name,
+                                         GError **error);
 /* rules of a product (NULL: all) documenting transport/port, enabled ones; transfer container */
 GPtrArray *ptl_rule_set_match(const PtlRuleSet *set, const char *product, guint8 transport,
                               guint16 port);

@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <glib.h>
 #include <glib/gstdio.h>
@@ -616,6 +617,53 @@ test_capture_empty_file(void **state)
     expect_add_error(path, NULL, PTL_CAPTURE_ERROR_EMPTY, expected);
 }
 
+/* /proc files say 0 bytes and have content: read for what they hold, not called empty. */
+static void
+test_capture_zero_size_proc_file(void **state)
+{
+    (void) state;
+    expect_add_error("/proc/self/status", NULL, PTL_CAPTURE_ERROR_FORMAT,
+                     "/proc/self/status: not a pcap or pcapng capture (starts with 4e 61 6d 65)");
+}
+
+/* A pipe is named as one, with what to do instead. */
+static void
+test_capture_fifo(void **state)
+{
+    const char *path = test_dir_path(*state, "pipe.pcap");
+    assert_int_equal(mkfifo(path, 0600), 0);
+    g_autofree char *expected = g_strdup_printf("%s: cannot open: a pipe (FIFO): save the "
+                                                "capture to a file first", path);
+    expect_add_error(path, NULL, PTL_CAPTURE_ERROR_OPEN, expected);
+    g_unlink(path);
+}
+
+/* Records with no byte are counted and skipped; the packets around them keep their numbers. */
+static void
+test_capture_zero_length_records(void **state)
+{
+    enum { N_EMPTY = 100000 };
+    g_autoptr(GArray) recs = g_array_new(FALSE, TRUE, sizeof(TestRecord));
+    const TestRecord syn = { 1, 0, sizeof frame_tcp_syn, sizeof frame_tcp_syn, frame_tcp_syn };
+    const TestRecord empty = { 1, 0, 0, 0, NULL };
+    const TestRecord header_only = { 1, 0, 0, 60, NULL };
+    g_array_append_val(recs, syn);
+    for (guint i = 0; i < N_EMPTY; i++)
+        g_array_append_vals(recs, i % 2 ? &empty : &header_only, 1);
+    g_array_append_val(recs, syn);
+    g_autoptr(GByteArray) bytes = build_pcap(FALSE, FALSE, TEST_DLT_EN10MB,
+                                             (const TestRecord *) recs->data, recs->len);
+    const char *path = test_dir_write_gzip(*state, "empty-records.pcap.gz", bytes->data,
+                                           bytes->len);
+    g_autoptr(PtlCapture) cap = open_one(path);
+    expect_packet(cap, TEST_NS_PER_SEC, 0, 1, frame_tcp_syn, 78, 78);
+    expect_packet(cap, TEST_NS_PER_SEC, 0, N_EMPTY + 2, frame_tcp_syn, 78, 78);
+    expect_end(cap);
+    const PtlCaptureFile *file = ptl_capture_file(cap, 0);
+    assert_true(file->packets == N_EMPTY + 2);
+    assert_true(file->empty_records == N_EMPTY);
+}
+
 static void
 test_capture_not_a_capture(void **state)
 {
@@ -866,6 +914,9 @@ main(void)
         CAPTURE_TEST(test_capture_cut_in_record_header),
         CAPTURE_TEST(test_capture_garbage_caplen),
         CAPTURE_TEST(test_capture_empty_file),
+        CAPTURE_TEST(test_capture_zero_size_proc_file),
+        CAPTURE_TEST(test_capture_fifo),
+        CAPTURE_TEST(test_capture_zero_length_records),
         CAPTURE_TEST(test_capture_not_a_capture),
         CAPTURE_TEST(test_capture_bad_pcap_header),
         CAPTURE_TEST(test_capture_missing_file),

@@ -1,5 +1,6 @@
 /* test-inventory.c: address lists (single, CIDR v4/v6, ranges), overlapping
- * roles, the inventory file and its errors with line numbers. */
+ * roles, the inventory file and its errors with line numbers, and the checks
+ * against the rules (product names, parameters, named hosts) with line numbers. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -31,6 +32,20 @@ write_temp(const char *text)
     close(fd);
     assert_true(g_file_set_contents(path, text, -1, &error));
     return path;
+}
+
+/* The error starts with "path:line: " ("path: " for line 0) and holds needle. */
+static void
+assert_error_at(guint case_number, const GError *error, const char *path, guint line,
+                const char *needle)
+{
+    assert_non_null(error);
+    g_autofree char *prefix = line > 0 ? g_strdup_printf("%s:%u: ", path, line)
+                                       : g_strdup_printf("%s: ", path);
+    if (!g_str_has_prefix(error->message, prefix) || strstr(error->message, needle) == NULL)
+        print_error("case %u: %s\n", case_number, error->message);
+    assert_true(g_str_has_prefix(error->message, prefix));
+    assert_non_null(strstr(error->message, needle));
 }
 
 static void
@@ -179,26 +194,100 @@ test_inventory_file_errors(void **state)
         { "host logz 203.0.113.50\n", PTL_INVENTORY_ERROR_SYNTAX, 1, "NAME = ADDRESS" },
         { "host logz = nowhere\n", PTL_INVENTORY_ERROR_ADDRESS, 1, "'nowhere'" },
         { "host a = 10.0.0.1\nhost A = 10.0.0.2\n", PTL_INVENTORY_ERROR_SYNTAX, 2, "twice" },
+        { "set wso2-das.offset=1\nset wso2-das.offset = 2\n", PTL_INVENTORY_ERROR_SYNTAX, 2,
+          "set twice (first on line 1)" },
+        { "nodes 10.0.0.9-10.0.0.1\n", PTL_INVENTORY_ERROR_ADDRESS, 1, "reversed" },
+        { "nodes 10.0.0.1-fe80::1\n", PTL_INVENTORY_ERROR_ADDRESS, 1, "mixes IPv4 and IPv6" },
+        { "nodes 10.0.0.0/33\n", PTL_INVENTORY_ERROR_ADDRESS, 1, "0..32" },
+        { "nodes fe80::/129\n", PTL_INVENTORY_ERROR_ADDRESS, 1, "0..128" },
+        { "nodes , ,\n", PTL_INVENTORY_ERROR_ADDRESS, 1, "no address" },
+        { "Nodes 10.0.0.1\n", PTL_INVENTORY_ERROR_SYNTAX, 1, "unknown keyword 'Nodes'" },
+        { "product caf\xc3\n", PTL_INVENTORY_ERROR_IO, 0, "UTF-8" },
     };
     for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
         g_autofree char *path = write_temp(cases[i].text);
         g_autoptr(PtlInventory) inv = ptl_inventory_new();
         g_autoptr(GError) error = NULL;
         assert_false(ptl_inventory_load_file(inv, path, &error));
-        g_autofree char *prefix = g_strdup_printf("%s:%u: ", path, cases[i].line);
-        if (!g_error_matches(error, PTL_INVENTORY_ERROR, cases[i].code) ||
-            !g_str_has_prefix(error->message, prefix) ||
-            strstr(error->message, cases[i].needle) == NULL)
-            print_error("case %u: %s\n", i, error->message);
         assert_true(g_error_matches(error, PTL_INVENTORY_ERROR, cases[i].code));
-        assert_true(g_str_has_prefix(error->message, prefix));
-        assert_non_null(strstr(error->message, cases[i].needle));
+        assert_error_at(i, error, path, cases[i].line, cases[i].needle);
         g_unlink(path);
     }
     g_autoptr(PtlInventory) inv = ptl_inventory_new();
     g_autoptr(GError) error = NULL;
     assert_false(ptl_inventory_load_file(inv, "/nonexistent/ptl-inventory", &error));
     assert_true(g_error_matches(error, PTL_INVENTORY_ERROR, PTL_INVENTORY_ERROR_IO));
+}
+
+static PtlRuleSet *
+load_rules(void)
+{
+    PtlRuleSet *rules = ptl_rule_set_new();
+    const char *dir = g_getenv("PTL_RULES_DIR");
+    assert_non_null(dir);
+    g_autoptr(GError) error = NULL;
+    assert_true(ptl_rule_set_load_dir(rules, dir, &error));
+    return rules;
+}
+
+/* What only the rules can tell is checked by ptl_inventory_apply(), still with file:line. */
+static void
+test_inventory_apply_errors(void **state)
+{
+    (void) state;
+    static const struct { const char *text; guint line; const char *needle; } cases[] = {
+        { "nodes 10.0.0.1\nproduct sisens\n", 2,
+          "product: unknown product 'sisens' (known: clustron-dkv, impala, sisense" },
+        { "product sisense, nope\n", 1, "unknown product 'nope'" },
+        { "# x\n\nset wso2-das.ofset=1\n", 3, "has no parameter 'ofset'" },
+        { "set wso2-da.offset=1\n", 1, "unknown product 'wso2-da'" },
+        { "set wso2-das.offset=70000\n", 1, "not a number 0..65535" },
+        { "set wso2-das.offset=65000\n", 1, "out of" },
+        { "host listener.logz.i = 203.0.113.50\n", 1,
+          "no rule names this host (rules name: listener.logz.io" },
+    };
+    g_autoptr(PtlRuleSet) rules = load_rules();
+    for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_autofree char *path = write_temp(cases[i].text);
+        g_autoptr(PtlInventory) inv = ptl_inventory_new();
+        g_autoptr(GError) error = NULL;
+        assert_true(ptl_inventory_load_file(inv, path, &error));
+        assert_false(ptl_inventory_apply(inv, rules, NULL, &error));
+        assert_error_at(i, error, path, cases[i].line, cases[i].needle);
+        g_unlink(path);
+    }
+}
+
+/* "Sisense" means sisense: taken as such, with a note naming the line. */
+static void
+test_inventory_apply_resolves(void **state)
+{
+    (void) state;
+    g_autofree char *path = write_temp("product Sisense, WSO2-DAS\n"
+                                       "set wso2-das.offset = 1\n"
+                                       "host listener.logz.io = 203.0.113.50\n"
+                                       "nodes 10.20.0.0/24 10.20.1.7/24\n");
+    g_autoptr(PtlRuleSet) rules = load_rules();
+    g_autoptr(PtlInventory) inv = ptl_inventory_new();
+    g_autoptr(GError) error = NULL;
+    assert_true(ptl_inventory_load_file(inv, path, &error));
+    g_autoptr(GPtrArray) notes = g_ptr_array_new_with_free_func(g_free);
+    assert_true(ptl_inventory_apply(inv, rules, notes, &error));
+    const GPtrArray *products = ptl_inventory_products(inv);
+    assert_int_equal(products->len, 2);
+    assert_string_equal(g_ptr_array_index(products, 0), "sisense");
+    assert_string_equal(g_ptr_array_index(products, 1), "wso2-das");
+    assert_int_equal(notes->len, 3);
+    g_autofree char *bits = g_strdup_printf("%s:4: '10.20.1.7/24' has host bits set: taken as "
+                                            "the whole block 10.20.1.0/24", path);
+    assert_string_equal(g_ptr_array_index(notes, 0), bits);
+    g_autofree char *first = g_strdup_printf("%s:1: product 'Sisense' taken as 'sisense'", path);
+    assert_string_equal(g_ptr_array_index(notes, 1), first);
+    assert_int_equal(role_of(inv, "10.20.1.200"), PTL_ROLE_NODE);
+    /* one file per inventory */
+    assert_false(ptl_inventory_load_file(inv, path, &error));
+    assert_non_null(strstr(error->message, "one inventory file only"));
+    g_unlink(path);
 }
 
 int
@@ -211,6 +300,8 @@ main(void)
         cmocka_unit_test(test_inventory_bad_tokens),
         cmocka_unit_test(test_inventory_file),
         cmocka_unit_test(test_inventory_file_errors),
+        cmocka_unit_test(test_inventory_apply_errors),
+        cmocka_unit_test(test_inventory_apply_resolves),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

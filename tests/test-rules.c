@@ -431,6 +431,20 @@ test_rules_file_errors(void **state)
         { TEST_HEADER "product other\n", PTL_RULES_ERROR_SYNTAX, 4, "second 'product'" },
         { TEST_HEADER "\n# note: dangling\n", PTL_RULES_ERROR_SYNTAX, 5, "note without a rule" },
         { "product site\n", PTL_RULES_ERROR_SYNTAX, 1, "reserved" },
+        /* strings: a quote opens and closes the whole value */
+        { "product demo\ntitle \"unterminated\n", PTL_RULES_ERROR_SYNTAX, 2,
+          "unterminated string" },
+        { "product demo\ntitle \"cut # by a comment\n", PTL_RULES_ERROR_SYNTAX, 2,
+          "unterminated string" },
+        { "product demo\nseed demo.txt\"\n", PTL_RULES_ERROR_SYNTAX, 2, "stray '\"'" },
+        { "product demo\ntitle \"a\" \"b\"\n", PTL_RULES_ERROR_SYNTAX, 2, "inside the string" },
+        { "product demo\ntitle \"\"\n", PTL_RULES_ERROR_SYNTAX, 2, "empty string" },
+        { "product demo\ntitle \"a\"\ntitle \"b\"\n", PTL_RULES_ERROR_DUPLICATE, 3,
+          "second 'title'" },
+        { TEST_HEADER "seed other.txt\n", PTL_RULES_ERROR_DUPLICATE, 4, "second 'seed'" },
+        /* the header comes before the rules */
+        { TEST_HEADER TEST_ROW("80", "http", "inbound", "nodes", "internal", "")
+          "param late = 1\n", PTL_RULES_ERROR_SYNTAX, 5, "before the first rule" },
     };
     Scratch *s = scratch_new();
     for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
@@ -453,6 +467,49 @@ test_rules_file_errors(void **state)
         assert_int_equal(ptl_rule_set_products(set)->len, 0);
     }
     scratch_free(s);
+}
+
+/* A quoted title may hold '#' and '|'; the quotes go. */
+static void
+test_rules_quoted_header(void **state)
+{
+    (void) state;
+    Scratch *s = scratch_new();
+    const char *path = scratch_write(s, "demo.rules",
+                                     "product demo\ntitle \"Demo #1 | ports\"  # a comment\n"
+                                     "seed \"demo.txt\"\n"
+                                     TEST_ROW("80", "http", "inbound", "nodes", "internal", ""));
+    g_autoptr(PtlRuleSet) set = ptl_rule_set_new();
+    g_autoptr(GError) error = NULL;
+    assert_true(ptl_rule_set_load_file(set, path, &error));
+    assert_string_equal(ptl_rule_set_get(set, 0)->seed, "demo.txt row 1");
+    scratch_free(s);
+}
+
+/* User-typed product names: exact, case and separators forgiven, else the known names. */
+static void
+test_rules_resolve_product(void **state)
+{
+    (void) state;
+    g_autoptr(PtlRuleSet) set = load_real_rules();
+    static const struct { const char *given, *expected; } good[] = {
+        { "sisense", "sisense" }, { "Sisense", "sisense" }, { "SISENSE", "sisense" },
+        { "WSO2-DAS", "wso2-das" }, { "wso2 das", "wso2-das" }, { "wso2_das", "wso2-das" },
+        { "ThoughtSpot", "thoughtspot" },
+    };
+    for (guint i = 0; i < G_N_ELEMENTS(good); i++) {
+        g_autoptr(GError) error = NULL;
+        const char *name = ptl_rule_set_resolve_product(set, good[i].given, &error);
+        assert_non_null(name);
+        assert_string_equal(name, good[i].expected);
+    }
+    static const char *const bad[] = { "sisens", "nope", "", "-", "sisense2" };
+    for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
+        g_autoptr(GError) error = NULL;
+        assert_null(ptl_rule_set_resolve_product(set, bad[i], &error));
+        assert_true(g_error_matches(error, PTL_RULES_ERROR, PTL_RULES_ERROR_PARAM));
+        assert_non_null(strstr(error->message, "known: clustron-dkv, impala, sisense"));
+    }
 }
 
 static void
@@ -588,6 +645,10 @@ test_rules_site_errors(void **state)
           PTL_RULES_ERROR_PARAM, 1 },
         { "1 | tcp | tls | a | inbound | any | external | | |\n"
           "2 | tcp | tls | a | inbound | any | external | | |\n", PTL_RULES_ERROR_DUPLICATE, 2 },
+        /* a product line after site-wide rules would move them to the product */
+        { "1 | tcp | tls | a | inbound | any | external | | |\nproduct demo\n",
+          PTL_RULES_ERROR_SYNTAX, 2 },
+        { "title \"x\"\n", PTL_RULES_ERROR_SYNTAX, 1 },
     };
     Scratch *s = scratch_new();
     const char *product = scratch_write(s, "demo.rules", TEST_HEADER
@@ -629,6 +690,8 @@ main(int argc, char **argv)
         cmocka_unit_test(test_rules_set_param_errors),
         cmocka_unit_test(test_rules_clustron_ranges),
         cmocka_unit_test(test_rules_file_errors),
+        cmocka_unit_test(test_rules_quoted_header),
+        cmocka_unit_test(test_rules_resolve_product),
         cmocka_unit_test(test_rules_io_and_duplicate_product),
         cmocka_unit_test(test_rules_known_protocols),
         cmocka_unit_test(test_rules_notes_flags_force),
