@@ -309,13 +309,24 @@ test_verdict_refused_from_disallowed_source(void **state)
                                        2888);
     assert_non_null(refused);
     assert_string_equal(member_string(refused, "severity"), "error");
-    g_autofree char *advice = g_strdup_printf("open TCP 2888 from 10.20.0.12 to 10.20.0.13 "
-                                              "(rule alpha.rules:%d)", ALPHA_LINE_ZK_QUORUM);
+    g_autofree char *advice = g_strdup_printf("Check that the service runs on 10.20.0.13 and "
+                                              "listens on tcp/2888 (rule alpha.rules:%d); the "
+                                              "port was reached but nothing accepted it, so "
+                                              "opening a firewall will not help.",
+                                              ALPHA_LINE_ZK_QUORUM);
     assert_string_equal(member_string(refused, "advice"), advice);
+    assert_string_equal(member_string(refused, "connection"), "refused-by-rst");
+    assert_string_equal(member_string(refused, "state"), "refused");
     JsonObject *silent = find_finding(fx, "connection-unanswered", "10.20.0.13", "10.20.0.12",
                                       2888);
     assert_non_null(silent);
     assert_string_equal(member_string(silent, "severity"), "error");
+    assert_string_equal(member_string(silent, "connection"), "unanswered");
+    g_autofree char *silent_advice = g_strdup_printf("open TCP 2888 from 10.20.0.13 to "
+                                                     "10.20.0.12 (rule alpha.rules:%d), or check "
+                                                     "that 10.20.0.12 is up: its SYNs were "
+                                                     "dropped", ALPHA_LINE_ZK_QUORUM);
+    assert_string_equal(member_string(silent, "advice"), silent_advice);
     assert_int_equal(count_findings_json(fx), 3);
 }
 
