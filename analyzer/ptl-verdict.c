@@ -227,7 +227,6 @@ verdict_aggregate_hash(gconstpointer p)
     guint h = ptl_addr_hash(&k->client) * 33 + ptl_addr_hash(&k->server);
     h = h * 33 + (guint) k->transport * 65537u + k->server_port;
     h = h * 33 + (guint) k->state;
-    h = h * 33 + ((guint) k->refusal << 16 | (guint) k->icmp_type << 8 | k->icmp_code);
     h = h * 33 + g_str_hash(k->protocol != NULL ? k->protocol : "");
     h = h * 33 + k->facts;
     return h * 33 + g_str_hash(k->auth_detail);
@@ -1111,10 +1110,10 @@ verdict_message_source(const PtlVerdict *v, const VerdictFinding *f, const Verdi
     guint32 role = verdict_role(v, &f->client, &is_inferred);
     g_autofree char *rule = verdict_rule_text(f->rule);
     g_autofree char *paren = verdict_conn_paren(&f->conn);
-    return g_strdup_printf("%s (%s%s) %s %s on %s %s%s, which the doc allows only "
+    return g_strdup_printf("%s (%s%s) %s %s on %s%s: %s, which the doc allows only "
                            "from %s.", n->client, verdict_mask_text(role, NULL, FALSE, roles),
-                           is_inferred ? ", inferred" : "", ptl_connection_verb(&f->conn), rule,
-                           n->server, n->where, paren,
+                           is_inferred ? ", inferred" : "", ptl_connection_verb(&f->conn),
+                           n->server, n->where, paren, rule,
                            f->rule->is_dynamic ? "nodes (dynamic range)"
                            : verdict_mask_text(f->rule->sources, f->rule->source_hosts, TRUE,
                                                sources));
