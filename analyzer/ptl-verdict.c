@@ -1154,7 +1154,9 @@ verdict_message(const PtlVerdict *v, const VerdictFinding *f, const VerdictNames
         return verdict_message_source(v, f, n);
     case PTL_FINDING_DIRECTION_VIOLATION:
         return g_strdup_printf("%s %s node %s on %s%s, which %s documents only as outbound "
-                               "from the nodes.", n->client, ptl_connection_verb(&f->conn),
+                               "from the nodes.", n->client,
+                               ptl_connection_is_accepted(ptl_connection_classify(&f->conn))
+                               ? "connected into" : ptl_connection_verb(&f->conn),
                                n->server, n->where, paren, rule);
     case PTL_FINDING_PROTOCOL_MISMATCH:
         return verdict_message_mismatch(f, n);
