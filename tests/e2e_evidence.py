@@ -13,15 +13,8 @@ import sys
 
 import ptltest
 
-results = {"passed": 0, "failed": 0}
-
-
-def check(name, condition, detail=""):
-    if condition:
-        results["passed"] += 1
-    else:
-        results["failed"] += 1
-        print(f"FAIL {name}: {detail}")
+checks = ptltest.Checks()
+check = checks.check
 
 
 def run(*args):
@@ -84,8 +77,7 @@ def main():
         ptltest.die_skipped("../shared/captures is not present")
     test_asymmetric(captures)
     test_zktraffic_omni(captures)
-    print(f"{results['passed']} passed, {results['failed']} failed")
-    return 1 if results["failed"] else 0
+    return checks.status()
 
 
 if __name__ == "__main__":

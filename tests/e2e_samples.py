@@ -43,6 +43,13 @@ def analyze(capture, *extra):
     return json.loads(ptltest.run_portolan(args + [str(capture)]))
 
 
+def flow_lines(capture):
+    """The --flows lines of a sample analyzed with its inventory."""
+    return [json.loads(line) for line in ptltest.run_portolan(
+        ["analyze", *ptltest._plugin_args(), "-q", "--no-progress", "--inventory",
+         str(capture.with_suffix(".inventory")), "--flows", "-", str(capture)]).splitlines()]
+
+
 def finding_keys(report):
     return sorted((f["kind"], f["client"], f["server"], f["port"]) for f in report.get("findings", []))
 
@@ -70,9 +77,7 @@ def test_cluster_sample():
     protocols = set(summary["protocols"])
     check("cluster: every protocol identified",
           {"amqp", "zookeeper", "thrift", "http", "smb", "tls"} <= protocols, protocols)
-    flows = [json.loads(line) for line in ptltest.run_portolan(
-        ["analyze", *ptltest._plugin_args(), "-q", "--no-progress", "--inventory",
-         str(capture.with_suffix(".inventory")), "--flows", "-", str(capture)]).splitlines()]
+    flows = flow_lines(capture)
     check("cluster: an IPv6 flow", any(":" in f["client"]["ip"] for f in flows), "")
     check("cluster: a VLAN flow", any(f["vlan"] for f in flows), "")
     check("cluster: UDP request-only and bidirectional",
@@ -139,9 +144,7 @@ def test_one_sided_cluster():
     check("sisense-one-sided: capture-level note", vantage["one_sided_flows"] == 7
           and vantage["tcp_flows"] == 8 and "only one direction of 7 of 8 TCP flows"
           in (vantage["note"] or ""), vantage)
-    flows = [json.loads(line) for line in ptltest.run_portolan(
-        ["analyze", *ptltest._plugin_args(), "-q", "--no-progress", "--inventory",
-         str(capture.with_suffix(".inventory")), "--flows", "-", str(capture)]).splitlines()]
+    flows = flow_lines(capture)
     one_sided = [f for f in flows if f["state"] == "one-sided"]
     check("sisense-one-sided: flow evidence", len(one_sided) == 7 and all(
         f["directions"] == "to-server" and f["handshake"] == "partial"

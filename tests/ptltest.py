@@ -125,3 +125,22 @@ class Tally:
         if self.failed:
             return 1
         return 0 if self.passed else SKIP_EXIT
+
+
+class Checks:
+    """Counts passed and failed checks; prints each failure with its detail."""
+
+    def __init__(self):
+        self.passed = self.failed = 0
+
+    def check(self, name, condition, detail=""):
+        if condition:
+            self.passed += 1
+        else:
+            self.failed += 1
+            print(f"FAIL {name}: {detail}")
+
+    def status(self):
+        """Prints the tally; the exit status for it."""
+        print(f"{self.passed} passed, {self.failed} failed")
+        return 1 if self.failed else 0
