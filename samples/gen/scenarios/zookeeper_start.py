@@ -8,7 +8,7 @@ INTRO = """
 Three ZooKeeper servers of a ThoughtSpot cluster (nodes 10.20.0.11-13, sid 1-3) starting
 at 10:00:00.  In ZooKeeper the higher sid dials the lower one on 3888; a follower dials
 the leader on 2888.  node1 (the future leader) starts last, so node3 and node2 are
-refused (SYN -> RST/ACK, once a second) until its JVM listens, then the election and the
+refused (SYN -> RST/ACK, retried every half second or so) until its JVM listens, then the election and the
 follower sync succeed.  These refusals are `transient`: severity info, no "open TCP"
 advice.  node3 -> node2 on 3888 is refused twice and never accepted in the capture: that
 one stays an error.
