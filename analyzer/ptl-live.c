@@ -623,7 +623,9 @@ live_print_line(PtlLiveEvents *ev, const LiveEvent *e, const LiveTag *tag,
                 const LiveFindingText *text)
 {
     char ts[PTL_TS_STRLEN], client[PTL_ADDR_STRLEN], server[PTL_ADDR_STRLEN];
-    g_autofree char *severity = g_ascii_strup(text->severity != NULL ? text->severity : "-", -1);
+    /* the labels of the analyze report: INFO, WARN, ERROR */
+    const char *sev = text->severity != NULL ? text->severity : "-";
+    g_autofree char *severity = g_ascii_strup(strcmp(sev, "warning") == 0 ? "warn" : sev, -1);
     fprintf(ev->cfg.lines, "%s  %-7s %-22s %s -> %s %s/%u  %s %s\n",
             ptl_ts_format(e->first_ts_ns, ts), severity,
             ptl_finding_kind_name((PtlFindingKind) e->key.kind),
