@@ -248,7 +248,7 @@ static void
 connection_clock(gint64 ts_ns, char *buf, gsize size)
 {
     gint64 tenths = ts_ns / CONNECTION_NS_PER_DECISECOND;
-    g_autoptr(GDateTime) t = g_date_time_new_from_unix_utc(tenths / 10);
+    g_autoptr(GDateTime) t = ts_ns >= 0 ? g_date_time_new_from_unix_utc(tenths / 10) : NULL;
     if (t == NULL) {
         g_strlcpy(buf, "?", size);
         return;

@@ -177,6 +177,10 @@ test_connection_transient_text(void **state)
     t.was_up_before = FALSE;
     g_autofree char *c = ptl_connection_transient_text(&filter, &t);
     assert_true(g_str_has_prefix(c, "blocked once until"));
+    /* a capture clock before 1970 is no reason to print garbage */
+    t.last_failure_ns = -5;
+    g_autofree char *d = ptl_connection_transient_text(&rst, &t);
+    assert_true(g_str_has_prefix(d, "refused once until ?, then accepted at 10:00:07.9"));
 }
 
 static void
