@@ -3,6 +3,7 @@
 
 #define CONNECTION_ICMP4_UNREACHABLE 3
 #define CONNECTION_ICMP6_UNREACHABLE 1
+#define CONNECTION_ICMP4_PROTOCOL    2
 #define CONNECTION_ICMP4_PORT        3
 #define CONNECTION_ICMP6_PORT        4
 #define CONNECTION_NS_PER_DECISECOND G_GINT64_CONSTANT(100000000)
@@ -139,8 +140,10 @@ connection_icmp_kind(const PtlConnEvidence *e)
     ptl_connection_icmp_text(e->family, e->icmp_type, e->icmp_code, &is_firewall, text);
     if (is_firewall)
         return CONNECTION_ICMP_FILTER;
+    /* protocol unreachable: the host answered too, it just has no such transport */
     gboolean is_port = e->family == 6 ? e->icmp_code == CONNECTION_ICMP6_PORT
-                                      : e->icmp_code == CONNECTION_ICMP4_PORT;
+                                      : e->icmp_code == CONNECTION_ICMP4_PORT ||
+                                        e->icmp_code == CONNECTION_ICMP4_PROTOCOL;
     return is_port ? CONNECTION_ICMP_PORT : CONNECTION_ICMP_ROUTE;
 }
 
