@@ -130,7 +130,11 @@ ptl_connection_icmp_text(guint8 family, guint8 type, guint8 code, gboolean *is_f
 }
 
 /* what kind of ICMP refusal: the port, a filter, or the host or network */
-typedef enum { CONNECTION_ICMP_PORT, CONNECTION_ICMP_FILTER, CONNECTION_ICMP_ROUTE } ConnectionIcmpKind;
+typedef enum {
+    CONNECTION_ICMP_PORT,
+    CONNECTION_ICMP_FILTER,
+    CONNECTION_ICMP_ROUTE,
+} ConnectionIcmpKind;
 
 static ConnectionIcmpKind
 connection_icmp_kind(const PtlConnEvidence *e)

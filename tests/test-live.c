@@ -359,7 +359,8 @@ live_object_judge(gpointer judge_data, const PtlFlowRecord *rec, JsonBuilder *b)
     json_builder_set_member_name(b, "connection");
     json_builder_add_string_value(b, "refused-by-rst");
     json_builder_set_member_name(b, "message");
-    json_builder_add_string_value(b, "10.20.0.12 was refused by 10.20.0.13 on tcp/2888 (TCP reset)");
+    json_builder_add_string_value(b, "10.20.0.12 was refused by 10.20.0.13 on tcp/2888 "
+                                  "(TCP reset)");
     json_builder_end_object(b);
     json_builder_end_array(b);
 }
