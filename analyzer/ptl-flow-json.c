@@ -1,6 +1,8 @@
 /* ptl-flow-json.c: flows as JSON lines (like Suricata's eve flow or Zeek's conn.log). */
 #include "ptl-flow-json.h"
 
+#include "ptl-connection.h"
+
 #include <errno.h>
 #include <string.h>
 
@@ -28,6 +30,10 @@ ptl_flow_record_fill(PtlFlowRecord *rec, const PtlFlow *flow, PtlFlowEnd why, co
     rec->client_port = flow->client_port;
     rec->server_port = flow->server_port;
     rec->state = ptl_flow_state(flow, why);
+    rec->refusal = (guint8) ptl_flow_refusal(flow);
+    rec->icmp_type = flow->icmp_type;
+    rec->icmp_code = flow->icmp_code;
+    rec->handshake = (guint8) ptl_flow_handshake(flow);
     const PtlFlowDirStats *up = &flow->dir[PTL_DIR_TO_SERVER];
     const PtlFlowDirStats *down = &flow->dir[PTL_DIR_TO_CLIENT];
     rec->first_ts_ns = up->first_ts_ns != 0 ? up->first_ts_ns : down->first_ts_ns;
@@ -119,6 +125,13 @@ ptl_flow_json_add(JsonBuilder *b, const PtlFlow *flow, PtlFlowEnd why, PtlApp *a
     ptl_emit_string(b, "initiator", ptl_initiator_name(flow->initiator), -1);
     ptl_emit_string(b, "state", ptl_flow_state_name(ptl_flow_state(flow, why)), -1);
     ptl_emit_string(b, "end", flow_json_end_name(why), -1);
+    ptl_emit_string(b, "directions", ptl_directions_name(ptl_flow_directions(flow)), -1);
+    json_builder_set_member_name(b, "handshake");
+    const char *handshake = ptl_handshake_name(ptl_flow_handshake(flow));
+    if (handshake != NULL)
+        json_builder_add_string_value(b, handshake);
+    else
+        json_builder_add_null_value(b);
     flow_json_pair(b, "packets", up->packets, down->packets);
     flow_json_pair(b, "bytes", up->bytes, down->bytes);
     flow_json_pair(b, "payload_bytes", up->payload_bytes, down->payload_bytes);
@@ -141,6 +154,9 @@ ptl_flow_json_add(JsonBuilder *b, const PtlFlow *flow, PtlFlowEnd why, PtlApp *a
         json_builder_begin_object(b);
         ptl_emit_int(b, "type", flow->icmp_type);
         ptl_emit_int(b, "code", flow->icmp_code);
+        char meaning[PTL_CONNECTION_TEXT_MAX];
+        ptl_emit_string(b, "meaning", ptl_connection_icmp_text(flow->client_ip.family,
+                        flow->icmp_type, flow->icmp_code, NULL, meaning), -1);
         json_builder_end_object(b);
     }
     if (app != NULL)

@@ -14,8 +14,9 @@
 
 void ptl_flow_record_fill(PtlFlowRecord *rec, const PtlFlow *flow, PtlFlowEnd why,
                           const PtlApp *app);
-/* id, ts_start, ts_end, transport, client, server, initiator, state, packets, bytes,
- * payload_bytes, tcp_flags, retransmissions, out_of_order, gaps, vlan, protocol..., app */
+/* id, ts_start, ts_end, transport, client, server, initiator, state, end, directions,
+ * handshake, packets, bytes, payload_bytes, tcp_flags, retransmissions, out_of_order, gaps,
+ * vlan, icmp {type, code, meaning}, protocol..., app */
 void ptl_flow_json_add(JsonBuilder *b, const PtlFlow *flow, PtlFlowEnd why, PtlApp *app,
                        const PtlPluginSet *plugins);
 /* One flow object as a JSON line (no trailing newline); transfer full */

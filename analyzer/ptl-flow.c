@@ -79,6 +79,21 @@ static const char *const flow_state_names[PTL_FLOW_STATE_COUNT] = {
     [PTL_FLOW_ACTIVE] = "active",
     [PTL_FLOW_REQUEST_ONLY] = "request-only",
     [PTL_FLOW_BIDIRECTIONAL] = "bidirectional",
+    [PTL_FLOW_ONE_SIDED] = "one-sided",
+};
+
+static const char *const flow_handshake_names[PTL_HANDSHAKE_COUNT] = {
+    [PTL_HANDSHAKE_NOT_TCP] = NULL,
+    [PTL_HANDSHAKE_COMPLETE] = "complete",
+    [PTL_HANDSHAKE_PARTIAL] = "partial",
+    [PTL_HANDSHAKE_SYN_ONLY] = "syn-only",
+    [PTL_HANDSHAKE_NONE] = "none",
+};
+
+static const char *const flow_directions_names[] = {
+    [PTL_DIRECTIONS_BOTH] = "both",
+    [PTL_DIRECTIONS_TO_SERVER] = "to-server",
+    [PTL_DIRECTIONS_TO_CLIENT] = "to-client",
 };
 
 static const char *const flow_initiator_names[] = {
@@ -88,11 +103,33 @@ static const char *const flow_initiator_names[] = {
     [PTL_INITIATOR_INFERRED] = "inferred",
 };
 
+gboolean
+ptl_flow_state_is_answered(PtlFlowState state)
+{
+    return state == PTL_FLOW_ESTABLISHED || state == PTL_FLOW_CLOSED ||
+           state == PTL_FLOW_RESET || state == PTL_FLOW_ACTIVE ||
+           state == PTL_FLOW_BIDIRECTIONAL || state == PTL_FLOW_ONE_SIDED;
+}
+
 const char *
 ptl_flow_state_name(PtlFlowState state)
 {
     g_return_val_if_fail((guint) state < PTL_FLOW_STATE_COUNT, "unknown");
     return flow_state_names[state];
+}
+
+const char *
+ptl_handshake_name(PtlHandshake handshake)
+{
+    g_return_val_if_fail((guint) handshake < PTL_HANDSHAKE_COUNT, NULL);
+    return flow_handshake_names[handshake];
+}
+
+const char *
+ptl_directions_name(PtlDirections directions)
+{
+    g_return_val_if_fail((guint) directions < G_N_ELEMENTS(flow_directions_names), "unknown");
+    return flow_directions_names[directions];
 }
 
 const char *
@@ -568,19 +605,31 @@ ptl_flow_table_flush(PtlFlowTable *table)
         flow_end(table, flow_entry(g_ptr_array_index(flows, i)), PTL_FLOW_END_CAPTURE);
 }
 
+/* The client went past its SYN: it acknowledged something (the SYN/ACK the
+ * capture may have missed), sent data or closed.  A bare SYN, its retries and
+ * a client RST giving up are not progress. */
+static gboolean
+flow_client_progressed(const PtlFlow *flow)
+{
+    const PtlFlowDirStats *up = &flow->dir[PTL_DIR_TO_SERVER];
+    return (up->tcp_flags & (FLOW_TCP_ACK | FLOW_TCP_FIN)) != 0 || up->payload_bytes > 0;
+}
+
 PtlFlowState
 ptl_flow_state(const PtlFlow *flow, PtlFlowEnd why)
 {
     g_return_val_if_fail(flow != NULL, PTL_FLOW_ACTIVE);
     if (flow->is_refused)
         return PTL_FLOW_REFUSED;
-    if (flow->proto == FLOW_PROTO_UDP) {
-        gboolean is_both = flow->dir[PTL_DIR_TO_SERVER].packets > 0
-                           && flow->dir[PTL_DIR_TO_CLIENT].packets > 0;
-        return is_both ? PTL_FLOW_BIDIRECTIONAL : PTL_FLOW_REQUEST_ONLY;
-    }
-    if (flow->has_syn && flow->dir[PTL_DIR_TO_CLIENT].packets == 0)
+    gboolean has_up = flow->dir[PTL_DIR_TO_SERVER].packets > 0;
+    gboolean has_down = flow->dir[PTL_DIR_TO_CLIENT].packets > 0;
+    if (flow->proto == FLOW_PROTO_UDP)
+        return has_up && has_down ? PTL_FLOW_BIDIRECTIONAL : PTL_FLOW_REQUEST_ONLY;
+    /* unanswered needs positive evidence: SYNs out, nothing back, nothing more */
+    if (!has_down && flow->has_syn && !flow_client_progressed(flow))
         return PTL_FLOW_UNANSWERED;
+    if (has_up != has_down)
+        return PTL_FLOW_ONE_SIDED;
     if (flow->has_rst[PTL_DIR_TO_SERVER] || flow->has_rst[PTL_DIR_TO_CLIENT])
         return PTL_FLOW_RESET;
     if (flow->has_fin[PTL_DIR_TO_SERVER] || flow->has_fin[PTL_DIR_TO_CLIENT])
@@ -588,6 +637,42 @@ ptl_flow_state(const PtlFlow *flow, PtlFlowEnd why)
     /* Open: anything but a bare SYN moved data or a handshake, so a flow that
      * went quiet or was pushed out counts as established. */
     return why == PTL_FLOW_END_CAPTURE ? PTL_FLOW_ACTIVE : PTL_FLOW_ESTABLISHED;
+}
+
+PtlHandshake
+ptl_flow_handshake(const PtlFlow *flow)
+{
+    g_return_val_if_fail(flow != NULL, PTL_HANDSHAKE_NOT_TCP);
+    if (flow->proto != FLOW_PROTO_TCP)
+        return PTL_HANDSHAKE_NOT_TCP;
+    if (!flow->has_syn && !flow->has_synack)
+        return PTL_HANDSHAKE_NONE;
+    if (flow->has_syn && flow->has_synack && flow->has_handshake)
+        return PTL_HANDSHAKE_COMPLETE;
+    if (flow->has_syn && !flow->has_synack && !flow_client_progressed(flow))
+        return PTL_HANDSHAKE_SYN_ONLY;
+    return PTL_HANDSHAKE_PARTIAL;
+}
+
+PtlDirections
+ptl_flow_directions(const PtlFlow *flow)
+{
+    g_return_val_if_fail(flow != NULL, PTL_DIRECTIONS_BOTH);
+    if (flow->dir[PTL_DIR_TO_CLIENT].packets == 0)
+        return PTL_DIRECTIONS_TO_SERVER;
+    if (flow->dir[PTL_DIR_TO_SERVER].packets == 0)
+        return PTL_DIRECTIONS_TO_CLIENT;
+    return PTL_DIRECTIONS_BOTH;
+}
+
+PtlRefusal
+ptl_flow_refusal(const PtlFlow *flow)
+{
+    g_return_val_if_fail(flow != NULL, PTL_REFUSED_NOT);
+    if (!flow->is_refused)
+        return PTL_REFUSED_NOT;
+    /* ICMP unreachable types are never 0 (v4: 3, v6: 1) */
+    return flow->icmp_type != 0 ? PTL_REFUSED_BY_ICMP : PTL_REFUSED_BY_RST;
 }
 
 guint

@@ -22,15 +22,20 @@ typedef enum {
     PTL_FLOW_CLOSED,        /* FIN */
     PTL_FLOW_RESET,         /* RST after it was established */
     PTL_FLOW_REFUSED,       /* SYN answered by RST, or ICMP unreachable */
-    PTL_FLOW_UNANSWERED,    /* SYN (and retries), no reply */
+    PTL_FLOW_UNANSWERED,    /* SYN (and retries), nothing back, nothing more from the client */
     PTL_FLOW_ACTIVE,        /* still open at the end of the capture */
     PTL_FLOW_REQUEST_ONLY,  /* UDP, one direction only */
     PTL_FLOW_BIDIRECTIONAL, /* UDP, both directions */
+    PTL_FLOW_ONE_SIDED,     /* TCP seen one way only, past a bare SYN: the capture missed the
+                               other direction, so silence proves nothing */
     PTL_FLOW_STATE_COUNT
 } PtlFlowState;
 
 /* "established", "request-only" ... */
 const char *ptl_flow_state_name(PtlFlowState state);
+/* the server side answered: the handshake (or a reply) was seen, or the client
+ * went on as if it had been (one-sided) */
+gboolean    ptl_flow_state_is_answered(PtlFlowState state);
 
 typedef enum {
     PTL_INITIATOR_SYN,          /* the SYN's sender is the client */
@@ -40,6 +45,35 @@ typedef enum {
 } PtlInitiator;
 
 const char *ptl_initiator_name(PtlInitiator initiator); /* "syn", "syn-ack", "first-packet", "inferred" */
+
+/* How much of the TCP three-way handshake the capture saw. */
+typedef enum {
+    PTL_HANDSHAKE_NOT_TCP,
+    PTL_HANDSHAKE_COMPLETE,  /* SYN, SYN/ACK and the client's ACK */
+    PTL_HANDSHAKE_PARTIAL,   /* part of it, and the connection went on (a direction missed) */
+    PTL_HANDSHAKE_SYN_ONLY,  /* SYN (and retries) and nothing further from the client */
+    PTL_HANDSHAKE_NONE,      /* no SYN, no SYN/ACK: picked up mid-stream */
+    PTL_HANDSHAKE_COUNT
+} PtlHandshake;
+
+/* "complete", "partial", "syn-only", "none"; NULL for UDP */
+const char *ptl_handshake_name(PtlHandshake handshake);
+
+/* Which directions carried packets. */
+typedef enum {
+    PTL_DIRECTIONS_BOTH,
+    PTL_DIRECTIONS_TO_SERVER,
+    PTL_DIRECTIONS_TO_CLIENT,
+} PtlDirections;
+
+const char *ptl_directions_name(PtlDirections directions); /* "both", "to-server", "to-client" */
+
+/* How a refused flow was refused. */
+typedef enum {
+    PTL_REFUSED_NOT,
+    PTL_REFUSED_BY_RST,
+    PTL_REFUSED_BY_ICMP,
+} PtlRefusal;
 
 typedef enum {
     PTL_FLOW_END_CAPTURE,   /* end of input */
@@ -82,7 +116,10 @@ struct _PtlFlow {
 };
 
 /* The state to report, given why the flow ended (open at PTL_FLOW_END_CAPTURE: active). */
-PtlFlowState ptl_flow_state(const PtlFlow *flow, PtlFlowEnd why);
+PtlFlowState  ptl_flow_state(const PtlFlow *flow, PtlFlowEnd why);
+PtlHandshake  ptl_flow_handshake(const PtlFlow *flow);
+PtlDirections ptl_flow_directions(const PtlFlow *flow);
+PtlRefusal    ptl_flow_refusal(const PtlFlow *flow);
 
 typedef gboolean (*PtlServicePortFunc)(gpointer user_data, guint8 proto, guint16 port);
 typedef void     (*PtlFlowEndFunc)(gpointer user_data, PtlFlow *flow, PtlFlowEnd why);

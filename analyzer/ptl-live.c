@@ -577,9 +577,14 @@ typedef struct {
     const char *product, *service;
 } LiveTag;
 
+/* What the judge said of one finding beyond its kind (NULL when it gave only the kind). */
+typedef struct {
+    const char *severity, *message, *state, *connection;
+} LiveFindingText;
+
 static void
 live_write_json(PtlLiveEvents *ev, const LiveEvent *e, const PtlFlowRecord *rec,
-                const LiveTag *tag)
+                const LiveTag *tag, const LiveFindingText *text)
 {
     char ts[PTL_TS_STRLEN], client[PTL_ADDR_STRLEN], server[PTL_ADDR_STRLEN];
     JsonBuilder *b = ev->builder;
@@ -587,6 +592,7 @@ live_write_json(PtlLiveEvents *ev, const LiveEvent *e, const PtlFlowRecord *rec,
     json_builder_begin_object(b);
     live_json_string(b, "ts", ptl_ts_format(e->first_ts_ns, ts));
     live_json_string(b, "kind", ptl_finding_kind_name((PtlFindingKind) e->key.kind));
+    live_json_string(b, "severity", text->severity);
     live_json_string(b, "client", ptl_addr_to_string(&e->key.client, client));
     live_json_string(b, "server", ptl_addr_to_string(&e->key.server, server));
     json_builder_set_member_name(b, "port");
@@ -595,6 +601,10 @@ live_write_json(PtlLiveEvents *ev, const LiveEvent *e, const PtlFlowRecord *rec,
     live_json_string(b, "product", tag->product);
     live_json_string(b, "service", tag->service);
     live_json_string(b, "protocol", rec->protocol);
+    live_json_string(b, "state", text->state != NULL ? text->state
+                                                     : ptl_flow_state_name(rec->state));
+    live_json_string(b, "connection", text->connection);
+    live_json_string(b, "message", text->message);
     /* mechanism and user only: the record never holds the secret itself */
     if (e->key.kind == PTL_FINDING_CLEARTEXT_CREDENTIALS && rec->auth_detail[0] != '\0')
         live_json_string(b, "auth", rec->auth_detail);
@@ -609,19 +619,27 @@ live_write_json(PtlLiveEvents *ev, const LiveEvent *e, const PtlFlowRecord *rec,
 }
 
 static void
-live_print_line(PtlLiveEvents *ev, const LiveEvent *e, const LiveTag *tag)
+live_print_line(PtlLiveEvents *ev, const LiveEvent *e, const LiveTag *tag,
+                const LiveFindingText *text)
 {
     char ts[PTL_TS_STRLEN], client[PTL_ADDR_STRLEN], server[PTL_ADDR_STRLEN];
-    fprintf(ev->cfg.lines, "%s  %-22s %s -> %s %s/%u  %s %s\n", ptl_ts_format(e->first_ts_ns, ts),
+    /* the labels of the analyze report: INFO, WARN, ERROR */
+    const char *sev = text->severity != NULL ? text->severity : "-";
+    g_autofree char *severity = g_ascii_strup(strcmp(sev, "warning") == 0 ? "warn" : sev, -1);
+    fprintf(ev->cfg.lines, "%s  %-7s %-22s %s -> %s %s/%u  %s %s\n",
+            ptl_ts_format(e->first_ts_ns, ts), severity,
             ptl_finding_kind_name((PtlFindingKind) e->key.kind),
             ptl_addr_to_string(&e->key.client, client), ptl_addr_to_string(&e->key.server, server),
             e->key.transport == PTL_TRANSPORT_UDP ? "udp" : "tcp", e->key.port,
             tag->product != NULL ? tag->product : "-", tag->service != NULL ? tag->service : "-");
+    if (text->message != NULL)
+        fprintf(ev->cfg.lines, "           %s\n", text->message);
 }
 
 /* TRUE when this (kind, client, server, port) is new */
 static gboolean
-live_events_note(PtlLiveEvents *ev, const PtlFlowRecord *rec, guint8 kind, const LiveTag *tag)
+live_events_note(PtlLiveEvents *ev, const PtlFlowRecord *rec, guint8 kind, const LiveTag *tag,
+                 const LiveFindingText *text)
 {
     ev->counts.occurrences++;
     LiveEvent probe = { { rec->client, rec->server, rec->server_port, rec->transport, kind },
@@ -640,9 +658,9 @@ live_events_note(PtlLiveEvents *ev, const PtlFlowRecord *rec, guint8 kind, const
     g_hash_table_add(ev->seen, e);
     ev->counts.distinct++;
     if (ev->cfg.lines != NULL)
-        live_print_line(ev, e, tag);
+        live_print_line(ev, e, tag, text);
     if (ev->cfg.json != NULL)
-        live_write_json(ev, e, rec, tag);
+        live_write_json(ev, e, rec, tag, text);
     return TRUE;
 }
 
@@ -666,9 +684,21 @@ live_events_judge(PtlLiveEvents *ev, const PtlFlowRecord *rec)
     for (guint i = 0; i < json_array_get_length(kinds); i++) {
         JsonNode *item = json_array_get_element(kinds, i);
         guint8 kind;
-        if (JSON_NODE_HOLDS_VALUE(item) && json_node_get_value_type(item) == G_TYPE_STRING &&
-            live_kind_parse(json_node_get_string(item), &kind))
-            fresh += live_events_note(ev, rec, kind, &tag);
+        LiveFindingText text = { NULL };
+        const char *name = NULL;
+        if (JSON_NODE_HOLDS_OBJECT(item)) {
+            JsonObject *f = json_node_get_object(item);
+            name = live_string_member(f, "kind");
+            text = (LiveFindingText) { live_string_member(f, "severity"),
+                                       live_string_member(f, "message"),
+                                       live_string_member(f, "state"),
+                                       live_string_member(f, "connection") };
+        } else if (JSON_NODE_HOLDS_VALUE(item) &&
+                   json_node_get_value_type(item) == G_TYPE_STRING) {
+            name = json_node_get_string(item);
+        }
+        if (live_kind_parse(name, &kind))
+            fresh += live_events_note(ev, rec, kind, &tag, &text);
     }
     return fresh;
 }
@@ -688,5 +718,5 @@ ptl_live_events_flush(PtlLiveEvents *ev)
 void
 ptl_live_judge_verdict(gpointer verdict, const PtlFlowRecord *rec, JsonBuilder *b)
 {
-    ptl_verdict_judge_flow(verdict, rec, b);
+    ptl_verdict_judge_flow_findings(verdict, rec, b);
 }

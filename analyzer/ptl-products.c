@@ -53,14 +53,6 @@ products_port_key(guint8 transport, guint16 port)
 }
 
 static gboolean
-products_is_answered(PtlFlowState state)
-{
-    return state == PTL_FLOW_ESTABLISHED || state == PTL_FLOW_CLOSED ||
-           state == PTL_FLOW_RESET || state == PTL_FLOW_ACTIVE ||
-           state == PTL_FLOW_BIDIRECTIONAL;
-}
-
-static gboolean
 products_is_inbound(const PtlRule *rule)
 {
     return rule->direction == PTL_RULE_INBOUND || rule->direction == PTL_RULE_BIDIRECTIONAL;
@@ -305,7 +297,7 @@ products_answered_ports(const GPtrArray *conversations, guint64 *total)
     *total = 0;
     for (guint i = 0; i < conversations->len; i++) {
         const PtlConversation *c = g_ptr_array_index(conversations, i);
-        if (!products_is_answered(c->key.state))
+        if (!ptl_flow_state_is_answered(c->key.state))
             continue;
         *total += c->flows;
         gpointer key = GUINT_TO_POINTER(products_port_key(c->key.transport,
@@ -357,7 +349,7 @@ products_servers(const PtlProduct *product, const GPtrArray *conversations,
         const PtlConversation *c = g_ptr_array_index(conversations, i);
         guint32 port_key = products_port_key(c->key.transport, c->key.server_port);
         guint index;
-        if (products_is_answered(c->key.state) && products_is_host(kinds, &c->key.server) &&
+        if (ptl_flow_state_is_answered(c->key.state) && products_is_host(kinds, &c->key.server) &&
             g_array_binary_search(product->ports, &port_key, products_u32_sort, &index))
             g_hash_table_add(servers, (gpointer) &c->key.server);
     }
@@ -373,7 +365,7 @@ products_count_node_links(const PtlProducts *p, const PtlProduct *product,
     guint links = 0;
     for (guint i = 0; i < conversations->len; i++) {
         const PtlConversation *c = g_ptr_array_index(conversations, i);
-        if (products_is_answered(c->key.state) &&
+        if (ptl_flow_state_is_answered(c->key.state) &&
             !ptl_addr_equal(&c->key.client, &c->key.server) &&
             g_hash_table_contains(servers, &c->key.client) &&
             g_hash_table_contains(servers, &c->key.server) &&
@@ -485,7 +477,7 @@ products_select(PtlProducts *p, const GPtrArray *conversations, const PtlHostKin
 static gboolean
 products_is_node_traffic(const PtlProducts *p, const PtlConversation *c, GHashTable *cache)
 {
-    if (!products_is_answered(c->key.state))
+    if (!ptl_flow_state_is_answered(c->key.state))
         return FALSE;
     gpointer key = GUINT_TO_POINTER(products_port_key(c->key.transport, c->key.server_port));
     gpointer cached = g_hash_table_lookup(cache, key);

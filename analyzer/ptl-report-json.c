@@ -1,6 +1,8 @@
 /* ptl-report-json.c: the report as one JSON document. */
 #include "ptl-report.h"
 
+#include "ptl-connection.h"
+
 #include "ptl-config.h"
 #include "ptl-flow-json.h"
 #include "ptl-json.h"
@@ -263,6 +265,25 @@ report_flows_summary(JsonBuilder *b, const PtlReportInput *in)
     json_builder_end_object(b);
 }
 
+/* once per report: how much of the conversations the capture point sees */
+static void
+report_vantage(JsonBuilder *b, const PtlReportInput *in)
+{
+    const PtlFlowsSummary *f = &ptl_analyzer_summary(in->analyzer)->flows;
+    guint64 one_sided = f->states[PTL_FLOW_ONE_SIDED];
+    g_autofree char *note = ptl_connection_vantage_note(one_sided, f->tcp);
+    json_builder_set_member_name(b, "vantage");
+    json_builder_begin_object(b);
+    ptl_emit_int(b, "one_sided_flows", (gint64) one_sided);
+    ptl_emit_int(b, "tcp_flows", (gint64) f->tcp);
+    json_builder_set_member_name(b, "note");
+    if (note != NULL)
+        json_builder_add_string_value(b, note);
+    else
+        json_builder_add_null_value(b);
+    json_builder_end_object(b);
+}
+
 JsonNode *
 ptl_report_json(const PtlReportInput *in)
 {
@@ -275,6 +296,7 @@ ptl_report_json(const PtlReportInput *in)
     ptl_emit_string(b, "version", PTL_VERSION, -1);
     json_builder_end_object(b);
     report_capture(b, in);
+    report_vantage(b, in);
     report_hosts(b, in);
     report_flows_summary(b, in);
     if (in->verdict != NULL)

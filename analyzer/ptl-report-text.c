@@ -2,6 +2,7 @@
  * findings, top ports, failed connections, hosts. */
 #include "ptl-report.h"
 
+#include "ptl-connection.h"
 #include "ptl-flow-json.h"
 
 #include <string.h>
@@ -80,6 +81,15 @@ report_text_capture(const ReportText *t, const PtlReportInput *in)
         fprintf(t->out, "  %" G_GUINT64_FORMAT " packets cut by the snap length\n",
                 st->snaplen_cut);
     g_string_free(line, TRUE);
+}
+
+static void
+report_text_vantage(const ReportText *t, const PtlReportInput *in)
+{
+    const PtlFlowsSummary *f = &ptl_analyzer_summary(in->analyzer)->flows;
+    g_autofree char *note = ptl_connection_vantage_note(f->states[PTL_FLOW_ONE_SIDED], f->tcp);
+    if (note != NULL)
+        fprintf(t->out, "  %sNOTE%s  %s.\n", RT_BOLD(t), RT_RESET(t), note);
 }
 
 static void
@@ -200,6 +210,7 @@ ptl_report_text(const PtlReportInput *in, FILE *out, gboolean color)
 {
     ReportText t = { out, color };
     report_text_capture(&t, in);
+    report_text_vantage(&t, in);
     report_text_flows(&t, in);
     report_text_lines(&t, "Errors", in->errors);
     report_text_lines(&t, "Warnings", in->warnings);

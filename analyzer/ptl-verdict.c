@@ -8,6 +8,7 @@
  * the same function on a single record, so both always agree. */
 #include "ptl-verdict.h"
 
+#include "ptl-connection.h"
 #include "ptl-json.h"
 #include "ptl-products.h"
 
@@ -30,6 +31,7 @@ typedef struct {
     PtlConversation conv;       /* the first record (only its key fields are used), flows */
     guint64       packets, bytes;
     gint64        first_ts_ns, last_ts_ns;
+    gint64        last_start_ns;  /* the latest flow start: did one follow a failure? */
     guint         n_examples;
     guint64       examples[VERDICT_EXAMPLES];
 } VerdictAggregate;
@@ -59,6 +61,9 @@ typedef struct {
     guint8         transport;
     guint16        port;
     const char    *observed;    /* first record's protocol */
+    PtlConnEvidence conn;       /* what the capture shows of the connection (the best record) */
+    gboolean       is_transient;  /* failed, then accepted later: see transient */
+    PtlConnTransient transient;
     char           auth_detail[PTL_AUTH_DETAIL_MAX];
     guint64        flows;
     gint64         first_ts_ns, last_ts_ns;
@@ -146,12 +151,12 @@ verdict_addr_is_private(const PtlAddr *addr)
 
 /* ---- small helpers ---------------------------------------------------- */
 
-static gboolean
-verdict_is_answered(PtlFlowState state)
+static PtlConnEvidence
+verdict_conn_of(const PtlFlowRecord *rec)
 {
-    return state == PTL_FLOW_ESTABLISHED || state == PTL_FLOW_CLOSED ||
-           state == PTL_FLOW_RESET || state == PTL_FLOW_ACTIVE ||
-           state == PTL_FLOW_BIDIRECTIONAL;
+    return (PtlConnEvidence) { .state = rec->state, .refusal = rec->refusal,
+                               .family = rec->server.family, .icmp_type = rec->icmp_type,
+                               .icmp_code = rec->icmp_code, .handshake = rec->handshake };
 }
 
 static gboolean
@@ -209,7 +214,9 @@ verdict_aggregate_equal(gconstpointer pa, gconstpointer pb)
     const PtlFlowRecord *b = &((const VerdictAggregate *) pb)->conv.key;
     return ptl_addr_equal(&a->client, &b->client) && ptl_addr_equal(&a->server, &b->server) &&
            a->transport == b->transport && a->server_port == b->server_port &&
-           a->state == b->state && g_strcmp0(a->protocol, b->protocol) == 0 &&
+           a->state == b->state && a->refusal == b->refusal &&
+           a->icmp_type == b->icmp_type && a->icmp_code == b->icmp_code &&
+           g_strcmp0(a->protocol, b->protocol) == 0 &&
            a->facts == b->facts && strcmp(a->auth_detail, b->auth_detail) == 0;
 }
 
@@ -271,8 +278,10 @@ ptl_verdict_add(PtlVerdict *v, const PtlFlowRecord *rec)
         agg->conv.key = probe.conv.key;
         agg->first_ts_ns = rec->first_ts_ns;
         agg->last_ts_ns = rec->last_ts_ns;
+        agg->last_start_ns = rec->first_ts_ns;
         g_hash_table_add(v->aggregates, agg);
     }
+    agg->last_start_ns = MAX(agg->last_start_ns, rec->first_ts_ns);
     agg->conv.flows++;
     agg->packets += rec->packets;
     agg->bytes += rec->bytes;
@@ -499,7 +508,7 @@ verdict_judge(const PtlVerdict *v, const PtlFlowRecord *rec, VerdictJudgement *j
             verdict_issue(j, PTL_FINDING_DIRECTION_VIOLATION, PTL_SEVERITY_ERROR);
         } else {
             verdict_issue(j, PTL_FINDING_UNDOCUMENTED_PORT,
-                          verdict_is_answered(rec->state) ? PTL_SEVERITY_WARNING
+                          ptl_flow_state_is_answered(rec->state) ? PTL_SEVERITY_WARNING
                                                           : PTL_SEVERITY_INFO);
         }
     } else if ((client_role & PTL_ROLE_NODE) && outbound != NULL) {
@@ -533,13 +542,19 @@ static void
 verdict_finding_merge(VerdictFinding *f, const VerdictAggregate *agg, const VerdictIssue *issue,
                       const PtlRule *rule)
 {
-    /* the worst record names the rule and severity */
-    if (f->flows == 0 || issue->severity > f->severity) {
+    /* the worst record names the rule and severity; among equals, the one
+     * whose connection the capture shows best names the evidence */
+    PtlConnEvidence conn = verdict_conn_of(&agg->conv.key);
+    gboolean is_better_evidence = issue->severity == f->severity &&
+        ptl_connection_rank(ptl_connection_classify(&conn)) >
+        ptl_connection_rank(ptl_connection_classify(&f->conn));
+    if (f->flows == 0 || issue->severity > f->severity || is_better_evidence) {
         f->severity = issue->severity;
         f->is_product_inferred = issue->is_product_inferred;
         f->is_roles_inferred = issue->is_roles_inferred;
         f->rule = rule;
         f->observed = agg->conv.key.protocol;
+        f->conn = conn;
         g_strlcpy(f->auth_detail, agg->conv.key.auth_detail, sizeof f->auth_detail);
     }
     f->first_ts_ns = f->flows == 0 ? agg->first_ts_ns : MIN(f->first_ts_ns, agg->first_ts_ns);
@@ -635,6 +650,68 @@ verdict_finding_sort(gconstpointer pa, gconstpointer pb)
     return a->kind < b->kind ? -1 : a->kind > b->kind;
 }
 
+/* Accepted connections per (client, server, port), as findings with the
+ * sentinel kind PTL_FINDING_KIND_COUNT: first_ts_ns is the earliest start,
+ * last_ts_ns the latest start.  transfer full */
+static GHashTable *
+verdict_accepted_starts(const PtlVerdict *v)
+{
+    GHashTable *accepted = g_hash_table_new_full(verdict_finding_hash, verdict_finding_equal,
+                                                 g_free, NULL);
+    GHashTableIter it;
+    gpointer p;
+    g_hash_table_iter_init(&it, v->aggregates);
+    while (g_hash_table_iter_next(&it, &p, NULL)) {
+        const VerdictAggregate *agg = p;
+        if (!ptl_flow_state_is_answered(agg->conv.key.state))
+            continue;
+        VerdictFinding probe = {
+            .kind = PTL_FINDING_KIND_COUNT, .client = agg->conv.key.client,
+            .server = agg->conv.key.server, .transport = agg->conv.key.transport,
+            .port = agg->conv.key.server_port,
+        };
+        VerdictFinding *a = g_hash_table_lookup(accepted, &probe);
+        if (a == NULL) {
+            a = g_memdup2(&probe, sizeof probe);
+            a->first_ts_ns = agg->first_ts_ns;
+            a->last_ts_ns = agg->last_start_ns;
+            g_hash_table_add(accepted, a);
+        }
+        a->first_ts_ns = MIN(a->first_ts_ns, agg->first_ts_ns);
+        a->last_ts_ns = MAX(a->last_ts_ns, agg->last_start_ns);
+    }
+    return accepted;
+}
+
+/* Refused or unanswered, then accepted later in the capture: the service was
+ * starting (or restarting), not blocked.  Such a finding is info. */
+static void
+verdict_mark_transient(const PtlVerdict *v, GHashTable *findings)
+{
+    g_autoptr(GHashTable) accepted = verdict_accepted_starts(v);
+    GHashTableIter it;
+    gpointer p;
+    g_hash_table_iter_init(&it, findings);
+    while (g_hash_table_iter_next(&it, &p, NULL)) {
+        VerdictFinding *f = p;
+        if (f->kind != PTL_FINDING_CONNECTION_REFUSED &&
+            f->kind != PTL_FINDING_CONNECTION_UNANSWERED)
+            continue;
+        VerdictFinding probe = *f;
+        probe.kind = PTL_FINDING_KIND_COUNT;
+        const VerdictFinding *a = g_hash_table_lookup(accepted, &probe);
+        if (a == NULL || a->last_ts_ns <= f->last_ts_ns)
+            continue;
+        f->is_transient = TRUE;
+        f->severity = PTL_SEVERITY_INFO;
+        f->transient = (PtlConnTransient) {
+            .failures = f->flows, .last_failure_ns = f->last_ts_ns,
+            .accepted_ns = a->first_ts_ns > f->last_ts_ns ? a->first_ts_ns : a->last_ts_ns,
+            .was_up_before = a->first_ts_ns < f->first_ts_ns,
+        };
+    }
+}
+
 static void
 verdict_judge_all(PtlVerdict *v)
 {
@@ -652,6 +729,7 @@ verdict_judge_all(PtlVerdict *v)
         for (guint i = 0; i < j.n_issues; i++)
             verdict_add_finding(findings, agg, &j.issues[i], j.rule);
     }
+    verdict_mark_transient(v, findings);
     g_hash_table_iter_init(&it, findings);
     while (g_hash_table_iter_next(&it, &p, NULL))
         g_ptr_array_add(v->findings, p);
@@ -672,7 +750,7 @@ ptl_verdict_refresh(PtlVerdict *v)
         VerdictAggregate *agg = p;
         g_ptr_array_add(conversations, &agg->conv);
         ptl_host_kinds_add_sender(v->kinds, &agg->conv.key.client);
-        if (verdict_is_answered(agg->conv.key.state))
+        if (ptl_flow_state_is_answered(agg->conv.key.state))
             ptl_host_kinds_add_sender(v->kinds, &agg->conv.key.server);
     }
     ptl_products_choose(v->products, conversations, v->kinds);
@@ -767,6 +845,15 @@ verdict_names(const VerdictFinding *f, VerdictNames *n)
                f->port);
 }
 
+/* " (TCP reset to the SYN: ...)" or "" when the connection was simply answered */
+static char *
+verdict_conn_paren(const PtlConnEvidence *conn)
+{
+    char detail[PTL_CONNECTION_TEXT_MAX];
+    ptl_connection_detail(conn, detail);
+    return detail[0] != '\0' ? g_strdup_printf(" (%s)", detail) : g_strdup("");
+}
+
 static char *
 verdict_message_source(const PtlVerdict *v, const VerdictFinding *f, const VerdictNames *n)
 {
@@ -774,9 +861,11 @@ verdict_message_source(const PtlVerdict *v, const VerdictFinding *f, const Verdi
     gboolean is_inferred;
     guint32 role = verdict_role(v, &f->client, &is_inferred);
     g_autofree char *rule = verdict_rule_text(f->rule);
-    return g_strdup_printf("%s (%s%s) connected to %s on %s %s, which the doc allows only "
+    g_autofree char *paren = verdict_conn_paren(&f->conn);
+    return g_strdup_printf("%s (%s%s) %s %s on %s%s: %s, which the doc allows only "
                            "from %s.", n->client, verdict_mask_text(role, NULL, FALSE, roles),
-                           is_inferred ? ", inferred" : "", rule, n->server, n->where,
+                           is_inferred ? ", inferred" : "", ptl_connection_verb(&f->conn),
+                           n->server, n->where, paren, rule,
                            f->rule->is_dynamic ? "nodes (dynamic range)"
                            : verdict_mask_text(f->rule->sources, f->rule->source_hosts, TRUE,
                                                sources));
@@ -795,31 +884,43 @@ verdict_message_mismatch(const VerdictFinding *f, const VerdictNames *n)
                            is_unknown ? "" : f->observed, rule, f->rule->protocol);
 }
 
+/* connection-refused and connection-unanswered */
+static char *
+verdict_message_failed(const VerdictFinding *f, const VerdictNames *n, const char *rule)
+{
+    g_autofree char *paren = verdict_conn_paren(&f->conn);
+    g_autofree char *transient = f->is_transient
+                                 ? ptl_connection_transient_text(&f->conn, &f->transient) : NULL;
+    return g_strdup_printf("%s %s %s on %s%s, documented as %s%s%s.", n->client,
+                           ptl_connection_verb(&f->conn), n->server, n->where, paren, rule,
+                           transient != NULL ? "; " : "", transient != NULL ? transient : "");
+}
+
 static char *
 verdict_message_kind(const PtlVerdict *v, const VerdictFinding *f, const VerdictNames *n)
 {
     g_autofree char *rule = f->rule != NULL ? verdict_rule_text(f->rule) : NULL;
+    g_autofree char *paren = verdict_conn_paren(&f->conn);
     switch (f->kind) {
     case PTL_FINDING_SOURCE_NOT_ALLOWED:
         return verdict_message_source(v, f, n);
     case PTL_FINDING_DIRECTION_VIOLATION:
-        return g_strdup_printf("%s connected into node %s on %s, which %s documents only as "
-                               "outbound from the nodes.", n->client, n->server, n->where, rule);
+        return g_strdup_printf("%s %s node %s on %s%s, which %s documents only as outbound "
+                               "from the nodes.", n->client,
+                               ptl_connection_is_accepted(ptl_connection_classify(&f->conn))
+                               ? "connected into" : ptl_connection_verb(&f->conn),
+                               n->server, n->where, paren, rule);
     case PTL_FINDING_PROTOCOL_MISMATCH:
         return verdict_message_mismatch(f, n);
     case PTL_FINDING_UNDOCUMENTED_PORT: {
         g_autofree char *products = verdict_products_text(v);
-        return g_strdup_printf("%s %s node %s on %s, a port no rule of %s documents.", n->client,
-                               f->severity == PTL_SEVERITY_INFO ? "tried (no answer from)"
-                                                                : "reached", n->server,
-                               n->where, products);
+        return g_strdup_printf("%s %s node %s on %s%s, a port no rule of %s documents.",
+                               n->client, ptl_connection_verb(&f->conn), n->server, n->where,
+                               paren, products);
     }
     case PTL_FINDING_CONNECTION_REFUSED:
-        return g_strdup_printf("%s was refused by %s on %s, documented as %s.", n->client,
-                               n->server, n->where, rule);
     case PTL_FINDING_CONNECTION_UNANSWERED:
-        return g_strdup_printf("%s got no answer from %s on %s, documented as %s.", n->client,
-                               n->server, n->where, rule);
+        return verdict_message_failed(f, n, rule);
     case PTL_FINDING_CLEARTEXT_CREDENTIALS:
         return g_strdup_printf("%s sent credentials in clear text to %s on %s (%s)%s%s.",
                                n->client, n->server, n->where,
@@ -857,8 +958,13 @@ verdict_advice(const VerdictFinding *f, const VerdictNames *n)
     const char *file = f->rule != NULL ? verdict_file_name(f->rule) : "";
     guint line = f->rule != NULL ? f->rule->line : 0;
     g_autofree char *proto = g_ascii_strup(ptl_rule_transport_name(f->transport), -1);
+    PtlConnClass klass = ptl_connection_classify(&f->conn);
     switch (f->kind) {
     case PTL_FINDING_SOURCE_NOT_ALLOWED:
+        if (ptl_connection_is_failed(klass))
+            return g_strdup_printf("The connection did not get through, as the doc wants; if %s "
+                                   "belongs to the cluster, declare its role in the inventory.",
+                                   n->client);
         return g_strdup_printf("If %s belongs to the cluster, declare its role in the inventory; "
                                "otherwise block %s %u from %s to %s.", n->client, proto, f->port,
                                n->client, n->server);
@@ -874,15 +980,30 @@ verdict_advice(const VerdictFinding *f, const VerdictNames *n)
                                "taken the documented port (rule %s:%u).", n->where, n->server,
                                file, line);
     case PTL_FINDING_UNDOCUMENTED_PORT:
-        if (f->severity == PTL_SEVERITY_INFO)
-            return g_strdup_printf("Nothing answered; check why %s expects a service on %s.",
-                                   n->client, n->where);
-        return g_strdup_printf("Identify the process listening on %s on %s; document it in a "
-                               "site rule or close the port.", n->where, n->server);
+        if (ptl_connection_is_accepted(klass))
+            return g_strdup_printf("Identify the process listening on %s on %s; document it in "
+                                   "a site rule or close the port.", n->where, n->server);
+        if (klass == PTL_CONN_REFUSED_RST || klass == PTL_CONN_REFUSED_ICMP)
+            return g_strdup_printf("Nothing accepted %s on %s; check why %s expects a service "
+                                   "there.", n->where, n->server, n->client);
+        if (klass == PTL_CONN_NO_REPLY)
+            return g_strdup_printf("No reply was seen; check why %s sends to %s on %s.",
+                                   n->client, n->server, n->where);
+        return g_strdup_printf("Nothing answered; check why %s expects a service on %s.",
+                               n->client, n->where);
     case PTL_FINDING_CONNECTION_REFUSED:
-    case PTL_FINDING_CONNECTION_UNANSWERED:
-        return g_strdup_printf("open %s %u from %s to %s (rule %s:%u)", proto, f->port,
-                               n->client, n->server, file, line);
+    case PTL_FINDING_CONNECTION_UNANSWERED: {
+        g_autofree char *rule_ref = g_strdup_printf("rule %s:%u", file, line);
+        if (f->is_transient) {
+            char ts[PTL_TS_STRLEN];
+            return g_strdup_printf("None on the network: %s accepted the connection at %s. If "
+                                   "failures recur, check the order the services start in "
+                                   "(%s).", n->server,
+                                   ptl_ts_format(f->transient.accepted_ns, ts), rule_ref);
+        }
+        return ptl_connection_advice(&f->conn, n->client, n->server, f->transport, f->port,
+                                     rule_ref);
+    }
     case PTL_FINDING_CLEARTEXT_CREDENTIALS:
         if (f->severity == PTL_SEVERITY_ERROR)
             return g_strdup_printf("Use TLS as the doc requires (rule %s:%u) and change the "
@@ -1022,6 +1143,23 @@ verdict_services_sorted(const PtlVerdict *v)
     return sorted;
 }
 
+/* protocol, state, connection, icmp (when refused by ICMP) and transient */
+static void
+verdict_json_connection(JsonBuilder *b, const VerdictFinding *f)
+{
+    ptl_json_string_or_null(b, "protocol", f->observed);
+    ptl_json_string_or_null(b, "state", ptl_flow_state_name(f->conn.state));
+    PtlConnClass klass = ptl_connection_classify(&f->conn);
+    ptl_json_string_or_null(b, "connection", ptl_connection_class_name(klass));
+    if (klass == PTL_CONN_REFUSED_ICMP) {
+        char text[PTL_CONNECTION_TEXT_MAX];
+        ptl_json_string_or_null(b, "icmp", ptl_connection_icmp_text(f->conn.family,
+                                f->conn.icmp_type, f->conn.icmp_code, NULL, text));
+    }
+    json_builder_set_member_name(b, "transient");
+    json_builder_add_boolean_value(b, f->is_transient);
+}
+
 static void
 verdict_json_finding(PtlVerdict *v, JsonBuilder *b, const VerdictFinding *f)
 {
@@ -1038,6 +1176,7 @@ verdict_json_finding(PtlVerdict *v, JsonBuilder *b, const VerdictFinding *f)
     ptl_json_string_or_null(b, "server", n.server);
     ptl_emit_int(b, "port", f->port);
     ptl_json_string_or_null(b, "transport", ptl_rule_transport_name(f->transport));
+    verdict_json_connection(b, f);
     ptl_emit_int(b, "flows", (gint64) f->flows);
     json_builder_set_member_name(b, "example_flows");
     json_builder_begin_array(b);
@@ -1137,6 +1276,33 @@ ptl_verdict_judge_flow(PtlVerdict *v, const PtlFlowRecord *rec, JsonBuilder *b)
     json_builder_begin_array(b);
     for (guint i = 0; i < j.n_issues; i++)
         json_builder_add_string_value(b, ptl_finding_kind_name(j.issues[i].kind));
+    json_builder_end_array(b);
+}
+
+void
+ptl_verdict_judge_flow_findings(PtlVerdict *v, const PtlFlowRecord *rec, JsonBuilder *b)
+{
+    g_return_if_fail(v != NULL && rec != NULL);
+    if (!v->is_selected)
+        ptl_verdict_refresh(v);
+    VerdictAggregate agg = { .conv = { .key = *rec, .flows = 1 }, .packets = rec->packets,
+                             .bytes = rec->bytes, .first_ts_ns = rec->first_ts_ns,
+                             .last_ts_ns = rec->last_ts_ns, .last_start_ns = rec->first_ts_ns };
+    agg.conv.key.auth_detail[PTL_AUTH_DETAIL_MAX - 1] = '\0';
+    verdict_add_example(agg.examples, &agg.n_examples, rec->id);
+    VerdictJudgement j;
+    verdict_judge(v, &agg.conv.key, &j);
+    verdict_json_tag(b, j.rule);
+    json_builder_set_member_name(b, "findings");
+    json_builder_begin_array(b);
+    for (guint i = 0; i < j.n_issues; i++) {
+        VerdictFinding f = {
+            .kind = j.issues[i].kind, .client = rec->client, .server = rec->server,
+            .transport = rec->transport, .port = rec->server_port,
+        };
+        verdict_finding_merge(&f, &agg, &j.issues[i], j.rule);
+        verdict_json_finding(v, b, &f);
+    }
     json_builder_end_array(b);
 }
 

@@ -49,6 +49,9 @@ typedef struct {
     guint8       transport;       /* 6 or 17 */
     guint16      client_port, server_port;
     PtlFlowState state;
+    guint8       refusal;         /* PtlRefusal */
+    guint8       icmp_type, icmp_code; /* the unreachable, when refused by ICMP */
+    guint8       handshake;       /* PtlHandshake */
     const char  *protocol;        /* interned: dissector name, "websocket", "unknown"; NULL: no payload */
     guint32      facts;           /* 1 << PtlFact */
     char         auth_detail[PTL_AUTH_DETAIL_MAX]; /* first cleartext-auth detail
@@ -76,6 +79,11 @@ void ptl_verdict_finish(PtlVerdict *v);
 /* After finish.  Adds product, service, rule {file,line,source} (or null) and
  * findings [kind ...] members to a flow object. */
 void ptl_verdict_judge_flow(PtlVerdict *v, const PtlFlowRecord *rec, JsonBuilder *b);
+/* Like judge_flow, but each finding is the whole finding object of the report
+ * (kind, severity, protocol, state, connection, message, advice ...), as for
+ * one flow: live --events.  Transient failures need the whole capture, so a
+ * single flow never is one. */
+void ptl_verdict_judge_flow_findings(PtlVerdict *v, const PtlFlowRecord *rec, JsonBuilder *b);
 /* Adds the report's products, services and findings members. */
 void ptl_verdict_emit_json(PtlVerdict *v, JsonBuilder *b);
 /* role mask of addr and whether it was inferred; 0 when unknown */

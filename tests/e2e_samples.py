@@ -13,6 +13,10 @@
   and roles were inferred, and no policy finding is an error;
 - office.pcap (no product traffic) recognises no product, has no finding and lists its
   broadcast and multicast destinations as such, not as hosts;
+- the connection-evidence samples give exactly the findings, severities, transient
+  flags, flow states and connection classes they were built for (a ZooKeeper ensemble
+  starting up, a cluster behind a one-way mirror), and the cluster's ICMP refusal is
+  worded as one;
 - `samples/generate --check` regenerates the samples byte for byte.
 """
 import json
@@ -42,6 +46,13 @@ def analyze(capture, *extra):
     if inventory.exists():
         args += ["--inventory", str(inventory)]
     return json.loads(ptltest.run_portolan(args + [str(capture)]))
+
+
+def flow_lines(capture):
+    """The --flows lines of a sample analyzed with its inventory."""
+    return [json.loads(line) for line in ptltest.run_portolan(
+        ["analyze", *ptltest._plugin_args(), "-q", "--no-progress", "--inventory",
+         str(capture.with_suffix(".inventory")), "--flows", "-", str(capture)]).splitlines()]
 
 
 def finding_keys(report):
@@ -123,9 +134,7 @@ def test_cluster_sample():
     protocols = set(summary["protocols"])
     check("cluster: every protocol identified",
           {"amqp", "zookeeper", "thrift", "http", "smb", "tls"} <= protocols, protocols)
-    flows = [json.loads(line) for line in ptltest.run_portolan(
-        ["analyze", *ptltest._plugin_args(), "-q", "--no-progress", "--inventory",
-         str(capture.with_suffix(".inventory")), "--flows", "-", str(capture)]).splitlines()]
+    flows = flow_lines(capture)
     check("cluster: an IPv6 flow", any(":" in f["client"]["ip"] for f in flows), "")
     check("cluster: a VLAN flow", any(f["vlan"] for f in flows), "")
     check("cluster: UDP request-only and bidirectional",
@@ -137,6 +146,86 @@ def test_cluster_sample():
     sll = analyze(SAMPLES / "cluster-sll.pcap")
     check("cluster-sll: decoded", sll["capture"]["skipped_total"] == 0
           and sll["flows_summary"]["total"] > 0, sll["capture"]["skipped"])
+
+
+def evidence_rows(report):
+    return sorted((f["kind"], f["client"], f["server"], f["port"], f["severity"],
+                   f["transient"], f["state"], f["connection"]) for f in report["findings"])
+
+
+def test_zookeeper_start():
+    report = analyze(SAMPLES / "zookeeper-start.pcap")
+    want = sorted([
+        ("connection-refused", "10.20.0.12", "10.20.0.11", 2888, "info", True, "refused",
+         "refused-by-rst"),
+        ("connection-refused", "10.20.0.12", "10.20.0.11", 3888, "info", True, "refused",
+         "refused-by-rst"),
+        ("connection-refused", "10.20.0.13", "10.20.0.11", 3888, "info", True, "refused",
+         "refused-by-rst"),
+        ("connection-refused", "10.20.0.13", "10.20.0.12", 3888, "error", False, "refused",
+         "refused-by-rst"),
+    ])
+    got = evidence_rows(report)
+    check("zookeeper-start: findings with evidence", got == want, f"got {got}")
+    by_key = {(f["client"], f["server"], f["port"]): f for f in report["findings"]}
+    first = by_key.get(("10.20.0.13", "10.20.0.11", 3888), {})
+    check("zookeeper-start: transient wording",
+          "refused 3 times until 10:00:00.8, then accepted at 10:00:06.3: the service was "
+          "still starting" in first.get("message", ""), first.get("message"))
+    transient_advice = [f["advice"] for f in report["findings"] if f["transient"]]
+    check("zookeeper-start: no 'open TCP' advice on transient refusals",
+          transient_advice and not any("open TCP" in a for a in transient_advice),
+          transient_advice)
+    stuck = by_key.get(("10.20.0.13", "10.20.0.12", 3888), {})
+    check("zookeeper-start: a lasting RST refusal asks for the service, not a firewall",
+          "listens on tcp/3888" in stuck.get("advice", "")
+          and "open TCP" not in stuck.get("advice", ""), stuck.get("advice"))
+    check("zookeeper-start: one direction is not claimed", report["vantage"]["note"] is None,
+          report["vantage"])
+
+
+def test_one_sided_cluster():
+    capture = SAMPLES / "sisense-one-sided.pcap"
+    report = analyze(capture)
+    want = sorted([
+        ("connection-unanswered", "10.20.0.13", "10.20.0.12", 25672, "error", False,
+         "unanswered", "unanswered"),
+        ("source-not-allowed", "203.0.113.7", "10.20.0.11", 2181, "error", False, "one-sided",
+         "one-sided"),
+        ("undocumented-port", "10.20.0.12", "10.20.0.11", 7070, "warning", False, "one-sided",
+         "one-sided"),
+    ])
+    got = evidence_rows(report)
+    check("sisense-one-sided: findings with evidence", got == want, f"got {got}")
+    vantage = report["vantage"]
+    check("sisense-one-sided: capture-level note", vantage["one_sided_flows"] == 7
+          and vantage["tcp_flows"] == 8 and "only one direction of 7 of 8 TCP flows"
+          in (vantage["note"] or ""), vantage)
+    flows = flow_lines(capture)
+    one_sided = [f for f in flows if f["state"] == "one-sided"]
+    check("sisense-one-sided: flow evidence", len(one_sided) == 7 and all(
+        f["directions"] == "to-server" and f["handshake"] == "partial"
+        and "connection-unanswered" not in f["findings"] for f in one_sided),
+        [(f["state"], f["directions"], f["handshake"]) for f in flows])
+    text = ptltest.run_portolan(["analyze", *ptltest._plugin_args(), "--no-progress",
+                                 "--inventory", str(capture.with_suffix(".inventory")),
+                                 str(capture)])
+    check("sisense-one-sided: the note is at the top of the terminal report",
+          "NOTE  the capture point sees only one direction" in "\n".join(text.splitlines()[:4]),
+          text[:400])
+
+
+def test_cluster_icmp_wording():
+    report = analyze(SAMPLES / "cluster.pcap")
+    snmp = [f for f in report["findings"] if f["port"] == 161]
+    check("cluster: one udp/161 finding", len(snmp) == 1, snmp)
+    if snmp:
+        f = snmp[0]
+        check("cluster: udp/161 refused by ICMP in words",
+              f["connection"] == "refused-by-icmp" and f["icmp"] == "port unreachable"
+              and "was refused by node 10.20.0.13 on udp/161 (ICMP port unreachable" in f["message"]
+              and "no answer" not in f["message"] and "Nothing answered" not in f["advice"],
+              f)
 
 
 def normalized(report):
@@ -179,6 +268,9 @@ def main():
         test_cluster_sample()
         test_products_without_inventory()
         test_office_sample()
+        test_zookeeper_start()
+        test_one_sided_cluster()
+        test_cluster_icmp_wording()
         test_generator_reproduces()
     test_golden(update)
     print(f"{results['passed']} passed, {results['failed']} failed")

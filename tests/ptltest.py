@@ -185,3 +185,20 @@ def netns_delete(ns, grace_s=5.0):
         while pids() and time.monotonic() < deadline:
             time.sleep(0.1)
     sh("ip", "netns", "del", ns, check=False)
+class Checks:
+    """Counts passed and failed checks; prints each failure with its detail."""
+
+    def __init__(self):
+        self.passed = self.failed = 0
+
+    def check(self, name, condition, detail=""):
+        if condition:
+            self.passed += 1
+        else:
+            self.failed += 1
+            print(f"FAIL {name}: {detail}")
+
+    def status(self):
+        """Prints the tally; the exit status for it."""
+        print(f"{self.passed} passed, {self.failed} failed")
+        return 1 if self.failed else 0

@@ -296,7 +296,7 @@ test_flow_midstream_lower_port(void **state)
     flow = send_pkt(fx, PKT(.src = VLAN_C, .sport = 5000, .dst = VLAN_S, .dport = 700,
                             .flags = ACK), PTL_DIR_TO_SERVER);
     assert_int_equal(flow->server_port, 700);
-    assert_int_equal(flush_and_get(fx, 0)->state, PTL_FLOW_ACTIVE);  /* one way only */
+    assert_int_equal(flush_and_get(fx, 0)->state, PTL_FLOW_ONE_SIDED);  /* one way only */
 }
 
 static void
@@ -519,7 +519,7 @@ test_flow_max_flows_evicts_lru(void **state)
     const Ended *e = ended_at(fx, 0);
     assert_int_equal(e->id, 2);
     assert_int_equal(e->why, PTL_FLOW_END_EVICTED);
-    assert_int_equal(e->state, PTL_FLOW_ESTABLISHED);
+    assert_int_equal(e->state, PTL_FLOW_ONE_SIDED);    /* ACKs one way only */
     ptl_flow_table_flush(fx->table);
     assert_int_equal(ended_at(fx, 1)->id, 1);      /* flush goes in creation order */
     assert_int_equal(ended_at(fx, 2)->id, 3);
@@ -645,6 +645,117 @@ test_flow_names(void **state)
 
 #define FLOW_TEST(name) cmocka_unit_test_setup_teardown(name, fixture_setup, fixture_teardown)
 
+/* ---- connection evidence: directions, handshake, one-sided vs unanswered ---- */
+
+static void
+test_flow_evidence_complete(void **state)
+{
+    Fixture *fx = *state;
+    get_handshake(fx);
+    const Ended *e = flush_and_get(fx, 0);
+    assert_int_equal(e->state, PTL_FLOW_ACTIVE);
+    assert_int_equal(ptl_flow_handshake(&e->flow), PTL_HANDSHAKE_COMPLETE);
+    assert_int_equal(ptl_flow_directions(&e->flow), PTL_DIRECTIONS_BOTH);
+    assert_int_equal(ptl_flow_refusal(&e->flow), PTL_REFUSED_NOT);
+}
+
+/* ndpi-http_asymmetric shape: SYN, the client's ACK and requests, nothing back */
+static void
+test_flow_one_sided_after_syn(void **state)
+{
+    Fixture *fx = *state;
+    send_pkt(fx, GET_TO_S(.flags = SYN, .seq = 10), PTL_DIR_TO_SERVER);
+    send_pkt(fx, GET_TO_S(.flags = ACK, .seq = 11, .ack = 501), PTL_DIR_TO_SERVER);
+    send_pkt(fx, GET_TO_S(.flags = ACK | PSH, .seq = 11, .ack = 501, .len = 300),
+             PTL_DIR_TO_SERVER);
+    send_pkt(fx, GET_TO_S(.flags = FIN | ACK, .seq = 311, .ack = 501), PTL_DIR_TO_SERVER);
+    const Ended *e = flush_and_get(fx, 0);
+    assert_int_equal(e->state, PTL_FLOW_ONE_SIDED);
+    assert_int_equal(ptl_flow_handshake(&e->flow), PTL_HANDSHAKE_PARTIAL);
+    assert_int_equal(ptl_flow_directions(&e->flow), PTL_DIRECTIONS_TO_SERVER);
+}
+
+/* a bare ACK after the SYN is enough: the client saw a SYN/ACK */
+static void
+test_flow_one_sided_ack_only(void **state)
+{
+    Fixture *fx = *state;
+    send_pkt(fx, GET_TO_S(.flags = SYN, .seq = 10), PTL_DIR_TO_SERVER);
+    send_pkt(fx, GET_TO_S(.flags = ACK, .seq = 11, .ack = 501), PTL_DIR_TO_SERVER);
+    assert_int_equal(flush_and_get(fx, 0)->state, PTL_FLOW_ONE_SIDED);
+}
+
+/* only the server's side: the SYN/ACK and data toward the client */
+static void
+test_flow_one_sided_server_side(void **state)
+{
+    Fixture *fx = *state;
+    send_pkt(fx, GET_TO_C(.flags = SYN | ACK, .seq = 500, .ack = 11), PTL_DIR_TO_CLIENT);
+    send_pkt(fx, GET_TO_C(.flags = ACK | PSH, .seq = 501, .ack = 311, .len = 1000),
+             PTL_DIR_TO_CLIENT);
+    const Ended *e = flush_and_get(fx, 0);
+    assert_int_equal(e->state, PTL_FLOW_ONE_SIDED);
+    assert_int_equal(ptl_flow_handshake(&e->flow), PTL_HANDSHAKE_PARTIAL);
+    assert_int_equal(ptl_flow_directions(&e->flow), PTL_DIRECTIONS_TO_CLIENT);
+}
+
+/* mid-stream, one way: no handshake at all, still one-sided, never unanswered */
+static void
+test_flow_one_sided_midstream(void **state)
+{
+    Fixture *fx = *state;
+    send_pkt(fx, GET_TO_S(.flags = ACK | PSH, .seq = 11, .ack = 501, .len = 200),
+             PTL_DIR_TO_SERVER);
+    const Ended *e = flush_and_get(fx, 0);
+    assert_int_equal(e->state, PTL_FLOW_ONE_SIDED);
+    assert_int_equal(ptl_flow_handshake(&e->flow), PTL_HANDSHAKE_NONE);
+}
+
+/* unanswered needs SYNs (retries), nothing back and nothing more from the client;
+ * a client RST giving up does not count as going on */
+static void
+test_flow_unanswered_needs_evidence(void **state)
+{
+    Fixture *fx = *state;
+    send_pkt(fx, GET_TO_S(.flags = SYN, .seq = 10), PTL_DIR_TO_SERVER);
+    send_pkt(fx, GET_TO_S(.flags = SYN, .seq = 10), PTL_DIR_TO_SERVER);
+    send_pkt(fx, GET_TO_S(.flags = RST, .seq = 11), PTL_DIR_TO_SERVER);
+    const Ended *e = flush_and_get(fx, 0);
+    assert_int_equal(e->state, PTL_FLOW_UNANSWERED);
+    assert_int_equal(ptl_flow_handshake(&e->flow), PTL_HANDSHAKE_SYN_ONLY);
+    assert_int_equal(ptl_flow_directions(&e->flow), PTL_DIRECTIONS_TO_SERVER);
+}
+
+static void
+test_flow_refusal_kinds(void **state)
+{
+    Fixture *fx = *state;
+    send_pkt(fx, GET_TO_S(.flags = SYN, .seq = 100), PTL_DIR_TO_SERVER);
+    PtlFlow *flow = send_pkt(fx, GET_TO_C(.flags = RST | ACK, .ack = 101), PTL_DIR_TO_CLIENT);
+    assert_int_equal(ptl_flow_refusal(flow), PTL_REFUSED_BY_RST);
+    assert_int_equal(ptl_flow_handshake(flow), PTL_HANDSHAKE_SYN_ONLY);
+    PtlDecoded syn = PKT(.src = "10.9.0.1", .sport = 40000, .dst = "10.9.0.2", .dport = 2888,
+                         .flags = SYN, .seq = 5);
+    PtlFlow *filtered = send_pkt(fx, syn, PTL_DIR_TO_SERVER);
+    PtlDecoded icmp = icmp_build("10.9.0.254", 1, 3, 13, &syn);   /* admin prohibited */
+    ptl_flow_table_icmp_error(fx->table, &icmp, fx->now);
+    assert_int_equal(ptl_flow_refusal(filtered), PTL_REFUSED_BY_ICMP);
+    assert_int_equal(ptl_flow_state(filtered, PTL_FLOW_END_CAPTURE), PTL_FLOW_REFUSED);
+}
+
+static void
+test_flow_evidence_names(void **state)
+{
+    (void) state;
+    assert_string_equal(ptl_flow_state_name(PTL_FLOW_ONE_SIDED), "one-sided");
+    assert_string_equal(ptl_handshake_name(PTL_HANDSHAKE_COMPLETE), "complete");
+    assert_string_equal(ptl_handshake_name(PTL_HANDSHAKE_PARTIAL), "partial");
+    assert_string_equal(ptl_handshake_name(PTL_HANDSHAKE_SYN_ONLY), "syn-only");
+    assert_string_equal(ptl_handshake_name(PTL_HANDSHAKE_NONE), "none");
+    assert_null(ptl_handshake_name(PTL_HANDSHAKE_NOT_TCP));
+    assert_string_equal(ptl_directions_name(PTL_DIRECTIONS_TO_CLIENT), "to-client");
+}
+
 int
 main(void)
 {
@@ -669,6 +780,14 @@ main(void)
         FLOW_TEST(test_flow_vlan_apart),
         FLOW_TEST(test_flow_ipv6),
         cmocka_unit_test(test_flow_names),
+        FLOW_TEST(test_flow_evidence_complete),
+        FLOW_TEST(test_flow_one_sided_after_syn),
+        FLOW_TEST(test_flow_one_sided_ack_only),
+        FLOW_TEST(test_flow_one_sided_server_side),
+        FLOW_TEST(test_flow_one_sided_midstream),
+        FLOW_TEST(test_flow_unanswered_needs_evidence),
+        FLOW_TEST(test_flow_refusal_kinds),
+        cmocka_unit_test(test_flow_evidence_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -337,6 +337,66 @@ test_live_events_once_per_key(void **state)
     free(json);
 }
 
+/* the real engine's shape: each finding an object with severity, state and message */
+static void
+live_object_judge(gpointer judge_data, const PtlFlowRecord *rec, JsonBuilder *b)
+{
+    (void) judge_data;
+    (void) rec;
+    json_builder_set_member_name(b, "product");
+    json_builder_add_string_value(b, "alpha");
+    json_builder_set_member_name(b, "service");
+    json_builder_add_string_value(b, "zk-quorum");
+    json_builder_set_member_name(b, "findings");
+    json_builder_begin_array(b);
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "kind");
+    json_builder_add_string_value(b, "connection-refused");
+    json_builder_set_member_name(b, "severity");
+    json_builder_add_string_value(b, "error");
+    json_builder_set_member_name(b, "state");
+    json_builder_add_string_value(b, "refused");
+    json_builder_set_member_name(b, "connection");
+    json_builder_add_string_value(b, "refused-by-rst");
+    json_builder_set_member_name(b, "message");
+    json_builder_add_string_value(b, "10.20.0.12 was refused by 10.20.0.13 on tcp/2888 "
+                                  "(TCP reset)");
+    json_builder_end_object(b);
+    json_builder_end_array(b);
+}
+
+static void
+test_live_events_carry_severity_and_message(void **state)
+{
+    (void) state;
+    char *lines = NULL, *json = NULL;
+    size_t lines_len = 0, json_len = 0;
+    FILE *lines_out = open_memstream(&lines, &lines_len);
+    FILE *json_out = open_memstream(&json, &json_len);
+    PtlLiveEventsConfig cfg = { .lines = lines_out, .json = json_out,
+                                .judge = live_object_judge };
+    g_autoptr(PtlLiveEvents) ev = ptl_live_events_new(&cfg);
+    PtlFlowRecord rec = live_record("10.20.0.12", "10.20.0.13", 2888, 1000, 1);
+    rec.protocol = NULL;
+    rec.state = PTL_FLOW_REFUSED;
+    ptl_live_events_queue(ev, &rec);
+    assert_int_equal(ptl_live_events_flush(ev), 1);
+    fclose(lines_out);
+    fclose(json_out);
+    assert_non_null(strstr(lines, "ERROR   connection-refused"));
+    assert_non_null(strstr(lines, "\n           10.20.0.12 was refused by 10.20.0.13"));
+    g_autoptr(JsonParser) parser = json_parser_new();
+    assert_true(json_parser_load_from_data(parser, json, -1, NULL));
+    JsonObject *o = json_node_get_object(json_parser_get_root(parser));
+    assert_string_equal(json_object_get_string_member(o, "severity"), "error");
+    assert_string_equal(json_object_get_string_member(o, "state"), "refused");
+    assert_string_equal(json_object_get_string_member(o, "connection"), "refused-by-rst");
+    assert_true(g_str_has_prefix(json_object_get_string_member(o, "message"), "10.20.0.12 was"));
+    assert_true(json_node_is_null(json_object_get_member(o, "protocol")));
+    free(lines);
+    free(json);
+}
+
 static void
 test_live_events_caps_count_what_they_drop(void **state)
 {
@@ -439,6 +499,7 @@ main(void)
         cmocka_unit_test(test_live_kernel_stats_not_for_savefiles),
         cmocka_unit_test(test_live_events_once_per_key),
         cmocka_unit_test(test_live_events_caps_count_what_they_drop),
+        cmocka_unit_test(test_live_events_carry_severity_and_message),
         cmocka_unit_test(test_live_check_interface),
         cmocka_unit_test(test_live_open_without_capability),
         cmocka_unit_test(test_live_drop_privileges),

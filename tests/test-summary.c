@@ -21,8 +21,8 @@ make_flow(const char *client, const char *server, guint16 port, guint64 id)
     flow.server_port = port;
     flow.proto = PTL_TRANSPORT_TCP;
     flow.has_syn = TRUE;
-    flow.dir[PTL_DIR_TO_SERVER] = (PtlFlowDirStats) { 3, 300, 100, 1000000000 * (gint64) id,
-                                                      1000000000 * (gint64) id + 5, 0x12, 1 };
+    flow.dir[PTL_DIR_TO_SERVER] = (PtlFlowDirStats) { 3, 300, 0, 1000000000 * (gint64) id,
+                                                      1000000000 * (gint64) id + 5, 0x02, 1 };
     flow.last_ts_ns = 1000000000 * (gint64) id + 9;
     return flow;
 }

@@ -326,13 +326,24 @@ test_verdict_refused_from_disallowed_source(void **state)
     JsonObject *refused = find_finding(fx, "connection-refused", "10.20.0.12", "10.20.0.13",
                                        2888);
     assert_evidence(refused, "error", "declared", "declared");
-    g_autofree char *advice = g_strdup_printf("open TCP 2888 from 10.20.0.12 to 10.20.0.13 "
-                                              "(rule alpha.rules:%d)", ALPHA_LINE_ZK_QUORUM);
+    g_autofree char *advice = g_strdup_printf("Check that the service runs on 10.20.0.13 and "
+                                              "listens on tcp/2888 (rule alpha.rules:%d); the "
+                                              "port was reached but nothing accepted it, so "
+                                              "opening a firewall will not help.",
+                                              ALPHA_LINE_ZK_QUORUM);
     assert_string_equal(member_string(refused, "advice"), advice);
+    assert_string_equal(member_string(refused, "connection"), "refused-by-rst");
+    assert_string_equal(member_string(refused, "state"), "refused");
     JsonObject *silent = find_finding(fx, "connection-unanswered", "10.20.0.13", "10.20.0.12",
                                       2888);
     assert_non_null(silent);
     assert_string_equal(member_string(silent, "severity"), "error");
+    assert_string_equal(member_string(silent, "connection"), "unanswered");
+    g_autofree char *silent_advice = g_strdup_printf("open TCP 2888 from 10.20.0.13 to "
+                                                     "10.20.0.12 (rule alpha.rules:%d), or check "
+                                                     "that 10.20.0.12 is up: its SYNs were "
+                                                     "dropped", ALPHA_LINE_ZK_QUORUM);
+    assert_string_equal(member_string(silent, "advice"), silent_advice);
     assert_int_equal(count_findings_json(fx), 3);
 }
 
@@ -1073,6 +1084,191 @@ test_verdict_broadcast_not_a_host(void **state)
     assert_int_equal(json_array_get_length(nodes), 2);   /* 10.77.1.5, 10.77.1.6 */
 }
 
+/* ---- connection evidence ------------------------------------------------ */
+
+#define SEC_NS G_GINT64_CONSTANT(1000000000)
+
+/* a record of state at TEST_BASE_NS + at_ms (10:00:00 + at_ms) */
+static void
+add_at(Fixture *fx, const char *client, const char *server, guint16 port, PtlFlowState state,
+       gint64 at_ms)
+{
+    PtlFlowRecord rec = make_rec(fx, client, server, port, state, NULL);
+    rec.first_ts_ns = TEST_BASE_NS + at_ms * G_GINT64_CONSTANT(1000000);
+    rec.last_ts_ns = rec.first_ts_ns + 100;
+    if (state == PTL_FLOW_REFUSED)
+        rec.refusal = PTL_REFUSED_BY_RST;
+    ptl_verdict_add(fx->v, &rec);
+}
+
+static gboolean
+member_bool(JsonObject *o, const char *key)
+{
+    return json_object_get_boolean_member(o, key);
+}
+
+static void
+test_verdict_transient_refusal(void **state)
+{
+    Fixture *fx = *state;
+    const char *const products[] = { "alpha", NULL };
+    fixture_start(fx, cluster_inventory, products);
+    /* starting: refused three times, then accepted */
+    add_at(fx, "10.20.0.12", "10.20.0.13", 2888, PTL_FLOW_REFUSED, 1000);
+    add_at(fx, "10.20.0.12", "10.20.0.13", 2888, PTL_FLOW_REFUSED, 2000);
+    add_at(fx, "10.20.0.12", "10.20.0.13", 2888, PTL_FLOW_REFUSED, 4200);
+    add_at(fx, "10.20.0.12", "10.20.0.13", 2888, PTL_FLOW_CLOSED, 7900);
+    /* accepted first, refused after: the refusal is the last word, an error */
+    add_at(fx, "10.20.0.11", "10.20.0.13", 2888, PTL_FLOW_CLOSED, 1000);
+    add_at(fx, "10.20.0.11", "10.20.0.13", 2888, PTL_FLOW_REFUSED, 3000);
+    /* up, down, up again: restarted; unanswered counts the same way */
+    add_at(fx, "10.20.0.13", "10.20.0.12", 2888, PTL_FLOW_CLOSED, 500);
+    add_at(fx, "10.20.0.13", "10.20.0.12", 2888, PTL_FLOW_UNANSWERED, 2000);
+    add_at(fx, "10.20.0.13", "10.20.0.12", 2888, PTL_FLOW_CLOSED, 6000);
+    ptl_verdict_finish(fx->v);
+
+    JsonObject *starting = find_finding(fx, "connection-refused", "10.20.0.12", "10.20.0.13",
+                                        2888);
+    assert_non_null(starting);
+    assert_string_equal(member_string(starting, "severity"), "info");
+    assert_true(member_bool(starting, "transient"));
+    assert_non_null(strstr(member_string(starting, "message"),
+                           "; refused 3 times until 10:00:04.2, then accepted at 10:00:07.9: "
+                           "the service was still starting."));
+    assert_null(strstr(member_string(starting, "advice"), "open TCP"));
+    assert_true(g_str_has_prefix(member_string(starting, "advice"), "None on the network"));
+
+    JsonObject *lasting = find_finding(fx, "connection-refused", "10.20.0.11", "10.20.0.13",
+                                       2888);
+    assert_non_null(lasting);
+    assert_string_equal(member_string(lasting, "severity"), "error");
+    assert_false(member_bool(lasting, "transient"));
+
+    JsonObject *restarted = find_finding(fx, "connection-unanswered", "10.20.0.13",
+                                         "10.20.0.12", 2888);
+    assert_non_null(restarted);
+    assert_string_equal(member_string(restarted, "severity"), "info");
+    assert_true(member_bool(restarted, "transient"));
+    assert_non_null(strstr(member_string(restarted, "message"),
+                           "unanswered once until 10:00:02.0, between accepted connections "
+                           "(accepted again by 10:00:06.0): the service restarted"));
+}
+
+/* one-sided: accepted (no unanswered), and worded as what the capture shows */
+static void
+test_verdict_one_sided(void **state)
+{
+    Fixture *fx = *state;
+    const char *const products[] = { "alpha", NULL };
+    fixture_start(fx, cluster_inventory, products);
+    add(fx, "10.20.0.12", "10.20.0.13", 2888, PTL_FLOW_ONE_SIDED, "zookeeper");
+    add(fx, "10.20.0.12", "10.20.0.11", 7070, PTL_FLOW_ONE_SIDED, NULL);
+    ptl_verdict_finish(fx->v);
+    assert_int_equal(count_findings_json(fx), 1);
+    JsonObject *f = find_finding(fx, "undocumented-port", "10.20.0.12", "10.20.0.11", 7070);
+    assert_non_null(f);
+    assert_string_equal(member_string(f, "severity"), "warning");
+    assert_string_equal(member_string(f, "state"), "one-sided");
+    assert_string_equal(member_string(f, "connection"), "one-sided");
+    assert_string_equal(member_string(f, "message"),
+                        "10.20.0.12 connected to node 10.20.0.11 on tcp/7070 (the capture "
+                        "shows only one direction of this connection; it went on past the "
+                        "SYN, so it was accepted), a port no rule of alpha documents.");
+}
+
+static void
+test_verdict_icmp_refusal_words(void **state)
+{
+    Fixture *fx = *state;
+    const char *const products[] = { "alpha", NULL };
+    fixture_start(fx, cluster_inventory, products);
+    PtlFlowRecord filtered = make_rec(fx, "10.20.0.12", "10.20.0.13", 2888, PTL_FLOW_REFUSED,
+                                      NULL);
+    filtered.refusal = PTL_REFUSED_BY_ICMP;
+    filtered.icmp_type = 3;
+    filtered.icmp_code = 13;
+    ptl_verdict_add(fx->v, &filtered);
+    PtlFlowRecord snmp = make_rec(fx, "10.30.0.5", "10.20.0.13", 161, PTL_FLOW_REFUSED,
+                                  "unknown");
+    snmp.transport = 17;
+    snmp.refusal = PTL_REFUSED_BY_ICMP;
+    snmp.icmp_type = 3;
+    snmp.icmp_code = 3;
+    ptl_verdict_add(fx->v, &snmp);
+    PtlFlowRecord syslog = make_rec(fx, "10.30.0.5", "10.20.0.13", 514, PTL_FLOW_REQUEST_ONLY,
+                                    NULL);
+    syslog.transport = 17;
+    ptl_verdict_add(fx->v, &syslog);
+    /* a disallowed source that was refused: the doc's wish, said so */
+    add(fx, "203.0.113.5", "10.20.0.11", 2888, PTL_FLOW_UNANSWERED, NULL);
+    ptl_verdict_finish(fx->v);
+
+    JsonObject *f = find_finding(fx, "connection-refused", "10.20.0.12", "10.20.0.13", 2888);
+    assert_non_null(f);
+    assert_string_equal(member_string(f, "connection"), "refused-by-icmp");
+    assert_string_equal(member_string(f, "icmp"), "communication administratively prohibited");
+    assert_true(g_str_has_prefix(member_string(f, "message"),
+                                 "10.20.0.12 was blocked on its way to 10.20.0.13 on tcp/2888 "
+                                 "(ICMP communication administratively prohibited: a firewall "
+                                 "rejected it), documented as alpha zk-quorum"));
+    g_autofree char *advice = g_strdup_printf("open TCP 2888 from 10.20.0.12 to 10.20.0.13 in "
+                                              "the firewall that rejected it (rule "
+                                              "alpha.rules:%d)", ALPHA_LINE_ZK_QUORUM);
+    assert_string_equal(member_string(f, "advice"), advice);
+
+    JsonObject *u = find_finding(fx, "undocumented-port", "10.30.0.5", "10.20.0.13", 161);
+    assert_non_null(u);
+    assert_string_equal(member_string(u, "severity"), "info");
+    assert_string_equal(member_string(u, "message"),
+                        "10.30.0.5 was refused by node 10.20.0.13 on udp/161 (ICMP port "
+                        "unreachable: the host is up but nothing listens on the port), a port "
+                        "no rule of alpha documents.");
+    assert_string_equal(member_string(u, "advice"), "Nothing accepted udp/161 on 10.20.0.13; "
+                        "check why 10.30.0.5 expects a service there.");
+    JsonObject *quiet = find_finding(fx, "undocumented-port", "10.30.0.5", "10.20.0.13", 514);
+    assert_non_null(quiet);
+    assert_string_equal(member_string(quiet, "connection"), "no-reply");
+    assert_non_null(strstr(member_string(quiet, "message"), "sent datagrams to node"));
+
+    JsonObject *src = find_finding(fx, "source-not-allowed", "203.0.113.5", "10.20.0.11", 2888);
+    assert_non_null(src);
+    assert_true(g_str_has_prefix(member_string(src, "message"),
+                                 "203.0.113.5 (external, inferred) got no answer from "
+                                 "10.20.0.11 on tcp/2888 (SYN sent"));
+    assert_true(g_str_has_prefix(member_string(src, "advice"),
+                                 "The connection did not get through, as the doc wants"));
+}
+
+/* the live --events shape: whole finding objects for one flow */
+static void
+test_verdict_judge_flow_findings(void **state)
+{
+    Fixture *fx = *state;
+    const char *const products[] = { "alpha", NULL };
+    fixture_start(fx, cluster_inventory, products);
+    ptl_verdict_refresh(fx->v);
+    PtlFlowRecord rec = make_rec(fx, "10.20.0.12", "10.20.0.13", 2888, PTL_FLOW_REFUSED, NULL);
+    rec.refusal = PTL_REFUSED_BY_RST;
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    json_builder_begin_object(b);
+    ptl_verdict_judge_flow_findings(fx->v, &rec, b);
+    json_builder_end_object(b);
+    g_autoptr(JsonNode) root = json_builder_get_root(b);
+    JsonObject *o = json_node_get_object(root);
+    assert_string_equal(member_string(o, "service"), "zk-quorum");
+    JsonArray *findings = json_object_get_array_member(o, "findings");
+    assert_int_equal(json_array_get_length(findings), 1);
+    JsonObject *f = json_array_get_object_element(findings, 0);
+    assert_string_equal(member_string(f, "kind"), "connection-refused");
+    assert_string_equal(member_string(f, "severity"), "error");
+    assert_string_equal(member_string(f, "state"), "refused");
+    assert_string_equal(member_string(f, "connection"), "refused-by-rst");
+    assert_true(json_object_has_member(f, "protocol"));
+    assert_true(g_str_has_prefix(member_string(f, "message"),
+                                 "10.20.0.12 was refused by 10.20.0.13 on tcp/2888 (TCP reset"));
+    assert_int_equal(json_object_get_int_member(f, "flows"), 1);
+}
+
 #define VERDICT_TEST(name) cmocka_unit_test_setup_teardown(name, fixture_setup, fixture_teardown)
 
 int
@@ -1081,6 +1277,10 @@ main(void)
     const struct CMUnitTest tests[] = {
         VERDICT_TEST(test_verdict_source_not_allowed),
         VERDICT_TEST(test_verdict_refused_from_disallowed_source),
+        VERDICT_TEST(test_verdict_transient_refusal),
+        VERDICT_TEST(test_verdict_one_sided),
+        VERDICT_TEST(test_verdict_icmp_refusal_words),
+        VERDICT_TEST(test_verdict_judge_flow_findings),
         VERDICT_TEST(test_verdict_direction_violation),
         VERDICT_TEST(test_verdict_protocol_mismatch),
         VERDICT_TEST(test_verdict_undocumented_port),

@@ -38,8 +38,11 @@ ROUTER_MAC = b"\x00\x00\x5e\x00\x01\x14"  # VRRP virtual router MAC, VRID 20
 class Capture:
     """Packets in time order for one file, Ethernet or Linux cooked (seen from sll_host)."""
 
-    def __init__(self, name, linktype=pcap.LINKTYPE_ETHERNET, sll_host=None, start_us=START_US):
+    def __init__(self, name, linktype=pcap.LINKTYPE_ETHERNET, sll_host=None, start_us=START_US,
+                 client_side_only=False):
         self.name = name
+        # a one-way mirror: only what the initiator of each conversation sends is recorded
+        self.client_side_only = client_side_only
         self.linktype = linktype
         self.sll_host = sll_host
         self.now = start_us
@@ -88,7 +91,7 @@ class Capture:
         """One datagram and, when response is given, its answer."""
         sport = self.ephemeral_port(client)
         self.udp(client, server, sport, dport, request)
-        if response is not None:
+        if response is not None and not self.client_side_only:
             self.advance(rtt_us)
             self.udp(server, client, dport, sport, response)
         self.advance(5_000)

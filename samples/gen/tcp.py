@@ -69,6 +69,8 @@ class TcpConnection:
     def _emit(self, side, flags, payload=b"", seq=None, options=b"", window=WINDOW):
         src, dst = self.hosts[side], self.hosts[1 - side]
         sport, dport = self.ports[side], self.ports[1 - side]
+        if side == SERVER and self.cap.client_side_only:
+            return  # the mirror never sees the server's segments
         seq = self.next_seq[side] if seq is None else seq
         ack = self.delivered[1 - side] if flags & ACK else 0
         tcp = segment(src.ip, dst.ip, sport, dport, seq, ack, flags, window, payload, options)
@@ -206,3 +208,11 @@ def unanswered(cap, client, server, dport, retries=2, vlan=None):
 
 def refused(cap, client, server, dport, vlan=None):
     TcpConnection(cap, client, server, dport, vlan).syn_refused()
+
+
+def refused_until_listening(cap, client, server, dport, attempts, retry_us=1_000_000):
+    """A peer dialling a port before the other JVM listens: each attempt is a new
+    connection (new source port) answered by RST/ACK, retried after retry_us."""
+    for _ in range(attempts):
+        refused(cap, client, server, dport)
+        cap.advance(retry_us)
