@@ -932,11 +932,14 @@ smb_smb1_session_setup_legacy(SmbState *s, const PtlFlowContext *ctx, const SmbS
     SmbText who = { .len = 0 };
     smb_text_smb1(&account, &b, blk->bytes_off, is_unicode);
     smb_text_smb1(&domain, &b, blk->bytes_off, is_unicode);
-    if (account.len == 0 || !smb_note_user(s, &domain, &account, &who))
+    if (account.len == 0)
         return;
+    gboolean has_user = smb_note_user(s, &domain, &account, &who);
     if (s->is_smb1_plaintext && oem_len + uni_len > 0 && !s->has_cleartext_fact) {
         s->has_cleartext_fact = TRUE;
-        g_autofree char *detail = g_strconcat("SMB1 plaintext password user ", who.buf, NULL);
+        g_autofree char *detail = has_user ? g_strconcat("SMB1 plaintext password user ",
+                                                         who.buf, NULL)
+                                           : g_strdup("SMB1 plaintext password");
         smb_fact(ctx, PTL_FACT_CLEARTEXT_AUTH, detail);
     }
 }

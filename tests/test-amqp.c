@@ -956,6 +956,55 @@ test_amqp_secrets_never_kept(void **unused)
     }
 }
 
+/* Mechanisms are named from a fixed list; users only where the mechanism carries one in
+ * clear and it is a printable name (docs/secrets.md). */
+static void
+test_amqp_auth_allow_list(void **unused)
+{
+    (void) unused;
+    static const char plain_ctl[] = "\0ev\001l\0pw-s3cret";
+    static const char plain_long[] = "\0uuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuu"
+                                     "uuuuuuuuuu\0pw-s3cret";
+    static const char odd[] = "\0mallory\0pw-s3cret";
+    struct {
+        const char   *mechanism;
+        const char   *response;
+        gsize         len;
+        const char   *want_mechanism;
+        const char   *want_user;      /* NULL: no user emitted */
+        const char   *want_fact;      /* NULL: no CLEARTEXT_AUTH */
+    } cases[] = {
+        { "plain", "\0alice\0pw-s3cret", 16, "PLAIN", "alice", "AMQP PLAIN user alice" },
+        { "PLAIN", plain_ctl, sizeof plain_ctl - 1, "PLAIN", NULL, "AMQP PLAIN" },
+        { "PLAIN", plain_long, sizeof plain_long - 1, "PLAIN", NULL, "AMQP PLAIN" },
+        { "PTL-s3cret-MECH", odd, sizeof odd - 1, "other", NULL, NULL },
+        { "EXTERNAL", "svc-reporting", 13, "EXTERNAL", "svc-reporting", NULL },
+    };
+    for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+        HarnessFlow *core = harness_flow_new(&amqp_tcp);
+        g_autoptr(GByteArray) b = g_byte_array_new();
+        put_header_091(b);
+        put_start_ok(b, cases[i].mechanism, cases[i].response, cases[i].len);
+        assert_true(harness_flow_feed(core, C2S, b->data, b->len));
+        JsonNode *root = harness_flow_node(core);
+        JsonObject *o = json_node_get_object(root);
+        assert_string_equal(harness_obj_str(o, "mechanism"), cases[i].want_mechanism);
+        if (cases[i].want_user != NULL)
+            assert_string_equal(harness_obj_str(o, "user"), cases[i].want_user);
+        else
+            assert_false(json_object_has_member(o, "user"));
+        json_node_unref(root);
+        assert_int_equal(harness_flow_count_facts(core, PTL_FACT_CLEARTEXT_AUTH, NULL),
+                         cases[i].want_fact != NULL ? 1 : 0);
+        if (cases[i].want_fact != NULL)
+            assert_true(harness_flow_has_fact(core, PTL_FACT_CLEARTEXT_AUTH, cases[i].want_fact));
+        g_autofree char *out = harness_flow_output(core);
+        assert_null(strstr(out, "s3cret"));
+        assert_null(strstr(out, "mallory"));
+        harness_flow_free(core);
+    }
+}
+
 static void
 test_amqp_external_auth_not_cleartext(void **unused)
 {
@@ -1204,6 +1253,7 @@ main(void)
         cmocka_unit_test(test_amqp_feed_malformed),
         cmocka_unit_test(test_amqp_secrets_never_kept),
         cmocka_unit_test(test_amqp_external_auth_not_cleartext),
+        cmocka_unit_test(test_amqp_auth_allow_list),
         cmocka_unit_test(test_amqp_tune_and_streamed_body),
         cmocka_unit_test(test_amqp_big_method_frame_counted),
         cmocka_unit_test(test_amqp_lists_are_capped),
