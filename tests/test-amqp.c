@@ -963,8 +963,8 @@ test_amqp_auth_allow_list(void **unused)
 {
     (void) unused;
     static const char plain_ctl[] = "\0ev\001l\0pw-s3cret";
-    static const char plain_long[] = "\0uuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuu"
-                                     "uuuuuuuuuu\0pw-s3cret";
+    static const char plain_long[] = "\0uuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuu"
+                                     "uuuuuuuuuuuuuuuuuuuu\0pw-s3cret";  /* 74 bytes */
     static const char odd[] = "\0mallory\0pw-s3cret";
     struct {
         const char   *mechanism;

@@ -1609,10 +1609,12 @@ test_http_emit_fresh(void **unused)
     g_autofree char *json = harness_emit_json(d, state);
     d->state_free(state);
     assert_string_equal(json,
-                        "{\"request_versions\":[],\"response_versions\":[],\"requests\":0,\"responses\":0,\"transactions\":[],"
+                        "{\"request_versions\":[],\"response_versions\":[],\"requests\":0,"
+                        "\"responses\":0,\"transactions\":[],"
                         "\"transactions_dropped\":0,\"methods\":{},\"status_codes\":{},"
                         "\"status_codes_dropped\":0,\"auth_schemes\":[],\"auth_schemes_dropped\":0,"
-                        "\"auth_users\":[],\"auth_users_dropped\":0,\"cookie_names\":[],\"cookie_names_dropped\":0,\"websocket\":false,"
+                        "\"auth_users\":[],\"auth_users_dropped\":0,\"cookie_names\":[],"
+                        "\"cookie_names_dropped\":0,\"websocket\":false,"
                         "\"unanswered\":0,\"unrequested\":0,\"http09_responses\":0,"
                         "\"pipeline_dropped\":0,\"resyncs\":0}");
 }
