@@ -20,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import urllib.parse
+from pathlib import Path
 
 import ptltest
 
@@ -32,7 +33,7 @@ sys.dont_write_bytecode = True  # keep samples/gen free of __pycache__
 sys.path.insert(0, str(SAMPLES))
 from gen.scenarios import secrets as scenario  # noqa: E402
 
-results = {"passed": 0, "failed": 0}
+tally = ptltest.Tally()
 
 # redacted request-targets the HTTP dissector must show for the marker requests
 URIS = ["/app;jsessionid=*/page;JSESSIONID=*?view=*", "/oauth/callback?code=*&state=*",
@@ -43,11 +44,7 @@ FACTS = ["HTTP other", "HTTP Basic user alice", "HTTP Bearer token",
 
 
 def check(name, condition, detail=""):
-    if condition:
-        results["passed"] += 1
-    else:
-        results["failed"] += 1
-        print(f"FAIL {name}: {detail}")
+    tally.check(condition, name, detail)
 
 
 def base64_cores(raw):
@@ -190,14 +187,12 @@ def main():
     if not CAPTURE.exists():
         ptltest.die_skipped("samples/secrets.pcap is missing")
     with tempfile.TemporaryDirectory(prefix="ptl-e2e-secrets-") as tmp_name:
-        from pathlib import Path
         tmp = Path(tmp_name)
         outputs = analyze_outputs(tmp)
         check_allowed(outputs)
         outputs.update(live_outputs(tmp))
         check_no_marker(outputs)
-    print(f"{results['passed']} passed, {results['failed']} failed")
-    return 1 if results["failed"] else 0
+    return tally.finish()
 
 
 if __name__ == "__main__":
