@@ -589,6 +589,18 @@ put_start_ok(GByteArray *b, const char *mechanism, const void *response, gsize l
     put_method(b, 10, 11, args);
 }
 
+/* transfer full: a flow fed the protocol header and one Connection.StartOk */
+static HarnessFlow *
+login_flow(const char *mechanism, const void *response, gsize len)
+{
+    HarnessFlow *core = harness_flow_new(&amqp_tcp);
+    g_autoptr(GByteArray) b = g_byte_array_new();
+    put_header_091(b);
+    put_start_ok(b, mechanism, response, len);
+    assert_true(harness_flow_feed(core, C2S, b->data, b->len));
+    return core;
+}
+
 static void
 put_tune_ok(GByteArray *b, guint32 frame_max)
 {
@@ -938,11 +950,7 @@ test_amqp_secrets_never_kept(void **unused)
         { "AMQPLAIN", amqplain->data, amqplain->len, "bob", "hunter2-pw" },
     };
     for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
-        HarnessFlow *core = harness_flow_new(&amqp_tcp);
-        g_autoptr(GByteArray) b = g_byte_array_new();
-        put_header_091(b);
-        put_start_ok(b, cases[i].mechanism, cases[i].response, cases[i].len);
-        assert_true(harness_flow_feed(core, C2S, b->data, b->len));
+        HarnessFlow *core = login_flow(cases[i].mechanism, cases[i].response, cases[i].len);
         g_autofree char *json = harness_flow_json(core);
         g_autofree char *detail = g_strdup_printf("AMQP %s user %s", cases[i].mechanism,
                                                   cases[i].user);
@@ -981,11 +989,7 @@ test_amqp_auth_allow_list(void **unused)
         { "EXTERNAL", "svc-reporting", 13, "EXTERNAL", "svc-reporting", NULL },
     };
     for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
-        HarnessFlow *core = harness_flow_new(&amqp_tcp);
-        g_autoptr(GByteArray) b = g_byte_array_new();
-        put_header_091(b);
-        put_start_ok(b, cases[i].mechanism, cases[i].response, cases[i].len);
-        assert_true(harness_flow_feed(core, C2S, b->data, b->len));
+        HarnessFlow *core = login_flow(cases[i].mechanism, cases[i].response, cases[i].len);
         static const char *const secrets[] = { "s3cret", "mallory", NULL };
         harness_assert_auth(core, "mechanism", cases[i].want_mechanism, "user",
                             cases[i].want_user, cases[i].want_fact, secrets);
