@@ -100,11 +100,11 @@ def zookeeper_election(cap, higher, lower, higher_sid, leader_sid, port=3888, **
 
 def hs2_session(cap, client, server, port=21050, user="analyst",
                 statement="SELECT region, SUM(amount) FROM sales GROUP BY region",
-                rows=("emea", "apac", "amer"), **kwargs):
+                rows=("emea", "apac", "amer"), password=None, **kwargs):
     conn = connect(cap, client, server, port, **kwargs)
     guid = digest("hs2-guid", cap.name, client.ip, port)
     secret = digest("hs2-secret", cap.name, client.ip, port)
-    exchanges(conn, thrift.hs2_session(user, statement, list(rows), guid, secret))
+    exchanges(conn, thrift.hs2_session(user, statement, list(rows), guid, secret, password))
     conn.close()
 
 

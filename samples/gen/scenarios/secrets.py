@@ -19,6 +19,7 @@ output, plain, base64, hex and JSON-escaped.
 | tcp/5672 | AMQP 0-9-1 logins with SASL PLAIN (user `amqpuser`) and AMQPLAIN (user `amqplainuser`) |
 | tcp/2181 | ZooKeeper `addAuthInfo("digest", "zkuser:...")` |
 | tcp/445 | SMB2 session setup with NTLMSSP (user `CORP\\\\ntlmuser`), marker NTLMv2 proof and session key |
+| tcp/21050 | HiveServer2 (Thrift) OpenSession with a password, a statement and a result row holding markers |
 """
 
 # name -> the secret; none of these may appear in any output, in any encoding
@@ -47,13 +48,16 @@ MARKERS = {
     "ntlm session key": "PTLmk22SessKey!!",
     "referer token": "PTLmk23RefererToken",
     "location code": "PTLmk24LocationCode",
+    "hiveserver2 password": "PTLmk25HiveServer2Password",
+    "thrift statement literal": "PTLmk26StatementLiteral",
+    "thrift result row": "PTLmk27ResultRow",
 }
 
 # what the outputs must still show: scheme names, users, parameter and cookie names
 ALLOWED = ["Basic", "Bearer", "Digest", "Proxy-Basic", "other", "alice", "digestuser",
            "proxyuser", "jsessionid", "JSESSIONID", "code", "jwt", "password", "state",
            "SESSIONID", "auth_token", "amqpuser", "amqplainuser", "PLAIN", "AMQPLAIN",
-           "zkuser", "digest", "CORP\\ntlmuser"]
+           "zkuser", "digest", "CORP\\ntlmuser", "OpenSession", "ExecuteStatement"]
 
 
 def _basic(user, password):
@@ -114,6 +118,10 @@ def build():
                            b"quarterly numbers\n", user="ntlmuser", domain="CORP",
                            nt_proof=m["ntlm proof"].encode(),
                            session_key=m["ntlm session key"].encode())
+    sessions.hs2_session(cap, h["client"], h["node2"], 21050, user="hs2user",
+                         password=m["hiveserver2 password"],
+                         statement="SELECT * FROM keys WHERE token = '%s'"
+                         % m["thrift statement literal"], rows=(m["thrift result row"],))
     sample.add_capture(cap)
     return sample
 
