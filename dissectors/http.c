@@ -828,7 +828,8 @@ http_host_dup(const PtlCursor *host)
 
 /* transfer full: the user part of Basic credentials, or NULL.  Decodes four
  * characters at a time and stops at the ':', so at most a few bytes of the
- * password are ever decoded, into a buffer that is wiped. */
+ * password are ever decoded, into a buffer that is wiped.  With an empty
+ * password the "user" is the credential (an API key as user, Stripe-style): NULL. */
 static char *
 http_basic_user(PtlCursor creds)
 {
@@ -847,7 +848,8 @@ http_basic_user(PtlCursor creds)
         }
         out += got;
     }
-    char *user = colon > 0 ? ptl_redact_user(plain, (gsize) colon) : NULL;
+    gboolean is_key_as_user = (gsize) colon + 1 == out && ptl_cursor_remaining(&creds) == 0;
+    char *user = colon > 0 && !is_key_as_user ? ptl_redact_user(plain, (gsize) colon) : NULL;
     http_wipe(plain, sizeof plain);
     http_wipe(&save, sizeof save);
     return user;

@@ -1392,6 +1392,9 @@ test_http_auth_user_rules(void **unused)
     /* 70 x 'u' then ":pw": longer than a user name, more likely a token */
     assert_auth_fact("Basic dXV1dXV1dXV1dXV1dXV1dXV1dXV1dXV1dXV1dXV1dXV1dXV1dXV1dXV1dXV1dXV1"
                      "dXV1dXV1dXV1dXV1dXV1dXV1dXV1dXV1dTpwdw==", "HTTP Basic", "uuuuuuuu");
+    /* "sk_live_4eC39HqLyjWDarjtT1zdp7dc:" - an empty password: the user is the key */
+    assert_auth_fact("Basic c2tfbGl2ZV80ZUMzOUhxTHlqV0Rhcmp0VDF6ZHA3ZGM6", "HTTP Basic",
+                     "sk_live");
     /* no ':' in the decoded bytes: nothing is a user */
     assert_auth_fact("Basic c2VjcmV0dG9rZW4=", "HTTP Basic", "secrettoken");
     /* Digest: username, quoted (with an escape) or as a token; never response/cnonce */
