@@ -974,7 +974,8 @@ http_note_auth(HttpState *s, const PtlFlowContext *ctx, PtlCursor value, gboolea
     http_fact(ctx, PTL_FACT_CLEARTEXT_AUTH, detail);
 }
 
-/* Cookie: a=1; b=2 and Set-Cookie: a=1; Path=/: names only, never values. */
+/* Cookie: a=1; b=2 and Set-Cookie: a=1; Path=/: names only (http_append_name), never
+ * values. */
 static void
 http_note_cookies(HttpState *s, const PtlFlowContext *ctx, PtlCursor value, gboolean is_set)
 {
@@ -990,10 +991,11 @@ http_note_cookies(HttpState *s, const PtlFlowContext *ctx, PtlCursor value, gboo
         PtlCursor pair;
         PtlCursor name;
         has_more = http_split(&value, ';', &pair);
-        http_split(&pair, '=', &name);
+        gboolean has_value = http_split(&pair, '=', &name);
         http_trim(&name);
         if (ptl_cursor_remaining(&name) > 0) {
-            g_autofree char *text = http_name_dup(&name);
+            /* a cookie without '=' is all value ("Cookie: ghp_..."), as in a query */
+            g_autofree char *text = has_value ? http_name_dup(&name) : g_strdup("*");
             http_list_add(s->cookie_names, HTTP_MAX_COOKIE_NAMES, &s->cookie_names_dropped, text);
         }
         if (is_set)

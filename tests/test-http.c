@@ -1461,7 +1461,8 @@ test_http_headers_allow_list(void **unused)
     assert_true(test_feed_str(flow, TO_SERVER,
                               "POST /login HTTP/1.1\r\nHost: u:hostpw@h.example\r\n"
                               "X-Api-Key: k3yValue\r\nReferer: https://a/?token=r3fValue\r\n"
-                              "Cookie: SID=c00kieValue; %73ess=c00kie2; b<ad>=c00kie3\r\n"
+                              "Cookie: SID=c00kieValue; %73ess=c00kie2; b<ad>=c00kie3; "
+                              "c00kie4\r\n"
                               "Content-Type: application/x-www-form-urlencoded\r\n"
                               "Content-Length: 29\r\nUpgrade: sekr1tproto\r\n\r\n"
                               "user=alice&password=f0rmValue"));
@@ -1471,7 +1472,7 @@ test_http_headers_allow_list(void **unused)
     assert_json_string(flow, "transactions.0.host", "*");
     assert_json_string(flow, "cookie_names.0", "SID");
     assert_json_string(flow, "cookie_names.1", "sess");
-    assert_json_string(flow, "cookie_names.2", "*");
+    assert_json_string(flow, "cookie_names.2", "*");  /* b<ad> and the bare c00kie4 */
     assert_json_string(flow, "cookie_names.3", "auth");
     static const char *const secrets[] = { "hostpw", "k3y", "r3f", "c00kie", "f0rm", "l0c",
                                            "s3t", "sekr1t" };
