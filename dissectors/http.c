@@ -4,7 +4,10 @@
  * follows message framing (Content-Length, chunked, HEAD/1xx/204/304, close,
  * HTTP/0.9), switches to opaque mode on WebSocket/h2c upgrades and CONNECT
  * tunnels, and reports clear-text credentials by mechanism and user only.
- * Bodies are skipped with a byte counter and never buffered. */
+ * Every string it emits passes an allow-list (docs/secrets.md): scheme names
+ * from a fixed list, users only where a scheme carries one in clear, URIs
+ * without query or path-parameter values.  Bodies are skipped with a byte
+ * counter and never buffered. */
 #include <stdarg.h>
 #include <string.h>
 
