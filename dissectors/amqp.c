@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "ptl-dissector.h"
+#include "ptl-redact.h"
 
 #define AMQP_PROTOCOL_HEADER_SIZE 8            /* "AMQP" + 4 version octets */
 #define AMQP_FRAME_HEADER_SIZE    7            /* type, channel, size */
@@ -424,6 +425,14 @@ amqp_table_keep(PtlCursor table, const char *key, AmqpText *out)
 
 /* ---- authentication, closes ---- */
 
+/* SASL mechanisms named in the output (IANA SASL registry, RabbitMQ's own); any
+ * other mechanism string is emitted as "other". */
+static const char *const amqp_sasl_mechanisms[] = {
+    "PLAIN", "AMQPLAIN", "EXTERNAL", "ANONYMOUS", "RABBIT-CR-DEMO", "CRAM-MD5", "DIGEST-MD5",
+    "GSSAPI", "GS2-KRB5", "NTLM", "OAUTHBEARER", "XOAUTH2", "SCRAM-SHA-1", "SCRAM-SHA-256",
+    "SCRAM-SHA-512", "SCRAM-SHA-1-PLUS", "SCRAM-SHA-256-PLUS", "SCRAM-SHA-512-PLUS",
+};
+
 /* PLAIN is "authzid\0authcid\0password": the user is authcid.  The password
  * is never looked at beyond the second NUL. */
 static AmqpSlice
@@ -441,32 +450,38 @@ amqp_plain_user(AmqpSlice response)
     return amqp_read_bytes(&r, (gsize) authcid_len);
 }
 
+/* The mechanism and the user only: the mechanism by its name on this list (else
+ * "other"), the user where the mechanism carries one in clear (PLAIN's authcid,
+ * AMQPLAIN's LOGIN, EXTERNAL's authzid) and it is a printable name. */
 static void
 amqp_note_auth(AmqpState *s, const PtlFlowContext *ctx, AmqpSlice mechanism,
                AmqpSlice response)
 {
+    const char *known = ptl_redact_known(mechanism.data, mechanism.len, amqp_sasl_mechanisms,
+                                         G_N_ELEMENTS(amqp_sasl_mechanisms));
+    const char *mech = known != NULL ? known : PTL_REDACT_OTHER;
     AmqpSlice user = { NULL, 0 };
     gboolean is_cleartext = TRUE;
-    if (amqp_slice_equals(mechanism, "PLAIN")) {
+    if (g_strcmp0(known, "PLAIN") == 0) {
         user = amqp_plain_user(response);
-    } else if (amqp_slice_equals(mechanism, "AMQPLAIN")) {
+    } else if (g_strcmp0(known, "AMQPLAIN") == 0) {
         /* a field table without its length prefix; only LOGIN is read */
         (void) amqp_table_find(ptl_cursor_init(response.data, response.len), "LOGIN", &user);
+    } else if (g_strcmp0(known, "EXTERNAL") == 0) {
+        user = response;              /* the identity asked for; the proof is the certificate */
+        is_cleartext = FALSE;
     } else {
         is_cleartext = FALSE;
     }
-    amqp_text_set_once(&s->mechanism, mechanism);
-    amqp_text_set_once(&s->user, user);
+    g_autofree char *name = ptl_redact_user(user.data, user.len);
+    AmqpSlice mech_slice = { (const guint8 *) mech, strlen(mech) };
+    AmqpSlice user_slice = { (const guint8 *) name, name != NULL ? strlen(name) : 0 };
+    amqp_text_set_once(&s->mechanism, mech_slice);
+    amqp_text_set_once(&s->user, user_slice);
     if (!is_cleartext)
         return;
-    g_autofree char *mech = amqp_slice_to_utf8(mechanism);
-    g_autofree char *detail = NULL;
-    if (user.len > 0) {
-        g_autofree char *name = amqp_slice_to_utf8(user);
-        detail = g_strdup_printf("AMQP %s user %s", mech, name);
-    } else {
-        detail = g_strdup_printf("AMQP %s", mech);
-    }
+    g_autofree char *detail = name != NULL ? g_strdup_printf("AMQP %s user %s", mech, name)
+                                           : g_strdup_printf("AMQP %s", mech);
     amqp_fact(ctx, PTL_FACT_CLEARTEXT_AUTH, detail);
 }
 

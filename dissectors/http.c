@@ -4,11 +4,15 @@
  * follows message framing (Content-Length, chunked, HEAD/1xx/204/304, close,
  * HTTP/0.9), switches to opaque mode on WebSocket/h2c upgrades and CONNECT
  * tunnels, and reports clear-text credentials by mechanism and user only.
- * Bodies are skipped with a byte counter and never buffered. */
+ * Every string it emits passes an allow-list (docs/secrets.md): scheme names
+ * from a fixed list, users only where a scheme carries one in clear, URIs
+ * without query or path-parameter values.  Bodies are skipped with a byte
+ * counter and never buffered. */
 #include <stdarg.h>
 #include <string.h>
 
 #include "ptl-dissector.h"
+#include "ptl-redact.h"
 
 #define HTTP_MAX_HEADER_BYTES (64 * 1024)  /* start line + header fields, or trailers */
 #define HTTP_MAX_CHUNK_LINE   4096         /* chunk-size line with its extensions */
@@ -18,8 +22,9 @@
 #define HTTP_MAX_TRANSACTIONS 64
 #define HTTP_MAX_STATUS_CODES 32
 #define HTTP_MAX_AUTH_SCHEMES 8
+#define HTTP_MAX_AUTH_USERS   8
 #define HTTP_MAX_COOKIE_NAMES 32
-#define HTTP_MAX_TOKEN        64           /* kept scheme, cookie name, upgrade token */
+#define HTTP_MAX_NAME         64           /* kept query, path-parameter or cookie name */
 #define HTTP_MAX_BASIC_BYTES  96           /* decoded Basic bytes searched for the ':' */
 #define HTTP_METHOD_MAX_LEN   16
 
@@ -84,12 +89,6 @@ static const struct {
     { "proxy-authorization", HTTP_HDR_PROXY_AUTHORIZATION },
     { "cookie", HTTP_HDR_COOKIE },
     { "set-cookie", HTTP_HDR_SET_COOKIE },
-};
-
-/* Query parameters whose values are credentials: redacted in kept URIs. */
-static const char *const http_secret_params[] = {
-    "pass", "pwd", "token", "secret", "apikey", "api_key", "auth", "session", "signature",
-    "credential", "key", "sid", "sig",
 };
 
 typedef enum {
@@ -173,12 +172,13 @@ typedef struct {
     guint64         failed_5xx_seen[2];     /* bit per code 500..599: fact raised */
     GPtrArray      *auth_schemes;           /* char *, capped */
     guint64         auth_schemes_dropped;
+    GPtrArray      *auth_users;             /* char *, "Basic alice", capped */
+    guint64         auth_users_dropped;
     GPtrArray      *cookie_names;           /* char *, capped */
     guint64         cookie_names_dropped;
     gboolean        has_cookie_fact;
     gboolean        is_confirmed;
-    guint8          version_major;
-    guint8          version_minor;
+    guint32         versions[2];            /* per direction: bit 10 * major + minor */
     gboolean        is_websocket;
     char           *upgraded;
 } HttpState;
@@ -571,6 +571,7 @@ http_state_new(void)
     s->txns = g_array_new(FALSE, TRUE, sizeof(HttpTransaction));
     g_array_set_clear_func(s->txns, http_transaction_clear);
     s->auth_schemes = g_ptr_array_new_with_free_func(g_free);
+    s->auth_users = g_ptr_array_new_with_free_func(g_free);
     s->cookie_names = g_ptr_array_new_with_free_func(g_free);
     http_dir_reset(&s->dirs[PTL_DIR_TO_SERVER]);
     http_dir_reset(&s->dirs[PTL_DIR_TO_CLIENT]);
@@ -585,6 +586,7 @@ http_state_free(gpointer state)
         return;
     g_clear_pointer(&s->txns, g_array_unref);
     g_clear_pointer(&s->auth_schemes, g_ptr_array_unref);
+    g_clear_pointer(&s->auth_users, g_ptr_array_unref);
     g_clear_pointer(&s->cookie_names, g_ptr_array_unref);
     g_clear_pointer(&s->upgraded, g_free);
     g_free(s);
@@ -648,79 +650,189 @@ http_set_upgraded(HttpState *s, const char *name)
         s->upgraded = g_strdup(name);
 }
 
-/* ---- secrets: mechanism and user only ---- */
+/* ---- secrets: emitted by allow-list only (docs/secrets.md) ---- */
+
+/* Scheme names emitted as such: the IANA HTTP Authentication Scheme Registry and
+ * a few widespread unregistered ones.  Any other first word (or a bare token
+ * such as "Authorization: ghp_...") is emitted as "other". */
+static const char *const http_auth_scheme_names[] = {
+    "Basic", "Bearer", "Concealed", "Digest", "DPoP", "GNAP", "HOBA", "Mutual", "Negotiate",
+    "OAuth", "PrivateToken", "SCRAM-SHA-1", "SCRAM-SHA-256", "vapid",
+    "NTLM", "AWS4-HMAC-SHA256", "AWS4-ECDSA-P256-SHA256", "ApiKey", "Token", "SharedKey",
+};
+
+/* Upgrade protocols named in the output; anything else is "other". */
+static const char *const http_upgrade_names[] = {
+    "websocket", "h2c", "HTTP/2.0", "TLS/1.0", "TLS/1.1", "TLS/1.2", "TLS/1.3", "SPDY/3.1",
+    "connect-udp",
+};
+
+/* Bytes a kept name (query or path parameter, cookie) may hold, after percent-decoding. */
+static gboolean
+http_is_name_char(guint8 b)
+{
+    return g_ascii_isalnum(b) || (b != 0 && strchr("-_.~[]$:@!", b) != NULL);
+}
 
 static gboolean
-http_contains_ci(const char *hay, gsize n, const char *needle)
+http_is_host_char(guint8 b)
 {
-    gsize m = strlen(needle);
-    for (gsize i = 0; m <= n && i <= n - m; i++) {
-        if (g_ascii_strncasecmp(hay + i, needle, m) == 0)
-            return TRUE;
-    }
-    return FALSE;
+    return g_ascii_isalnum(b) || (b != 0 && strchr("-._:[]", b) != NULL);
 }
 
-static gboolean
-http_is_secret_param(const char *name, gsize n)
-{
-    for (gsize i = 0; i < G_N_ELEMENTS(http_secret_params); i++) {
-        const char *p = http_secret_params[i];
-        /* short names only as the whole name: "key" yes, "monkey" no */
-        gboolean is_short = strlen(p) <= 3;
-        if (is_short ? (n == strlen(p) && g_ascii_strncasecmp(name, p, n) == 0)
-                     : http_contains_ci(name, n, p))
-            return TRUE;
-    }
-    return FALSE;
-}
-
-/* Replaces s[from, to) with "*" in place; returns the index after the star. */
-static gsize
-http_star_out(char *s, gsize from, gsize to)
-{
-    if (to <= from)
-        return to;
-    s[from] = '*';
-    memmove(s + from + 1, s + to, strlen(s + to) + 1);
-    return from + 1;
-}
-
-/* Kept URIs lose the password of a userinfo and the values of credential-like
- * query parameters (token=, password=, api_key=...). */
+/* Appends the percent-decoded name s[0..n) when it is 1..HTTP_MAX_NAME bytes of
+ * the name allow-list, otherwise "*": an odd name may itself be a value. */
 static void
-http_redact_uri(char *uri)
+http_append_name(GString *out, const char *s, gsize n, gboolean is_plus_space)
 {
-    char *scheme_end = strstr(uri, "://");
-    if (scheme_end != NULL) {
-        gsize start = (gsize) (scheme_end - uri) + 3;
-        gsize end = start + strcspn(uri + start, "/?#");
-        char *at = memchr(uri + start, '@', end - start);
-        char *colon = at != NULL ? memchr(uri + start, ':', (gsize) (at - (uri + start))) : NULL;
-        if (colon != NULL)
-            http_star_out(uri, (gsize) (colon - uri) + 1, (gsize) (at - uri));
-    }
-    char *query = strchr(uri, '?');
-    if (query == NULL)
-        return;
-    gsize i = (gsize) (query - uri) + 1;
-    while (uri[i] != '\0') {
-        gsize name_len = strcspn(uri + i, "=&;#");
-        gsize value = i + name_len;
-        if (uri[value] != '=') {
-            i = uri[value] == '\0' || uri[value] == '#' ? strlen(uri) : value + 1;
-            continue;
+    char name[HTTP_MAX_NAME];
+    gsize len = 0;
+    gboolean is_ok = n > 0;
+    for (gsize i = 0; i < n && is_ok; i++) {
+        guint8 b = (guint8) s[i];
+        if (b == '%' && i + 2 < n && g_ascii_isxdigit(s[i + 1]) && g_ascii_isxdigit(s[i + 2])) {
+            b = (guint8) (g_ascii_xdigit_value(s[i + 1]) * 16 + g_ascii_xdigit_value(s[i + 2]));
+            i += 2;
+        } else if (b == '+' && is_plus_space) {
+            b = ' ';
         }
-        gsize value_end = value + 1 + strcspn(uri + value + 1, "&;#");
-        if (http_is_secret_param(uri + i, name_len))
-            value_end = http_star_out(uri, value + 1, value_end);
-        i = uri[value_end] == '\0' || uri[value_end] == '#' ? strlen(uri) : value_end + 1;
+        is_ok = http_is_name_char(b) && len < sizeof name;
+        if (is_ok)
+            name[len++] = (char) b;
     }
+    if (is_ok)
+        g_string_append_len(out, name, (gssize) len);
+    else
+        g_string_append_c(out, '*');
+}
+
+static gsize
+http_span_until(const char *s, gsize from, gsize n, const char *stops)
+{
+    while (from < n && strchr(stops, s[from]) == NULL)
+        from++;
+    return from;
+}
+
+/* name=value items of s[0..n) separated by any of `seps`: names kept, every value
+ * "*"; an item without '=' is all value ("?ghp_..." gives "?*"). */
+static void
+http_append_params(GString *out, const char *s, gsize n, const char *seps, gboolean is_query)
+{
+    gsize i = 0;
+    while (i < n) {
+        gsize end = http_span_until(s, i, n, seps);
+        gsize eq = http_span_until(s, i, end, "=");
+        if (eq < end) {
+            http_append_name(out, s + i, eq - i, is_query);
+            g_string_append(out, "=*");
+        } else if (end > i) {
+            g_string_append_c(out, '*');
+        }
+        if (end < n)
+            g_string_append_c(out, s[end]);
+        i = end + 1;
+    }
+}
+
+/* The path as sent, but every ";name=value" path parameter as ";name=*". */
+static void
+http_append_path(GString *out, const char *s, gsize n)
+{
+    gsize i = 0;
+    while (i < n) {
+        gsize semi = http_span_until(s, i, n, ";");
+        g_string_append_len(out, s + i, (gssize) (semi - i));
+        if (semi == n)
+            return;
+        gsize slash = http_span_until(s, semi, n, "/");
+        g_string_append_c(out, ';');
+        http_append_params(out, s + semi + 1, slash - semi - 1, ";", FALSE);
+        i = slash;
+    }
+}
+
+/* Length of "scheme://" at the start of an absolute-form target, else 0. */
+static gsize
+http_scheme_length(const char *s)
+{
+    if (!g_ascii_isalpha(s[0]))
+        return 0;
+    gsize n = 1;
+    while (g_ascii_isalnum(s[n]) || s[n] == '+' || s[n] == '-' || s[n] == '.')
+        n++;
+    return strncmp(s + n, "://", 3) == 0 ? n + 3 : 0;
+}
+
+/* transfer full: the request-target as it may be emitted: userinfo replaced by
+ * "*@", path parameter and query values by "*", the fragment dropped; cut at
+ * PTL_MAX_STRING. */
+static char *
+http_redact_uri(const PtlCursor *target)
+{
+    g_autofree char *raw = http_strdup(target, HTTP_MAX_HEADER_BYTES);
+    gsize n = strcspn(raw, "#");
+    GString *out = g_string_sized_new(MIN(n, (gsize) PTL_MAX_STRING) + 8);
+    gsize i = MIN(http_scheme_length(raw), n);
+    if (i > 0) {
+        g_string_append_len(out, raw, (gssize) i);
+        gsize end = http_span_until(raw, i, n, "/?");
+        gsize host = i;
+        for (gsize k = i; k < end; k++) {
+            if (raw[k] == '@')
+                host = k + 1;
+        }
+        if (host > i)
+            g_string_append(out, "*@");
+        g_string_append_len(out, raw + host, (gssize) (end - host));
+        i = end;
+    }
+    gsize query = http_span_until(raw, i, n, "?");
+    http_append_path(out, raw + i, query - i);
+    if (query < n) {
+        g_string_append_c(out, '?');
+        http_append_params(out, raw + query + 1, n - query - 1, "&;", TRUE);
+    }
+    if (out->len > PTL_MAX_STRING)
+        g_string_truncate(out, PTL_MAX_STRING);
+    http_wipe(raw, strlen(raw));
+    return g_string_free(out, FALSE);
+}
+
+/* transfer full: the Upgrade protocol by its list name, or "other" */
+static char *
+http_upgrade_dup(const PtlCursor *token)
+{
+    PtlCursor t = *token;
+    gsize n = ptl_cursor_remaining(token);
+    const char *known = ptl_redact_known(ptl_cursor_take(&t, n), n, http_upgrade_names,
+                                         G_N_ELEMENTS(http_upgrade_names));
+    return g_strdup(known != NULL ? known : PTL_REDACT_OTHER);
+}
+
+/* transfer full: a cookie name as it may be emitted (http_append_name) */
+static char *
+http_name_dup(const PtlCursor *name)
+{
+    g_autofree char *raw = http_strdup(name, 3 * HTTP_MAX_NAME + 1);
+    GString *out = g_string_new(NULL);
+    http_append_name(out, raw, strlen(raw), FALSE);
+    return g_string_free(out, FALSE);
+}
+
+/* transfer full: the Host value, or "*" when it holds more than a host and port */
+static char *
+http_host_dup(const PtlCursor *host)
+{
+    if (ptl_cursor_remaining(host) > PTL_MAX_STRING || !http_all_bytes(host, http_is_host_char))
+        return g_strdup("*");
+    return http_strdup(host, PTL_MAX_STRING);
 }
 
 /* transfer full: the user part of Basic credentials, or NULL.  Decodes four
  * characters at a time and stops at the ':', so at most a few bytes of the
- * password are ever decoded, into a buffer that is wiped. */
+ * password are ever decoded, into a buffer that is wiped.  With an empty
+ * password the "user" is the credential (an API key as user, Stripe-style): NULL. */
 static char *
 http_basic_user(PtlCursor creds)
 {
@@ -739,68 +851,94 @@ http_basic_user(PtlCursor creds)
         }
         out += got;
     }
-    char *user = NULL;
-    if (colon > 0) {
-        for (gssize i = 0; i < colon; i++) {
-            if (plain[i] < 0x20 || plain[i] == 0x7f)
-                plain[i] = '?';
-        }
-        user = g_utf8_make_valid((const char *) plain, MIN(colon, HTTP_MAX_TOKEN));
-    }
+    gboolean is_key_as_user = (gsize) colon + 1 == out && ptl_cursor_remaining(&creds) == 0;
+    char *user = colon > 0 && !is_key_as_user ? ptl_redact_user(plain, (gsize) colon) : NULL;
     http_wipe(plain, sizeof plain);
     http_wipe(&save, sizeof save);
     return user;
 }
 
-/* Is entry == prefix + name (cut at HTTP_MAX_TOKEN, as stored)? */
+/* One auth-param value (token or quoted-string) into buf; FALSE when it did not fit. */
 static gboolean
-http_entry_matches(const char *entry, const char *prefix, const PtlCursor *name, gboolean is_ci)
+http_read_param_value(PtlCursor *c, char *buf, gsize cap, gsize *len)
 {
-    gsize plen = strlen(prefix);
-    gsize n = MIN(ptl_cursor_remaining(name), HTTP_MAX_TOKEN);
-    if (strlen(entry) != plen + n || strncmp(entry, prefix, plen) != 0)
-        return FALSE;
-    PtlCursor t = *name;
-    for (const char *e = entry + plen; *e != '\0'; e++) {
-        guint8 b = ptl_cursor_u8(&t);
-        guint8 want = (guint8) *e;
-        if (http_is_ctl(b))
-            b = ' ';
-        if (is_ci ? g_ascii_tolower(want) != g_ascii_tolower(b) : want != b)
+    gboolean fits = TRUE;
+    gboolean is_quoted = http_byte_at(c, 0) == '"';
+    if (is_quoted)
+        ptl_cursor_skip(c, 1);
+    *len = 0;
+    while (ptl_cursor_remaining(c) > 0) {
+        guint8 b = http_byte_at(c, 0);
+        if (!is_quoted && b == ',')
+            break;
+        ptl_cursor_skip(c, 1);
+        if (is_quoted && b == '"')
+            break;
+        if (is_quoted && b == '\\' && ptl_cursor_remaining(c) > 0)
+            b = ptl_cursor_u8(c);
+        if (*len < cap)
+            buf[(*len)++] = (char) b;
+        else
+            fits = FALSE;
+    }
+    return fits;
+}
+
+/* transfer full: Digest's username (RFC 7616), or NULL: absent, hashed
+ * (userhash=true), only in the username* form, too long or not printable. */
+static char *
+http_digest_user(PtlCursor params)
+{
+    char value[PTL_REDACT_MAX_USER];
+    char user[PTL_REDACT_MAX_USER];
+    gsize user_len = 0;
+    gboolean has_user = FALSE;
+    gboolean is_hashed = FALSE;
+    for (;;) {
+        while (ptl_cursor_remaining(&params) > 0
+               && (http_is_ows(http_byte_at(&params, 0)) || http_byte_at(&params, 0) == ','))
+            ptl_cursor_skip(&params, 1);
+        PtlCursor name;
+        if (!http_split(&params, '=', &name))
+            break;
+        http_trim(&name);
+        while (ptl_cursor_remaining(&params) > 0 && http_is_ows(http_byte_at(&params, 0)))
+            ptl_cursor_skip(&params, 1);
+        gsize len = 0;
+        gboolean fits = http_read_param_value(&params, value, sizeof value, &len);
+        if (http_equal(&name, "username")) {
+            has_user = fits;
+            user_len = len;
+            memcpy(user, value, len);
+        } else if (http_equal(&name, "userhash")) {
+            is_hashed = len == 4 && g_ascii_strncasecmp(value, "true", 4) == 0;
+        }
+    }
+    char *out = has_user && !is_hashed ? ptl_redact_user((const guint8 *) user, user_len) : NULL;
+    http_wipe(value, sizeof value);
+    return out;
+}
+
+/* Adds a copy of entry unless the list has it; FALSE when it was there or the list
+ * is full (counted). */
+static gboolean
+http_list_add(GPtrArray *list, guint cap, guint64 *dropped, const char *entry)
+{
+    for (guint i = 0; i < list->len; i++) {
+        if (strcmp(g_ptr_array_index(list, i), entry) == 0)
             return FALSE;
     }
+    if (list->len >= cap) {
+        (*dropped)++;
+        return FALSE;
+    }
+    g_ptr_array_add(list, g_strdup(entry));
     return TRUE;
 }
 
-static gboolean
-http_list_has(GPtrArray *list, const char *prefix, const PtlCursor *name, gboolean is_ci)
-{
-    for (guint i = 0; i < list->len; i++) {
-        if (http_entry_matches(g_ptr_array_index(list, i), prefix, name, is_ci))
-            return TRUE;
-    }
-    return FALSE;
-}
-
-/* transfer none: the new entry; NULL when the list has the name or is full (counted) */
-static const char *
-http_list_add(GPtrArray *list, guint cap, guint64 *dropped, const char *prefix,
-              const PtlCursor *name, gboolean is_ci)
-{
-    if (http_list_has(list, prefix, name, is_ci))
-        return NULL;
-    if (list->len >= cap) {
-        (*dropped)++;
-        return NULL;
-    }
-    g_autofree char *tail = http_strdup(name, HTTP_MAX_TOKEN);
-    char *entry = g_strconcat(prefix, tail, NULL);
-    g_ptr_array_add(list, entry);
-    return entry;
-}
-
-/* Authorization / Proxy-Authorization: the scheme goes to auth_schemes and, the
- * first time, to a CLEARTEXT_AUTH fact naming the mechanism (and Basic's user). */
+/* Authorization / Proxy-Authorization: the scheme, if registered, goes to
+ * auth_schemes, the user where the scheme carries one in clear (Basic, Digest) to
+ * auth_users, and each new scheme or user to a CLEARTEXT_AUTH fact naming them. */
 static void
 http_note_auth(HttpState *s, const PtlFlowContext *ctx, PtlCursor value, gboolean is_proxy)
 {
@@ -809,26 +947,38 @@ http_note_auth(HttpState *s, const PtlFlowContext *ctx, PtlCursor value, gboolea
     http_split(&value, ' ', &scheme);
     if (ptl_cursor_remaining(&scheme) == 0)
         return;
-    const char *prefix = is_proxy ? "Proxy-" : "";
-    const char *entry = http_list_add(s->auth_schemes, HTTP_MAX_AUTH_SCHEMES,
-                                      &s->auth_schemes_dropped, prefix, &scheme, TRUE);
-    if (entry == NULL)
+    PtlCursor t = scheme;
+    gsize n = ptl_cursor_remaining(&scheme);
+    const char *known = ptl_redact_known(ptl_cursor_take(&t, n), n, http_auth_scheme_names,
+                                         G_N_ELEMENTS(http_auth_scheme_names));
+    g_autofree char *entry = g_strconcat(is_proxy ? "Proxy-" : "",
+                                         known != NULL ? known : PTL_REDACT_OTHER, NULL);
+    gboolean is_new = http_list_add(s->auth_schemes, HTTP_MAX_AUTH_SCHEMES,
+                                    &s->auth_schemes_dropped, entry);
+    http_trim(&value);
+    g_autofree char *user = NULL;
+    if (g_strcmp0(known, "Basic") == 0)
+        user = http_basic_user(value);
+    else if (g_strcmp0(known, "Digest") == 0)
+        user = http_digest_user(value);
+    if (user != NULL) {
+        g_autofree char *who = g_strconcat(entry, " ", user, NULL);
+        is_new |= http_list_add(s->auth_users, HTTP_MAX_AUTH_USERS, &s->auth_users_dropped, who);
+    }
+    if (!is_new)
         return;
     g_autofree char *detail = NULL;
-    if (http_equal(&scheme, "basic")) {
-        http_trim(&value);
-        g_autofree char *user = http_basic_user(value);
-        detail = user != NULL ? g_strconcat("HTTP ", entry, " user ", user, NULL)
-                              : g_strconcat("HTTP ", entry, NULL);
-    } else if (http_equal(&scheme, "bearer")) {
+    if (user != NULL)
+        detail = g_strconcat("HTTP ", entry, " user ", user, NULL);
+    else if (g_strcmp0(known, "Bearer") == 0)
         detail = g_strconcat("HTTP ", entry, " token", NULL);
-    } else {
+    else
         detail = g_strconcat("HTTP ", entry, NULL);
-    }
     http_fact(ctx, PTL_FACT_CLEARTEXT_AUTH, detail);
 }
 
-/* Cookie: a=1; b=2 and Set-Cookie: a=1; Path=/: names only, never values. */
+/* Cookie: a=1; b=2 and Set-Cookie: a=1; Path=/: names only (http_append_name), never
+ * values. */
 static void
 http_note_cookies(HttpState *s, const PtlFlowContext *ctx, PtlCursor value, gboolean is_set)
 {
@@ -844,11 +994,13 @@ http_note_cookies(HttpState *s, const PtlFlowContext *ctx, PtlCursor value, gboo
         PtlCursor pair;
         PtlCursor name;
         has_more = http_split(&value, ';', &pair);
-        http_split(&pair, '=', &name);
+        gboolean has_value = http_split(&pair, '=', &name);
         http_trim(&name);
-        if (ptl_cursor_remaining(&name) > 0)
-            http_list_add(s->cookie_names, HTTP_MAX_COOKIE_NAMES, &s->cookie_names_dropped, "",
-                          &name, FALSE);
+        if (ptl_cursor_remaining(&name) > 0) {
+            /* a cookie without '=' is all value ("Cookie: ghp_..."), as in a query */
+            g_autofree char *text = has_value ? http_name_dup(&name) : g_strdup("*");
+            http_list_add(s->cookie_names, HTTP_MAX_COOKIE_NAMES, &s->cookie_names_dropped, text);
+        }
         if (is_set)
             break;  /* the rest are attributes (Path, Expires...) */
     }
@@ -1039,8 +1191,6 @@ http_confirm(HttpState *s, const PtlFlowContext *ctx, const HttpMessage *m)
     if (s->is_confirmed)
         return;
     s->is_confirmed = TRUE;
-    s->version_major = m->major;
-    s->version_minor = m->minor;
     char detail[] = "HTTP/x.y";
     detail[5] = (char) ('0' + m->major);
     detail[7] = (char) ('0' + m->minor);
@@ -1063,6 +1213,15 @@ http_count_status(HttpState *s, guint code)
     s->status_codes[s->n_status_codes].code = (guint16) code;
     s->status_codes[s->n_status_codes].count = 1;
     s->n_status_codes++;
+}
+
+/* Requests and responses keep their own versions: a server may answer 1.0 to 1.1. */
+static void
+http_note_version(HttpState *s, PtlDirection dir, guint8 major, guint8 minor)
+{
+    guint bit = major * 10u + minor;
+    if (bit < 32)
+        s->versions[dir] |= 1u << bit;
 }
 
 /* REQUEST_FAILED once per 5xx code, detail "HTTP 503" */
@@ -1157,10 +1316,10 @@ http_on_request(HttpState *s, const HttpMessage *m, GError **error)
     gint index = http_txn_add(s);
     HttpTransaction *t = http_txn(s, index);
     if (t != NULL) {
-        t->method = http_strdup(&m->method_name, PTL_MAX_STRING);
-        t->uri = http_strdup(&m->uri, PTL_MAX_STRING);
-        http_redact_uri(t->uri);
-        http_keep_string(&t->host, m->has_host, &m->host);
+        t->method = g_strdup(http_method_names[m->method]);
+        t->uri = http_redact_uri(&m->uri);
+        if (m->has_host)
+            t->host = http_host_dup(&m->host);
         http_keep_string(&t->user_agent, m->has_user_agent, &m->user_agent);
     }
     gboolean is_switch = m->method == HTTP_METHOD_CONNECT || m->has_upgrade;
@@ -1197,7 +1356,7 @@ http_switch_protocols(HttpState *s, const PtlFlowContext *ctx, const HttpMessage
         http_fact(ctx, PTL_FACT_UPGRADE_WEBSOCKET, "websocket");
     } else if (m->has_upgrade) {
         if (s->upgraded == NULL)
-            s->upgraded = http_strdup(&m->upgrade_token, HTTP_MAX_TOKEN);
+            s->upgraded = http_upgrade_dup(&m->upgrade_token);
         if (http_has_prefix_ci(&m->upgrade_token, "TLS/"))
             http_fact(ctx, PTL_FACT_UPGRADE_TLS, "HTTP Upgrade TLS");
     } else {
@@ -1331,6 +1490,7 @@ http_start_fallback(HttpState *s, PtlDirection dir, GError **error)
         /* HTTP/0.9 answer: no status line, the body runs to the close */
         HttpPending p = http_pair_response(s);
         s->http09_responses++;
+        http_note_version(s, dir, 0, 9);
         http_release_hold(s, &p);
         d->has_message = TRUE;
         d->phase = HTTP_PHASE_UNTIL_CLOSE;
@@ -1407,6 +1567,7 @@ http_step_start(HttpState *s, const PtlFlowContext *ctx, PtlDirection dir, PtlCu
     d->has_message = TRUE;
     d->is_resyncing = FALSE;
     http_confirm(s, ctx, &m);
+    http_note_version(s, dir, m.major, m.minor);
     if (dir == PTL_DIR_TO_SERVER)
         return http_on_request(s, &m, error) ? HTTP_STEP_MORE : HTTP_STEP_ERROR;
     http_on_response(s, ctx, &m);
@@ -1671,15 +1832,27 @@ http_emit_status_codes(JsonBuilder *b, const HttpState *s)
 }
 
 static void
+http_emit_versions(JsonBuilder *b, const char *key, guint32 versions)
+{
+    json_builder_set_member_name(b, key);
+    json_builder_begin_array(b);
+    for (guint bit = 0; bit < 20; bit++) {
+        if (!(versions & (1u << bit)))
+            continue;
+        char version[] = "HTTP/x.y";
+        version[5] = (char) ('0' + bit / 10);
+        version[7] = (char) ('0' + bit % 10);
+        json_builder_add_string_value(b, version);
+    }
+    json_builder_end_array(b);
+}
+
+static void
 http_emit(gpointer state, JsonBuilder *b)
 {
     HttpState *s = state;
-    if (s->is_confirmed) {
-        char version[] = "HTTP/x.y";
-        version[5] = (char) ('0' + s->version_major);
-        version[7] = (char) ('0' + s->version_minor);
-        ptl_emit_string(b, "version", version, -1);
-    }
+    http_emit_versions(b, "request_versions", s->versions[PTL_DIR_TO_SERVER]);
+    http_emit_versions(b, "response_versions", s->versions[PTL_DIR_TO_CLIENT]);
     ptl_emit_int(b, "requests", (gint64) s->requests);
     ptl_emit_int(b, "responses", (gint64) s->responses);
     json_builder_set_member_name(b, "transactions");
@@ -1692,6 +1865,7 @@ http_emit(gpointer state, JsonBuilder *b)
     http_emit_status_codes(b, s);
     http_emit_list(b, "auth_schemes", "auth_schemes_dropped", s->auth_schemes,
                    s->auth_schemes_dropped);
+    http_emit_list(b, "auth_users", "auth_users_dropped", s->auth_users, s->auth_users_dropped);
     http_emit_list(b, "cookie_names", "cookie_names_dropped", s->cookie_names,
                    s->cookie_names_dropped);
     ptl_emit_bool(b, "websocket", s->is_websocket);

@@ -11,6 +11,7 @@
 
 #include "ptl-cursor.h"
 #include "ptl-dissector.h"
+#include "ptl-redact.h"
 
 /* largest multi-credit READ/WRITE (8 MiB) plus headers; direct TCP allows 24 bits */
 #define SMB_MAX_PDU         (8u * 1024 * 1024 + 64 * 1024)
@@ -605,6 +606,26 @@ smb_confirm_smb2(SmbState *s, const PtlFlowContext *ctx)
 
 /* ---- NTLMSSP ------------------------------------------------------------- */
 
+/* DOMAIN\\user (into who, and the users list) when both are printable names of at
+ * most PTL_REDACT_MAX_USER bytes; anything else is not a name and is not emitted. */
+static gboolean
+smb_note_user(SmbState *s, const SmbText *domain, const SmbText *user, SmbText *who)
+{
+    if (!ptl_redact_is_printable((const guint8 *) user->buf, user->len, PTL_REDACT_MAX_USER)
+        || (domain->len > 0 && !ptl_redact_is_printable((const guint8 *) domain->buf,
+                                                        domain->len, PTL_REDACT_MAX_USER)))
+        return FALSE;
+    memcpy(who->buf, domain->buf, domain->len);
+    who->len = domain->len;
+    if (who->len > 0)
+        who->buf[who->len++] = '\\';
+    memcpy(who->buf + who->len, user->buf, user->len);
+    who->len += user->len;
+    who->buf[who->len] = '\0';
+    smb_list_add(&s->users, who->buf, who->len);
+    return TRUE;
+}
+
 static gssize
 smb_find_bytes(const PtlCursor *c, const char *needle, gsize n)
 {
@@ -664,14 +685,10 @@ smb_ntlmssp_users(SmbState *s, const PtlCursor *blob)
     smb_ntlm_field(&user, &msg, &user_field, is_unicode);
     if (user.len == 0)
         return;                        /* anonymous */
+    SmbText domain = { .len = 0 };
+    smb_ntlm_field(&domain, &msg, &domain_field, is_unicode);
     SmbText who = { .len = 0 };
-    smb_ntlm_field(&who, &msg, &domain_field, is_unicode);
-    if (who.len > 0)
-        smb_text_put(&who, '\\');
-    for (gsize i = 0; i < user.len && who.len < PTL_MAX_STRING; i++)
-        who.buf[who.len++] = user.buf[i];
-    who.buf[who.len] = '\0';
-    smb_list_add(&s->users, who.buf, who.len);
+    smb_note_user(s, &domain, &user, &who);
 }
 
 /* ---- SMB2 ---------------------------------------------------------------- */
@@ -911,20 +928,18 @@ smb_smb1_session_setup_legacy(SmbState *s, const PtlFlowContext *ctx, const SmbS
         return;
     gboolean is_unicode = (h->flags2 & SMB1_FLAGS2_UNICODE) != 0;
     SmbText account = { .len = 0 };
+    SmbText domain = { .len = 0 };
     SmbText who = { .len = 0 };
     smb_text_smb1(&account, &b, blk->bytes_off, is_unicode);
-    smb_text_smb1(&who, &b, blk->bytes_off, is_unicode);
+    smb_text_smb1(&domain, &b, blk->bytes_off, is_unicode);
     if (account.len == 0)
         return;
-    if (who.len > 0)
-        smb_text_put(&who, '\\');
-    for (gsize i = 0; i < account.len && who.len < PTL_MAX_STRING; i++)
-        who.buf[who.len++] = account.buf[i];
-    who.buf[who.len] = '\0';
-    smb_list_add(&s->users, who.buf, who.len);
+    gboolean has_user = smb_note_user(s, &domain, &account, &who);
     if (s->is_smb1_plaintext && oem_len + uni_len > 0 && !s->has_cleartext_fact) {
         s->has_cleartext_fact = TRUE;
-        g_autofree char *detail = g_strconcat("SMB1 plaintext password user ", who.buf, NULL);
+        g_autofree char *detail = has_user ? g_strconcat("SMB1 plaintext password user ",
+                                                         who.buf, NULL)
+                                           : g_strdup("SMB1 plaintext password");
         smb_fact(ctx, PTL_FACT_CLEARTEXT_AUTH, detail);
     }
 }

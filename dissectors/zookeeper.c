@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "ptl-dissector.h"
+#include "ptl-redact.h"
 
 /* generous above jute.maxbuffer (1 MiB default); operators raise that limit */
 #define ZOOKEEPER_MAX_PACKET (16u * 1024 * 1024)
@@ -32,7 +33,6 @@
 #define ZOOKEEPER_MAX_SERVER_IDS 32
 #define ZOOKEEPER_MAX_COMMANDS 16
 #define ZOOKEEPER_MAX_LINE 128
-#define ZOOKEEPER_MAX_USER 64
 
 /* QuorumCnxManager.PROTOCOL_VERSION_V1 / _V2 */
 #define ZOOKEEPER_ELECTION_V1 (-65536)
@@ -846,7 +846,13 @@ zookeeper_read_multi(ZookeeperState *s, PtlCursor *c)
     }
 }
 
-/* AuthPacket {type, scheme, auth}: keep the scheme and a digest user only. */
+/* ACL schemes named in the output; any other scheme string is "other". */
+static const char *const zookeeper_auth_schemes[] = {
+    "digest", "sasl", "ip", "world", "auth", "x509", "super", "key",
+};
+
+/* AuthPacket {type, scheme, auth}: the scheme by its list name and, for digest
+ * ("user:password"), the user only; other schemes' auth data is never read. */
 static void
 zookeeper_read_auth(ZookeeperState *s, const PtlFlowContext *ctx, PtlCursor *c)
 {
@@ -857,19 +863,18 @@ zookeeper_read_auth(ZookeeperState *s, const PtlFlowContext *ctx, PtlCursor *c)
         || !zookeeper_read_blob(c, ZOOKEEPER_MAX_PACKET, &auth, &auth_len) || scheme == NULL)
         return;
     s->auth_packets++;
+    const char *known = ptl_redact_known(scheme, scheme_len, zookeeper_auth_schemes,
+                                         G_N_ELEMENTS(zookeeper_auth_schemes));
     if (s->auth_scheme == NULL)
-        s->auth_scheme = g_utf8_make_valid((const char *) scheme,
-                                           (gssize) MIN(scheme_len, (gsize) ZOOKEEPER_MAX_USER));
-    if (s->auth_user != NULL || scheme_len != 6 || memcmp(scheme, "digest", 6) != 0
-        || auth == NULL)
+        s->auth_scheme = g_strdup(known != NULL ? known : PTL_REDACT_OTHER);
+    if (s->auth_user != NULL || g_strcmp0(known, "digest") != 0 || auth == NULL)
         return;
     PtlCursor a = ptl_cursor_init(auth, auth_len);
     gssize colon = ptl_cursor_find(&a, ':');
-    if (colon <= 0)
-        return;
-    s->auth_user = g_utf8_make_valid((const char *) auth,
-                                     MIN(colon, (gssize) ZOOKEEPER_MAX_USER));
-    g_autofree char *detail = g_strconcat("ZooKeeper digest user ", s->auth_user, NULL);
+    s->auth_user = colon > 0 ? ptl_redact_user(auth, (gsize) colon) : NULL;
+    g_autofree char *detail = s->auth_user != NULL
+                                  ? g_strconcat("ZooKeeper digest user ", s->auth_user, NULL)
+                                  : g_strdup("ZooKeeper digest");
     zookeeper_fact(ctx, PTL_FACT_CLEARTEXT_AUTH, detail);
 }
 

@@ -242,6 +242,34 @@ harness_flow_output(const HarnessFlow *flow)
     return g_strconcat(json, "\n", facts, NULL);
 }
 
+void
+harness_assert_not_emitted(const HarnessFlow *flow, const char *secret)
+{
+    g_autofree char *out = harness_flow_output(flow);
+    if (strstr(out, secret) != NULL)
+        fail_msg("secret \"%s\" emitted: %s", secret, out);
+}
+
+void
+harness_assert_auth(const HarnessFlow *flow, const char *mechanism_key, const char *mechanism,
+                    const char *user_key, const char *user, const char *fact,
+                    const char *const *secrets)
+{
+    g_autoptr(JsonNode) root = harness_flow_node(flow);
+    JsonObject *o = json_node_get_object(root);
+    assert_string_equal(harness_obj_str(o, mechanism_key), mechanism);
+    if (user != NULL)
+        assert_string_equal(harness_obj_str(o, user_key), user);
+    else
+        assert_false(json_object_has_member(o, user_key));
+    assert_int_equal(harness_flow_count_facts(flow, PTL_FACT_CLEARTEXT_AUTH, NULL),
+                     fact != NULL ? 1 : 0);
+    if (fact != NULL)
+        assert_true(harness_flow_has_fact(flow, PTL_FACT_CLEARTEXT_AUTH, fact));
+    for (gsize i = 0; secrets[i] != NULL; i++)
+        harness_assert_not_emitted(flow, secrets[i]);
+}
+
 gint64
 harness_obj_int(JsonObject *o, const char *key)
 {

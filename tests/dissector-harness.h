@@ -101,6 +101,17 @@ char     *harness_flow_json(const HarnessFlow *flow);
 /* transfer full: the JSON, a newline, then the facts text: what a run produced */
 char     *harness_flow_output(const HarnessFlow *flow);
 
+/* ---- secrets (docs/secrets.md) ---- */
+
+/* Fails the test when `secret` appears in the emitted JSON or in any fact. */
+void harness_assert_not_emitted(const HarnessFlow *flow, const char *secret);
+/* What a flow says of one login: member `mechanism_key` is `mechanism`; `user_key` is
+ * `user`, or absent when user is NULL; exactly one CLEARTEXT_AUTH fact, equal to `fact`,
+ * or none when fact is NULL; no string of the NULL-terminated `secrets` anywhere. */
+void harness_assert_auth(const HarnessFlow *flow, const char *mechanism_key,
+                         const char *mechanism, const char *user_key, const char *user,
+                         const char *fact, const char *const *secrets);
+
 /* Members that must be there; transfer none. */
 gint64      harness_obj_int(JsonObject *o, const char *key);
 const char *harness_obj_str(JsonObject *o, const char *key);

@@ -94,6 +94,79 @@ def portolan_string(text):
     return text.encode("utf-8")[:PTL_MAX_STRING].decode("utf-8", errors="replace")
 
 
+# The request-target as the HTTP dissector may emit it (docs/secrets.md), an independent
+# model of dissectors/http.c: fragment dropped, userinfo "*@", every query and
+# path-parameter value "*", names percent-decoded and kept only from NAME_CHARS.
+NAME_CHARS = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~[]$:@!")
+MAX_NAME = 64
+HEX = set("0123456789abcdefABCDEF")
+
+
+def _redacted_name(s, is_query):
+    out, i = [], 0
+    while i < len(s):
+        ch = s[i]
+        if ch == "%" and i + 2 < len(s) and s[i + 1] in HEX and s[i + 2] in HEX:
+            ch = chr(int(s[i + 1:i + 3], 16))
+            i += 2
+        elif ch == "+" and is_query:
+            ch = " "
+        if ch not in NAME_CHARS or len(out) >= MAX_NAME:
+            return "*"
+        out.append(ch)
+        i += 1
+    return "".join(out) if out else "*"
+
+
+def _redacted_params(s, seps, is_query):
+    out, i = [], 0
+    while i < len(s):
+        end = i
+        while end < len(s) and s[end] not in seps:
+            end += 1
+        item = s[i:end]
+        if "=" in item:
+            out.append(_redacted_name(item[:item.index("=")], is_query) + "=*")
+        elif item:
+            out.append("*")
+        if end < len(s):
+            out.append(s[end])
+        i = end + 1
+    return "".join(out)
+
+
+def _redacted_path(s):
+    out, i = [], 0
+    while i < len(s):
+        semi = s.find(";", i)
+        if semi < 0:
+            out.append(s[i:])
+            break
+        slash = s.find("/", semi)
+        slash = len(s) if slash < 0 else slash
+        out.append(s[i:semi] + ";" + _redacted_params(s[semi + 1:slash], ";", False))
+        i = slash
+    return "".join(out)
+
+
+def redacted_uri(text):
+    s = text.split("#", 1)[0]
+    out, i = "", 0
+    absolute = re.match(r"[A-Za-z][A-Za-z0-9+.-]*://", s)
+    if absolute:
+        i = absolute.end()
+        end = i
+        while end < len(s) and s[end] not in "/?":
+            end += 1
+        at = s.rfind("@", i, end)
+        out = s[:i] + ("*@" + s[at + 1:end] if at >= 0 else s[i:end])
+        i = end
+    query = s.find("?", i)
+    if query < 0:
+        return out + _redacted_path(s[i:])
+    return out + _redacted_path(s[i:query]) + "?" + _redacted_params(s[query + 1:], "&;", True)
+
+
 def amqp_method_name(class_id, method_id):
     class_name, methods = AMQP_METHODS.get(class_id, (f"class{class_id}", {}))
     return f"{class_name}.{methods.get(method_id, f'method{method_id}')}"
@@ -130,7 +203,8 @@ class TsharkStream:
             if name in TSHARK_PROTOCOLS:
                 self.protocols.add(TSHARK_PROTOCOLS[name])
         self.http_methods.update(layers.get("http.request.method", []))
-        self.http_uris.update(portolan_string(u) for u in layers.get("http.request.uri", []))
+        self.http_uris.update(portolan_string(redacted_uri(u))
+                              for u in layers.get("http.request.uri", []))
         classes = layers.get("amqp.method.class", [])
         methods = layers.get("amqp.method.method", [])
         self.amqp_methods.update(amqp_method_name(int(c), int(m))

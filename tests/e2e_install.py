@@ -54,6 +54,7 @@ def main():
         wanted = {"bin/portolan": "*/bin/portolan", "man page": "*/man1/portolan.1",
                   "plugin header": "*/portolan/ptl-dissector.h",
                   "cursor header": "*/portolan/ptl-cursor.h",
+                  "redaction header": "*/portolan/ptl-redact.h",
                   "pkg-config file": "*/portolan-dissector.pc"}
         for label, pattern in wanted.items():
             check(f"installs {label}", installed(destdir, pattern.lstrip("*/")), pattern)

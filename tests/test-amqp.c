@@ -589,6 +589,18 @@ put_start_ok(GByteArray *b, const char *mechanism, const void *response, gsize l
     put_method(b, 10, 11, args);
 }
 
+/* transfer full: a flow fed the protocol header and one Connection.StartOk */
+static HarnessFlow *
+login_flow(const char *mechanism, const void *response, gsize len)
+{
+    HarnessFlow *core = harness_flow_new(&amqp_tcp);
+    g_autoptr(GByteArray) b = g_byte_array_new();
+    put_header_091(b);
+    put_start_ok(b, mechanism, response, len);
+    assert_true(harness_flow_feed(core, C2S, b->data, b->len));
+    return core;
+}
+
 static void
 put_tune_ok(GByteArray *b, guint32 frame_max)
 {
@@ -938,11 +950,7 @@ test_amqp_secrets_never_kept(void **unused)
         { "AMQPLAIN", amqplain->data, amqplain->len, "bob", "hunter2-pw" },
     };
     for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
-        HarnessFlow *core = harness_flow_new(&amqp_tcp);
-        g_autoptr(GByteArray) b = g_byte_array_new();
-        put_header_091(b);
-        put_start_ok(b, cases[i].mechanism, cases[i].response, cases[i].len);
-        assert_true(harness_flow_feed(core, C2S, b->data, b->len));
+        HarnessFlow *core = login_flow(cases[i].mechanism, cases[i].response, cases[i].len);
         g_autofree char *json = harness_flow_json(core);
         g_autofree char *detail = g_strdup_printf("AMQP %s user %s", cases[i].mechanism,
                                                   cases[i].user);
@@ -952,6 +960,39 @@ test_amqp_secrets_never_kept(void **unused)
         assert_true(harness_flow_has_fact(core, PTL_FACT_CLEARTEXT_AUTH, detail));
         g_autofree char *facts = harness_flow_facts_text(core);
         assert_null(strstr(facts, cases[i].secret));
+        harness_flow_free(core);
+    }
+}
+
+/* Mechanisms are named from a fixed list; users only where the mechanism carries one in
+ * clear and it is a printable name (docs/secrets.md). */
+static void
+test_amqp_auth_allow_list(void **unused)
+{
+    (void) unused;
+    static const char plain_ctl[] = "\0ev\001l\0pw-s3cret";
+    static const char plain_long[] = "\0uuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuu"
+                                     "uuuuuuuuuuuuuuuuuuuu\0pw-s3cret";  /* 74 bytes */
+    static const char odd[] = "\0mallory\0pw-s3cret";
+    struct {
+        const char   *mechanism;
+        const char   *response;
+        gsize         len;
+        const char   *want_mechanism;
+        const char   *want_user;      /* NULL: no user emitted */
+        const char   *want_fact;      /* NULL: no CLEARTEXT_AUTH */
+    } cases[] = {
+        { "plain", "\0alice\0pw-s3cret", 16, "PLAIN", "alice", "AMQP PLAIN user alice" },
+        { "PLAIN", plain_ctl, sizeof plain_ctl - 1, "PLAIN", NULL, "AMQP PLAIN" },
+        { "PLAIN", plain_long, sizeof plain_long - 1, "PLAIN", NULL, "AMQP PLAIN" },
+        { "PTL-s3cret-MECH", odd, sizeof odd - 1, "other", NULL, NULL },
+        { "EXTERNAL", "svc-reporting", 13, "EXTERNAL", "svc-reporting", NULL },
+    };
+    for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+        HarnessFlow *core = login_flow(cases[i].mechanism, cases[i].response, cases[i].len);
+        static const char *const secrets[] = { "s3cret", "mallory", NULL };
+        harness_assert_auth(core, "mechanism", cases[i].want_mechanism, "user",
+                            cases[i].want_user, cases[i].want_fact, secrets);
         harness_flow_free(core);
     }
 }
@@ -1204,6 +1245,7 @@ main(void)
         cmocka_unit_test(test_amqp_feed_malformed),
         cmocka_unit_test(test_amqp_secrets_never_kept),
         cmocka_unit_test(test_amqp_external_auth_not_cleartext),
+        cmocka_unit_test(test_amqp_auth_allow_list),
         cmocka_unit_test(test_amqp_tune_and_streamed_body),
         cmocka_unit_test(test_amqp_big_method_frame_counted),
         cmocka_unit_test(test_amqp_lists_are_capped),

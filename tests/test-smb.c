@@ -1303,12 +1303,11 @@ test_smb_nbdgm(void **unused)
 }
 
 /* A NEGOTIATE response that asks for no challenge/response, then a legacy session
- * setup with a password: flagged as clear text, the password never kept.  Built by
- * hand: no shared capture has SMB1 plaintext passwords. */
-static void
-test_smb_cleartext_auth(void **unused)
+ * setup with the password "hunter2" for account/domain.  Built by hand: no shared
+ * capture has SMB1 plaintext passwords. */
+static HarnessFlow *
+smb1_plaintext_flow(const char *account, const char *domain)
 {
-    (void) unused;
     HarnessFlow *f = harness_flow_new(&smb_tcp_445);
     g_autoptr(GByteArray) req = nbss_begin();
     smb1_header(req, 0x72, 0x00, 0x0000);
@@ -1335,13 +1334,23 @@ test_smb_cleartext_auth(void **unused)
     harness_put_zeros(setup, 10);
     harness_put_le(setup, 7, 2);                           /* password length */
     harness_put_zeros(setup, 4);
-    harness_put_le(setup, 7 + 6 + 7, 2);
-    g_byte_array_append(setup, (const guint8 *) "hunter2alice\0CORP\0", 19);
-    g_byte_array_append(setup, (const guint8 *) "", 1);
+    harness_put_le(setup, (guint32) (7 + strlen(account) + 1 + strlen(domain) + 1 + 1), 2);
+    harness_put_bytes(setup, "hunter2", 7);
+    harness_put_bytes(setup, account, strlen(account) + 1);
+    harness_put_bytes(setup, domain, strlen(domain) + 1);
+    harness_put_u8(setup, 0);
     nbss_end(setup);
     harness_flow_feed_ok(f, PTL_DIR_TO_SERVER, req->data, req->len);
     harness_flow_feed_ok(f, PTL_DIR_TO_CLIENT, resp->data, resp->len);
     harness_flow_feed_ok(f, PTL_DIR_TO_SERVER, setup->data, setup->len);
+    return f;
+}
+
+static void
+test_smb_cleartext_auth(void **unused)
+{
+    (void) unused;
+    HarnessFlow *f = smb1_plaintext_flow("alice", "CORP");
     assert_true(harness_flow_has_fact(f, PTL_FACT_CLEARTEXT_AUTH,
                               "SMB1 plaintext password user CORP\\alice"));
     assert_true(harness_flow_has_fact(f, PTL_FACT_CONFIRMED, "SMB1"));
@@ -1354,6 +1363,33 @@ test_smb_cleartext_auth(void **unused)
     assert_null(strstr(facts, "hunter2"));
     report_clear(&r);
     harness_flow_free(f);
+}
+
+/* Users are emitted only as printable names (docs/secrets.md): an account or domain
+ * holding control bytes, or longer than 64 bytes, is not a name, so no user is kept;
+ * the clear-text password is still reported, without a user. */
+static void
+test_smb_user_allow_list(void **unused)
+{
+    (void) unused;
+    static const char *const accounts[][2] = {
+        { "al\001ice", "CORP" },
+        { "alice", "CO\033[31mRP" },
+        { "uuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuu", "CORP" },
+    };
+    for (gsize i = 0; i < G_N_ELEMENTS(accounts); i++) {
+        HarnessFlow *f = smb1_plaintext_flow(accounts[i][0], accounts[i][1]);
+        TestReport r;
+        report_take(&r, f->state);
+        assert_int_equal(json_array_get_length(json_object_get_array_member(r.o, "users")), 0);
+        assert_int_equal(harness_flow_count_facts(f, PTL_FACT_CLEARTEXT_AUTH, NULL), 1);
+        assert_true(harness_flow_has_fact(f, PTL_FACT_CLEARTEXT_AUTH, "SMB1 plaintext password"));
+        assert_null(strstr(r.text, "hunter2"));
+        g_autofree char *facts = harness_flow_facts_text(f);
+        assert_null(strstr(facts, "uuuuuuuu"));
+        report_clear(&r);
+        harness_flow_free(f);
+    }
 }
 
 /* A WRITE larger than the parse window is read in its head and skipped; the
@@ -1464,6 +1500,7 @@ main(void)
         cmocka_unit_test(test_smb_nbns),
         cmocka_unit_test(test_smb_nbdgm),
         cmocka_unit_test(test_smb_cleartext_auth),
+        cmocka_unit_test(test_smb_user_allow_list),
         cmocka_unit_test(test_smb_large_body_and_gap),
         cmocka_unit_test(test_smb_caps),
         cmocka_unit_test(test_smb_transforms),

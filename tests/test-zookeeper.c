@@ -879,6 +879,57 @@ test_zookeeper_cleartext_auth(void **unused)
     harness_flow_free(f);
 }
 
+/* An AuthPacket (xid -4, opcode 100) with this scheme and auth data. */
+static void
+put_zookeeper_auth(GByteArray *b, const char *scheme, const char *data)
+{
+    gsize scheme_len = strlen(scheme);
+    gsize data_len = strlen(data);
+    harness_put_be(b, (guint32) (4 + 4 + 4 + 4 + scheme_len + 4 + data_len), 4);
+    harness_put_be(b, 0xfffffffc, 4);
+    harness_put_be(b, 100, 4);
+    harness_put_be(b, 0, 4);
+    harness_put_be(b, (guint32) scheme_len, 4);
+    harness_put_bytes(b, scheme, scheme_len);
+    harness_put_be(b, (guint32) data_len, 4);
+    harness_put_bytes(b, data, data_len);
+}
+
+/* Schemes are named from a fixed list; only digest's user is read (docs/secrets.md). */
+static void
+test_zookeeper_auth_allow_list(void **unused)
+{
+    (void) unused;
+    static const struct {
+        const char *scheme;
+        const char *data;
+        const char *want_scheme;
+        const char *want_user;        /* NULL: no user emitted */
+        const char *want_fact;        /* NULL: no CLEARTEXT_AUTH */
+    } cases[] = {
+        { "digest", "bob:s3cret-pw", "digest", "bob", "ZooKeeper digest user bob" },
+        { "DIGEST", "bob:s3cret-pw", "digest", "bob", "ZooKeeper digest user bob" },
+        /* a user that is not a printable name of at most 64 bytes is not emitted */
+        { "digest", "b\x01ob:s3cret-pw", "digest", NULL, "ZooKeeper digest" },
+        { "digest", "uuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuu:s3cret",
+          "digest", NULL, "ZooKeeper digest" },
+        /* other schemes: the scheme only, never its data */
+        { "ip", "10.0.0.1-s3cret", "ip", NULL, NULL },
+        { "s3cret-scheme", "carol:s3cret-pw", "other", NULL, NULL },
+    };
+    for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_autoptr(GByteArray) b = g_byte_array_new();
+        put_zookeeper_auth(b, cases[i].scheme, cases[i].data);
+        HarnessFlow *f = harness_flow_new(&zookeeper_tcp);
+        assert_true(harness_flow_feed(f, PTL_DIR_TO_SERVER, b->data, b->len));
+        assert_int_equal(f->last_used, b->len);
+        static const char *const secrets[] = { "s3cret", "carol", NULL };
+        harness_assert_auth(f, "auth_scheme", cases[i].want_scheme, "auth_user",
+                            cases[i].want_user, cases[i].want_fact, secrets);
+        harness_flow_free(f);
+    }
+}
+
 static void
 test_zookeeper_four_letter(void **unused)
 {
@@ -982,6 +1033,7 @@ main(void)
         cmocka_unit_test(test_zookeeper_client_session),
         cmocka_unit_test(test_zookeeper_request_failed),
         cmocka_unit_test(test_zookeeper_cleartext_auth),
+        cmocka_unit_test(test_zookeeper_auth_allow_list),
         cmocka_unit_test(test_zookeeper_four_letter),
         cmocka_unit_test(test_zookeeper_quorum_sync),
         cmocka_unit_test(test_zookeeper_election),

@@ -18,11 +18,11 @@ def exchanges(conn, steps, **kwargs):
 
 def amqp_publish(cap, client, server, port=5672, user="guest", password="guest",
                  routing_key="build.events", body=b'{"cube":"sales","state":"built"}',
-                 split=None, **kwargs):
-    """Login with SASL PLAIN, open a channel, publish one message, close.  split cuts the
-    publish (method + header + body frames) into that many TCP segments."""
+                 split=None, mechanism="PLAIN", **kwargs):
+    """Login with SASL PLAIN (or AMQPLAIN), open a channel, publish one message, close.
+    split cuts the publish (method + header + body frames) into that many TCP segments."""
     conn = connect(cap, client, server, port, **kwargs)
-    exchanges(conn, amqp.client_handshake(user, password))
+    exchanges(conn, amqp.client_handshake(user, password, mechanism=mechanism))
     conn.request(amqp.channel_open(1), amqp.channel_open_ok(1))
     publish = amqp.basic_publish(1, "amq.topic", routing_key, body)
     sizes = None
@@ -52,6 +52,21 @@ def zookeeper_session(cap, client, server, port=2181, base_zxid=0x100000020, **k
                  zookeeper.create_reply(4, base_zxid + 1, "/cluster/locks/build"))
     conn.request(zookeeper.ping(), zookeeper.ping_reply(base_zxid + 1))
     conn.request(zookeeper.close_session(5), zookeeper.reply(5, base_zxid + 2))
+    conn.close()
+
+
+def zookeeper_digest_auth(cap, client, server, user, password, port=2181, **kwargs):
+    """Connect, addAuthInfo("digest", "user:password") in clear, getData, close."""
+    session_id = int.from_bytes(digest("zk-session", cap.name, client.ip)[:8], "big") >> 1
+    conn = connect(cap, client, server, port, **kwargs)
+    conn.request(zookeeper.connect_request(),
+                 zookeeper.connect_response(session_id, digest("zk-pw", session_id)[:16]))
+    conn.request(zookeeper.auth("digest", ("%s:%s" % (user, password)).encode()),
+                 zookeeper.auth_reply())
+    node = zookeeper.stat(0x100000003, 0x100000011, 1714550000000, 2)
+    conn.request(zookeeper.get_data(1, "/secure/config"),
+                 zookeeper.get_data_reply(1, 0x100000020, b"{}", node))
+    conn.request(zookeeper.close_session(2), zookeeper.reply(2, 0x100000021))
     conn.close()
 
 
@@ -85,11 +100,11 @@ def zookeeper_election(cap, higher, lower, higher_sid, leader_sid, port=3888, **
 
 def hs2_session(cap, client, server, port=21050, user="analyst",
                 statement="SELECT region, SUM(amount) FROM sales GROUP BY region",
-                rows=("emea", "apac", "amer"), **kwargs):
+                rows=("emea", "apac", "amer"), password=None, **kwargs):
     conn = connect(cap, client, server, port, **kwargs)
     guid = digest("hs2-guid", cap.name, client.ip, port)
     secret = digest("hs2-secret", cap.name, client.ip, port)
-    exchanges(conn, thrift.hs2_session(user, statement, list(rows), guid, secret))
+    exchanges(conn, thrift.hs2_session(user, statement, list(rows), guid, secret, password))
     conn.close()
 
 
@@ -107,9 +122,10 @@ def http_keepalive(cap, client, server, port, exchanges_list, close_by=CLIENT, *
 
 
 def smb_read_file(cap, client, server, share, path, data, user="svc_etl", domain="CLUSTER",
-                  workstation="ADMIN1", port=445, **kwargs):
+                  workstation="ADMIN1", port=445, nt_proof=None, session_key=None, **kwargs):
     """NEGOTIATE, SESSION_SETUP x2 (SPNEGO/NTLMSSP), TREE_CONNECT, CREATE, READ, CLOSE,
-    TREE_DISCONNECT, LOGOFF."""
+    TREE_DISCONNECT, LOGOFF.  nt_proof and session_key (16 bytes) replace the derived
+    NTLMv2 proof and encrypted session key."""
     seed = (cap.name, client.ip, server.ip)
     session_id = int.from_bytes(digest("smb-session", *seed)[:8], "little") & ~0xFFFF | 0x0045
     tree_id, file_id = 5, digest("smb-file", *seed)[:16]
@@ -117,9 +133,9 @@ def smb_read_file(cap, client, server, share, path, data, user="svc_etl", domain
     challenge = smb.ntlm_challenge(digest("ntlm-challenge", *seed)[:8], domain, "NODE2",
                                    "cluster.local")
     authenticate = smb.ntlm_authenticate(domain, user, workstation,
-                                         digest("ntlm-proof", *seed)[:16],
+                                         nt_proof or digest("ntlm-proof", *seed)[:16],
                                          digest("ntlm-cc", *seed)[:8], target_info,
-                                         digest("ntlm-key", *seed)[:16],
+                                         session_key or digest("ntlm-key", *seed)[:16],
                                          digest("ntlm-mic", *seed)[:16])
     conn = connect(cap, client, server, port, **kwargs)
     conn.request(smb.negotiate_request(0, digest("smb-guid", *seed)[:16]),

@@ -64,6 +64,14 @@ def connection_start_ok(user, password, product="pika"):
                   + shortstr("en_US"))
 
 
+def connection_start_ok_amqplain(user, password, product="php-amqplib"):
+    """AMQPLAIN: a field table (without its length prefix) holding LOGIN and PASSWORD."""
+    properties = table({"product": product})
+    response = table({"LOGIN": user, "PASSWORD": password})[4:]
+    return method(0, CONNECTION, 11, properties + shortstr("AMQPLAIN") + longstr(response)
+                  + shortstr("en_US"))
+
+
 def connection_tune(channel_max=2047, frame_max=131072, heartbeat=60):
     return method(0, CONNECTION, 30, struct.pack("!HIH", channel_max, frame_max, heartbeat))
 
@@ -118,10 +126,11 @@ def basic_publish(channel, exchange, routing_key, body, content_type="applicatio
     return publish + frame(FRAME_HEADER, channel, header) + frame(FRAME_BODY, channel, body)
 
 
-def client_handshake(user, password, vhost="/"):
+def client_handshake(user, password, vhost="/", mechanism="PLAIN"):
     """The client's and server's bytes of a whole login, as (client, server) steps."""
+    start_ok = connection_start_ok if mechanism == "PLAIN" else connection_start_ok_amqplain
     return [
         (PROTOCOL_HEADER, connection_start()),
-        (connection_start_ok(user, password), connection_tune()),
+        (start_ok(user, password), connection_tune()),
         (connection_tune_ok() + connection_open(vhost), connection_open_ok()),
     ]

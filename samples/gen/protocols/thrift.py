@@ -82,10 +82,13 @@ def ok_status():
     return struct_((1, i32(STATUS_SUCCESS)))
 
 
-def open_session(seqid, user):
-    """TOpenSessionReq without a password: Impala's NOSASL/LDAP-less HS2 endpoint."""
-    req = struct_((1, i32(HIVE_CLI_SERVICE_PROTOCOL_V6)), (2, string(user)),
-                  (4, map_str({"impala.doas.user": user})))
+def open_session(seqid, user, password=None):
+    """TOpenSessionReq, by default without a password: Impala's NOSASL/LDAP-less HS2
+    endpoint; with one, as an LDAP-backed server gets it (field 3, in clear)."""
+    fields = [(1, i32(HIVE_CLI_SERVICE_PROTOCOL_V6)), (2, string(user))]
+    if password is not None:
+        fields.append((3, string(password)))
+    req = struct_(*fields, (4, map_str({"impala.doas.user": user})))
     return call("OpenSession", seqid, (1, req))
 
 
@@ -134,12 +137,12 @@ def close_session_reply(seqid):
     return reply("CloseSession", seqid, struct_((1, ok_status())))
 
 
-def hs2_session(user, statement, rows, guid, secret):
+def hs2_session(user, statement, rows, guid, secret, password=None):
     """A whole HiveServer2 session as (request, reply) pairs."""
     session = session_handle(guid[:16], secret[:16])
     operation = operation_handle(guid[16:32], secret[16:32])
     return [
-        (open_session(1, user), open_session_reply(1, session)),
+        (open_session(1, user, password), open_session_reply(1, session)),
         (execute_statement(2, session, statement), execute_statement_reply(2, operation)),
         (fetch_results(3, operation), fetch_results_reply(3, rows)),
         (close_operation(4, operation), close_operation_reply(4)),

@@ -146,3 +146,16 @@ def notification(state, leader, zxid, election_epoch, peer_epoch):
     body = struct.pack("!iqqqqii", state, leader, zxid, election_epoch, peer_epoch,
                        NOTIFICATION_VERSION, 0)
     return struct.pack("!i", len(body)) + body
+
+
+OP_AUTH, XID_AUTH = 100, -4
+
+
+def auth(scheme, data, auth_type=0):
+    """AuthPacket {type, scheme, auth} (ClientCnxn.addAuthInfo): digest data is
+    "user:password" in clear."""
+    return request(XID_AUTH, OP_AUTH, struct.pack("!i", auth_type) + ustring(scheme) + buffer(data))
+
+
+def auth_reply(zxid=0):
+    return reply(XID_AUTH, zxid)
