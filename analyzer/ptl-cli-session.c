@@ -5,6 +5,7 @@
 #include "ptl-flow-json.h"
 #include "ptl-paths.h"
 #include "ptl-report.h"
+#include "ptl-time.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -59,6 +60,9 @@ ptl_cli_analysis_group(PtlCliOptions *o)
         { "max-flows", 0, 0, G_OPTION_ARG_INT, &o->max_flows,
           "Most flows tracked at once; the least recently active are ended (default 1000000)",
           "N" },
+        { "memcap", 0, 0, G_OPTION_ARG_STRING, &o->memcap,
+          "Memory budget for flows and their buffers (K, M, G suffixes; default 1G); when it "
+          "is reached the least recently active flows are ended early", "SIZE" },
         { NULL },
     };
     GOptionGroup *group = g_option_group_new("analysis", "Analysis options:",
@@ -75,6 +79,7 @@ ptl_cli_options_clear(PtlCliOptions *o)
     g_free(o->json_path);
     g_free(o->flows_path);
     g_free(o->fail_on);
+    g_free(o->memcap);
     g_strfreev(o->plugin_dirs);
     g_free(o->rules_dir);
     g_strfreev(o->sites);
@@ -210,6 +215,11 @@ ptl_cli_session_init(PtlCliSession *s, PtlCliOptions *opts, GError **error)
     s->warnings = g_ptr_array_new_with_free_func(g_free);
     if (!cli_parse_fail_on(s, error))
         return FALSE;
+    if (opts->memcap != NULL && !ptl_memcap_parse_size(opts->memcap, &opts->memcap_bytes)) {
+        g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                    "--memcap: '%s' is not a size (e.g. 512M, 2G)", opts->memcap);
+        return FALSE;
+    }
     s->plugins = ptl_plugin_set_new();
     if (!opts->no_dissectors) {
         g_autoptr(GPtrArray) refused = g_ptr_array_new_with_free_func(g_free);
@@ -259,6 +269,7 @@ ptl_cli_session_analyzer_config(PtlCliSession *s)
     cfg.flow.tcp_idle_ns = (gint64) MAX(o->tcp_timeout, 0) * G_GINT64_CONSTANT(1000000000);
     cfg.flow.udp_idle_ns = (gint64) MAX(o->udp_timeout, 0) * G_GINT64_CONSTANT(1000000000);
     cfg.flow.max_flows = (guint) MAX(o->max_flows, 0);
+    cfg.memcap = o->memcap_bytes;
     cfg.plugins = s->plugins;
     cfg.rules = s->rules;
     cfg.verdict = s->verdict;
@@ -293,10 +304,38 @@ cli_use_color(const PtlCliOptions *o)
     return !o->no_color && isatty(STDOUT_FILENO) && g_getenv("NO_COLOR") == NULL;
 }
 
+/* Once, for the first clock jump, and once if the memory budget cut anything. */
+static void
+cli_note_input(PtlCliSession *s, const PtlCapture *capture, const PtlAnalyzer *analyzer)
+{
+    const PtlClock *clock = ptl_analyzer_clock(analyzer);
+    if (clock->jumps > 0) {
+        const PtlClockStamp *jump = &clock->first_jump;
+        const char *where = s->interface != NULL ? s->interface : "input";
+        if (capture != NULL && jump->file_index < ptl_capture_n_files(capture))
+            where = ptl_capture_file(capture, jump->file_index)->path;
+        char ts[PTL_TS_STRLEN];
+        ptl_cli_warn(s, "%s: packet %" G_GUINT64_FORMAT ": stamped %s, more than an hour from "
+                     "its neighbours: analyzed at their time (%" G_GUINT64_FORMAT
+                     " such packet%s in all)", where, jump->number, ptl_ts_format(jump->ts_ns, ts),
+                     clock->jumps, clock->jumps == 1 ? "" : "s");
+    }
+    const PtlMemcap *m = ptl_analyzer_memcap(analyzer);
+    if (m->flows_affected > 0) {
+        char cap[16];
+        ptl_cli_warn(s, "memory budget (--memcap %s) reached: %" G_GUINT64_FORMAT " flows ended "
+                     "early, %" G_GUINT64_FORMAT " flows affected, %" G_GUINT64_FORMAT
+                     " bytes not analyzed; raise --memcap for a complete analysis",
+                     ptl_report_human_bytes(m->limit, cap), m->flows_evicted, m->flows_affected,
+                     m->dropped_bytes);
+    }
+}
+
 int
 ptl_cli_session_report(PtlCliSession *s, const PtlCapture *capture, PtlAnalyzer *analyzer,
                        double elapsed_s)
 {
+    cli_note_input(s, capture, analyzer);
     if (s->verdict != NULL)
         ptl_verdict_finish(s->verdict);
     int status = s->errors->len > 0 ? PTL_EXIT_FAILED : PTL_EXIT_OK;

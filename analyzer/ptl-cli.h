@@ -33,6 +33,8 @@ typedef struct {
     char   **products;
     char   **sets;
     gint     tcp_timeout, udp_timeout, max_flows;
+    char    *memcap;       /* --memcap SIZE */
+    guint64  memcap_bytes; /* parsed; 0: the default */
 } PtlCliOptions;
 
 typedef struct {

@@ -95,6 +95,7 @@ report_capture(JsonBuilder *b, const PtlReportInput *in)
     json_builder_add_double_value(b, (st->last_ts_ns - st->first_ts_ns) / 1e9);
     ptl_emit_bool(b, "truncated", is_truncated);
     ptl_emit_int(b, "snaplen_cut", (gint64) st->snaplen_cut);
+    ptl_emit_int(b, "clock_jumps", (gint64) ptl_analyzer_clock(in->analyzer)->jumps);
     report_skipped(b, in);
     ptl_emit_int(b, "icmp_errors", (gint64) st->icmp_errors);
     ptl_emit_int(b, "icmp_unmatched", (gint64) st->icmp_unmatched);
@@ -254,6 +255,12 @@ report_flows_summary(JsonBuilder *b, const PtlReportInput *in)
     ptl_emit_int(b, "ended_evicted", (gint64) f->ended_evicted);
     ptl_emit_int(b, "ended_reused", (gint64) f->ended_reused);
     ptl_emit_int(b, "peak_concurrent", ptl_analyzer_flows_peak(in->analyzer));
+    const PtlMemcap *m = ptl_analyzer_memcap(in->analyzer);
+    ptl_emit_int(b, "memcap_bytes", (gint64) m->limit);
+    ptl_emit_int(b, "memory_peak_bytes", (gint64) m->peak);
+    ptl_emit_int(b, "memcap_dropped_bytes", (gint64) MIN(m->dropped_bytes, (guint64) G_MAXINT64));
+    ptl_emit_int(b, "memcap_flows_affected", (gint64) m->flows_affected);
+    ptl_emit_int(b, "memcap_flows_evicted", (gint64) m->flows_evicted);
     report_ports(b, in, s);
     report_failed(b, s);
     json_builder_end_object(b);
