@@ -322,11 +322,11 @@ cli_note_input(PtlCliSession *s, const PtlCapture *capture, const PtlAnalyzer *a
     }
     const PtlMemcap *m = ptl_analyzer_memcap(analyzer);
     if (m->flows_affected > 0) {
-        char cap[16];
+        char cap[32];
         ptl_cli_warn(s, "memory budget (--memcap %s) reached: %" G_GUINT64_FORMAT " flows ended "
                      "early, %" G_GUINT64_FORMAT " flows affected, %" G_GUINT64_FORMAT
                      " bytes not analyzed; raise --memcap for a complete analysis",
-                     ptl_report_human_bytes(m->limit, cap), m->flows_evicted, m->flows_affected,
+                     ptl_memcap_format_size(m->cap, cap), m->flows_evicted, m->flows_affected,
                      m->dropped_bytes);
     }
 }

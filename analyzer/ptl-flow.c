@@ -67,6 +67,7 @@ struct _PtlFlowTable {
     FlowList      lru[FLOW_CLASS_COUNT];
     gint64        timeout_ns[FLOW_CLASS_COUNT];
     gboolean      has_expired;
+    gboolean      is_flushing; /* flows are being ended from a list: none may end early */
     gint64        next_expire_ns;
     guint64       created;
     guint64       evicted;
@@ -614,8 +615,10 @@ ptl_flow_table_flush(PtlFlowTable *table)
         for (PtlFlow *f = table->lru[c].head; f != NULL; f = f->lru_next)
             g_ptr_array_add(flows, f);
     g_ptr_array_sort(flows, flow_compare_id);
+    table->is_flushing = TRUE;
     for (guint i = 0; i < flows->len; i++)
         flow_end(table, flow_entry(g_ptr_array_index(flows, i)), PTL_FLOW_END_CAPTURE);
+    table->is_flushing = FALSE;
 }
 
 PtlFlowState
@@ -694,7 +697,7 @@ PtlFlow *
 ptl_flow_table_oldest(const PtlFlowTable *table)
 {
     g_return_val_if_fail(table != NULL, NULL);
-    return flow_oldest(table, table->last);
+    return table->is_flushing ? NULL : flow_oldest(table, table->last);
 }
 
 void

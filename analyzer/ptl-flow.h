@@ -139,7 +139,7 @@ guint         ptl_flow_table_peak(const PtlFlowTable *table);    /* most flows a
 /* The flow's two reassembly streams, allocated (and charged) on first use. transfer none */
 PtlStream    *ptl_flow_table_streams(PtlFlowTable *table, PtlFlow *flow);
 /* The least recently active flow other than the one of the packet being handled,
- * or NULL.  transfer none */
+ * or NULL (also while flushing).  transfer none */
 PtlFlow      *ptl_flow_table_oldest(const PtlFlowTable *table);
 /* Ends a flow before its time (PTL_FLOW_END_EVICTED, counted as evicted). */
 void          ptl_flow_table_end_early(PtlFlowTable *table, PtlFlow *flow);

@@ -12,10 +12,26 @@
 #define MEMCAP_MAX_RECLAIM 64
 
 void
-ptl_memcap_init(PtlMemcap *m, guint64 limit)
+ptl_memcap_init(PtlMemcap *m, guint64 cap)
 {
     memset(m, 0, sizeof *m);
-    m->limit = limit > 0 ? limit : PTL_MEMCAP_DEFAULT;
+    m->cap = cap > 0 ? cap : PTL_MEMCAP_DEFAULT;
+    m->limit = m->cap - m->cap / 4;
+}
+
+const char *
+ptl_memcap_format_size(guint64 bytes, char buf[32])
+{
+    static const char units[] = { 'G', 'M', 'K' };
+    for (guint i = 0; i < G_N_ELEMENTS(units); i++) {
+        guint shift = 30 - 10 * i;
+        if (bytes > 0 && bytes % (G_GUINT64_CONSTANT(1) << shift) == 0) {
+            g_snprintf(buf, 32, "%" G_GUINT64_FORMAT "%c", bytes >> shift, units[i]);
+            return buf;
+        }
+    }
+    g_snprintf(buf, 32, "%" G_GUINT64_FORMAT, bytes);
+    return buf;
 }
 
 static gboolean

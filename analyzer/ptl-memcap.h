@@ -16,7 +16,8 @@
 typedef gboolean (*PtlMemcapReclaimFunc)(gpointer user_data);
 
 typedef struct {
-    guint64              limit;          /* bytes; 0 takes PTL_MEMCAP_DEFAULT */
+    guint64              cap;            /* the whole budget as given (--memcap) */
+    guint64              limit;          /* the flows' share of it: what is enforced */
     guint64              used, peak;
     guint64              dropped_bytes;  /* bytes not kept, or held by flows ended early */
     guint64              flows_evicted;  /* flows ended early to make room */
@@ -27,7 +28,10 @@ typedef struct {
     gsize                state_cost[PTL_MEMCAP_STATE_SLOTS]; /* heap bytes + 1; 0: not measured */
 } PtlMemcap;
 
-void     ptl_memcap_init(PtlMemcap *m, guint64 limit);
+/* cap 0: PTL_MEMCAP_DEFAULT.  Flows may hold three quarters of it; the rest is
+ * left for the report's tables (each capped) and the allocator's slack, so the
+ * process as a whole stays under cap. */
+void     ptl_memcap_init(PtlMemcap *m, guint64 cap);
 /* Is there room for `more` bytes?  Reclaims (ends old flows) until there is or
  * nothing is left to end.  Does not charge: account the result afterwards. */
 gboolean ptl_memcap_allows(PtlMemcap *m, gsize more);
@@ -42,6 +46,9 @@ gsize    ptl_memcap_block_size(gconstpointer block);
 /* A new dissector state (transfer full) from state_new, and what one costs:
  * measured on the first state of each plugin index, as the heap grew. */
 gpointer ptl_memcap_state_new(PtlMemcap *m, guint slot, gpointer (*state_new)(void), gsize *cost);
+
+/* "1G", "512M", "64K" or a byte count: how --memcap would spell it. */
+const char *ptl_memcap_format_size(guint64 bytes, char buf[32]);
 
 /* "1G", "512M", "64k", "1048576" (K/M/G are powers of 1024, an optional B or iB
  * follows).  FALSE on anything else, on 0 and on overflow. */

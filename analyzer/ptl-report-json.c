@@ -256,7 +256,7 @@ report_flows_summary(JsonBuilder *b, const PtlReportInput *in)
     ptl_emit_int(b, "ended_reused", (gint64) f->ended_reused);
     ptl_emit_int(b, "peak_concurrent", ptl_analyzer_flows_peak(in->analyzer));
     const PtlMemcap *m = ptl_analyzer_memcap(in->analyzer);
-    ptl_emit_int(b, "memcap_bytes", (gint64) m->limit);
+    ptl_emit_int(b, "memcap_bytes", (gint64) m->cap);
     ptl_emit_int(b, "memory_peak_bytes", (gint64) m->peak);
     ptl_emit_int(b, "memcap_dropped_bytes", (gint64) MIN(m->dropped_bytes, (guint64) G_MAXINT64));
     ptl_emit_int(b, "memcap_flows_affected", (gint64) m->flows_affected);

@@ -77,9 +77,11 @@ def syn_flood(n_flows, start_us=T2024_US):
         yield start_us + i, tcp_frame(client, server, sport, 80, i * 7919, 0, SYN)
 
 
-def http_heads(n_flows, head_bytes=1400, start_us=T2024_US):
+def http_heads(n_flows, head_bytes=1400, start_us=T2024_US, hole=0):
     """n_flows handshaken connections to port 80, each sending head_bytes of an HTTP
-    request header that never ends (no blank line): all stay open and pending."""
+    request header that never ends (no blank line): all stay open and pending.
+    hole > 0: that many bytes before the header are never sent, so the header waits
+    in reassembly until the end of the capture."""
     server = bytes((10, 255, 0, 1))
     pad = head_bytes - len(b"GET / HTTP/1.1\r\nHost: x\r\nX-Pad: \r\n")
     head = b"GET / HTTP/1.1\r\nHost: x\r\nX-Pad: " + b"a" * max(pad, 0) + b"\r\n"
@@ -91,7 +93,7 @@ def http_heads(n_flows, head_bytes=1400, start_us=T2024_US):
                 (client, server, sport, 80, cisn, 0, SYN, b""),
                 (server, client, 80, sport, sisn, cisn + 1, SYN | ACK, b""),
                 (client, server, sport, 80, cisn + 1, sisn + 1, ACK, b""),
-                (client, server, sport, 80, cisn + 1, sisn + 1, PSH | ACK, head)):
+                (client, server, sport, 80, cisn + 1 + hole, sisn + 1, PSH | ACK, head)):
             yield ts, tcp_frame(src, dst, sp, dp, seq, ack, flags, data)
             ts += 1
 

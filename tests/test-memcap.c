@@ -51,7 +51,8 @@ test_memcap_reclaims_then_refuses(void **state)
 {
     (void) state;
     PtlMemcap m;
-    ptl_memcap_init(&m, 1000);
+    ptl_memcap_init(&m, 4000 / 3);
+    m.limit = 1000;
     Reclaim r = { .m = &m };
     m.reclaim = reclaim_first;
     m.reclaim_data = &r;
@@ -72,12 +73,28 @@ test_memcap_reclaims_then_refuses(void **state)
     assert_true(ptl_memcap_allows(NULL, G_MAXSIZE));
 }
 
+static void
+test_memcap_shares_and_names(void **state)
+{
+    (void) state;
+    PtlMemcap m;
+    ptl_memcap_init(&m, 0);
+    assert_true(m.cap == PTL_MEMCAP_DEFAULT);
+    assert_true(m.limit == PTL_MEMCAP_DEFAULT / 4 * 3);   /* a quarter for everything else */
+    char buf[32];
+    assert_string_equal(ptl_memcap_format_size(G_GUINT64_CONSTANT(1) << 30, buf), "1G");
+    assert_string_equal(ptl_memcap_format_size(16u << 20, buf), "16M");
+    assert_string_equal(ptl_memcap_format_size(1536u << 10, buf), "1536K");
+    assert_string_equal(ptl_memcap_format_size(1000, buf), "1000");
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_memcap_parse_size),
         cmocka_unit_test(test_memcap_reclaims_then_refuses),
+        cmocka_unit_test(test_memcap_shares_and_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
