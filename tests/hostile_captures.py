@@ -74,7 +74,7 @@ def syn_flood(n_flows, start_us=T2024_US):
     server = bytes((10, 255, 0, 1))
     for i in range(n_flows):
         client, sport = _client(i)
-        yield start_us + i, tcp_frame(client, server, sport, 80, i * 7919, 0, SYN)
+        yield start_us + i, tcp_frame(client, server, sport, 80, (i * 7919) & 0xFFFFFFFF, 0, SYN)
 
 
 def http_heads(n_flows, head_bytes=1400, start_us=T2024_US, hole=0):
@@ -88,7 +88,7 @@ def http_heads(n_flows, head_bytes=1400, start_us=T2024_US, hole=0):
     ts = start_us
     for i in range(n_flows):
         client, sport = _client(i)
-        cisn, sisn = i * 7919, i * 104729
+        cisn, sisn = (i * 7919) & 0xFFFFFFF, (i * 104729) & 0xFFFFFFF
         for src, dst, sp, dp, seq, ack, flags, data in (
                 (client, server, sport, 80, cisn, 0, SYN, b""),
                 (server, client, 80, sport, sisn, cisn + 1, SYN | ACK, b""),
