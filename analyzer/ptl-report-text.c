@@ -106,8 +106,8 @@ report_text_flows(const ReportText *t, const PtlReportInput *in)
     const PtlMemcap *m = ptl_analyzer_memcap(in->analyzer);
     if (m->flows_affected > 0) {
         char cap[32], dropped[16];
-        fprintf(t->out, "  memory budget --memcap %s reached: %" G_GUINT64_FORMAT " flows affected (%"
-                G_GUINT64_FORMAT " ended early), %s not analyzed\n",
+        fprintf(t->out, "  memory budget --memcap %s reached: %" G_GUINT64_FORMAT
+                " flows affected (%" G_GUINT64_FORMAT " ended early), %s not analyzed\n",
                 ptl_memcap_format_size(m->cap, cap), m->flows_affected, m->flows_evicted,
                 ptl_report_human_bytes(m->dropped_bytes, dropped));
     }
