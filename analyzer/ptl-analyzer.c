@@ -28,7 +28,13 @@ struct _PtlAnalyzer {
     PtlPacket         held;
     guint8           *held_data;
     gsize             held_size;
+    GArray           *file_times;   /* AnalyzerFileTimes by file index */
 };
+
+typedef struct {
+    gboolean has_time;
+    gint64   first_ts_ns, last_ts_ns;
+} AnalyzerFileTimes;
 
 /* What a stream callback needs to reach the flow's app layer. */
 typedef struct {
@@ -170,6 +176,7 @@ ptl_analyzer_new(const PtlAnalyzerConfig *cfg)
     flow_cfg.end_user_data = a;
     a->flows = ptl_flow_table_new(&flow_cfg);
     a->summary = ptl_summary_new();
+    a->file_times = g_array_new(FALSE, TRUE, sizeof(AnalyzerFileTimes));
     return a;
 }
 
@@ -182,6 +189,7 @@ ptl_analyzer_free(PtlAnalyzer *a)
     ptl_decoder_free(a->decoder);
     ptl_summary_free(a->summary);
     g_free(a->held_data);
+    g_array_unref(a->file_times);
     g_free(a);
 }
 
@@ -233,6 +241,12 @@ analyzer_process(PtlAnalyzer *a, const PtlPacket *pkt)
     if (s->packets == 1 || pkt->ts_ns < s->first_ts_ns)
         s->first_ts_ns = pkt->ts_ns;
     s->last_ts_ns = s->packets == 1 ? pkt->ts_ns : MAX(s->last_ts_ns, pkt->ts_ns);
+    if (pkt->file_index >= a->file_times->len)    /* once per input file */
+        g_array_set_size(a->file_times, pkt->file_index + 1);
+    AnalyzerFileTimes *ft = &g_array_index(a->file_times, AnalyzerFileTimes, pkt->file_index);
+    ft->first_ts_ns = ft->has_time ? MIN(ft->first_ts_ns, pkt->ts_ns) : pkt->ts_ns;
+    ft->last_ts_ns = ft->has_time ? MAX(ft->last_ts_ns, pkt->ts_ns) : pkt->ts_ns;
+    ft->has_time = TRUE;
 
     PtlDecoded d;
     PtlDecodeResult result = ptl_decode_packet(a->decoder, pkt, &d);
@@ -269,8 +283,11 @@ analyzer_release_held(PtlAnalyzer *a, gboolean has_next, gint64 next_ts_ns)
     PtlClockStamp stamp = { a->held.file_index, a->held.number, a->held.ts_ns };
     gboolean was_first_odd;
     if (ptl_clock_resolve(&a->clock, &stamp, has_next, next_ts_ns, &was_first_odd)) {
-        if (was_first_odd)  /* the capture starts here, not at the first odd stamp */
+        if (was_first_odd) {  /* the capture starts here, not at the first odd stamp */
             a->stats.first_ts_ns = a->stats.last_ts_ns = a->held.ts_ns;
+            for (guint i = 0; i < a->file_times->len; i++)
+                g_array_index(a->file_times, AnalyzerFileTimes, i).has_time = FALSE;
+        }
         ptl_clock_accept(&a->clock, &a->held);
     } else {
         a->held.ts_ns = a->clock.now_ns;
@@ -322,6 +339,18 @@ const PtlMemcap *
 ptl_analyzer_memcap(const PtlAnalyzer *a)
 {
     return &a->memcap;
+}
+
+gboolean
+ptl_analyzer_file_times(const PtlAnalyzer *a, guint file_index, gint64 *first_ts_ns,
+                        gint64 *last_ts_ns)
+{
+    if (file_index >= a->file_times->len)
+        return FALSE;
+    const AnalyzerFileTimes *ft = &g_array_index(a->file_times, AnalyzerFileTimes, file_index);
+    *first_ts_ns = ft->first_ts_ns;
+    *last_ts_ns = ft->last_ts_ns;
+    return ft->has_time;
 }
 
 const PtlAnalyzerStats *

@@ -56,6 +56,10 @@ const PtlAnalyzerStats *ptl_analyzer_stats(const PtlAnalyzer *a);
 /* transfer none: the timeline and its clock jumps; the memory budget */
 const PtlClock         *ptl_analyzer_clock(const PtlAnalyzer *a);
 const PtlMemcap        *ptl_analyzer_memcap(const PtlAnalyzer *a);
+/* A file's first and last time on the timeline (clock jumps count at their
+ * neighbours' time); FALSE when no packet of it was analyzed. */
+gboolean                ptl_analyzer_file_times(const PtlAnalyzer *a, guint file_index,
+                                                gint64 *first_ts_ns, gint64 *last_ts_ns);
 const PtlSummary       *ptl_analyzer_summary(const PtlAnalyzer *a);
 const guint64          *ptl_analyzer_skip_counts(const PtlAnalyzer *a);
 guint                   ptl_analyzer_flows_now(const PtlAnalyzer *a);

@@ -30,8 +30,15 @@ report_strings(JsonBuilder *b, const char *key, const GPtrArray *lines)
 }
 
 static void
-report_file(JsonBuilder *b, const PtlCaptureFile *f)
+report_file(JsonBuilder *b, const PtlCaptureFile *f, const PtlAnalyzer *analyzer, guint index)
 {
+    /* after clock jumps, the timeline's times: a jump moves neither */
+    gint64 first_ts_ns = f->first_ts_ns, last_ts_ns = f->last_ts_ns;
+    if (ptl_analyzer_clock(analyzer)->jumps == 0
+        || !ptl_analyzer_file_times(analyzer, index, &first_ts_ns, &last_ts_ns)) {
+        first_ts_ns = f->first_ts_ns;
+        last_ts_ns = f->last_ts_ns;
+    }
     json_builder_begin_object(b);
     ptl_emit_string(b, "path", f->path, -1);
     ptl_emit_string(b, "format", f->format, -1);
@@ -40,8 +47,8 @@ report_file(JsonBuilder *b, const PtlCaptureFile *f)
     ptl_emit_int(b, "packets", (gint64) f->packets);
     ptl_emit_int(b, "bytes", (gint64) f->bytes);
     ptl_emit_int(b, "filtered_out", (gint64) f->filtered_out);
-    report_ts(b, "first_ts", f->first_ts_ns);
-    report_ts(b, "last_ts", f->last_ts_ns);
+    report_ts(b, "first_ts", first_ts_ns);
+    report_ts(b, "last_ts", last_ts_ns);
     ptl_emit_bool(b, "truncated", f->truncated);
     if (f->truncation != NULL)
         ptl_emit_string(b, "truncation", f->truncation, -1);
@@ -81,7 +88,7 @@ report_capture(JsonBuilder *b, const PtlReportInput *in)
     json_builder_begin_array(b);
     for (guint i = 0; i < ptl_capture_n_files(in->capture); i++) {
         const PtlCaptureFile *f = ptl_capture_file(in->capture, i);
-        report_file(b, f);
+        report_file(b, f, in->analyzer, i);
         is_truncated |= f->truncated;
     }
     json_builder_end_array(b);

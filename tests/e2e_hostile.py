@@ -113,6 +113,9 @@ def test_clock_jumps(tmp):
         for key in ("first_ts", "last_ts", "duration_s", "packets"):
             tally.check(cap[key] == want["capture"][key], f"clock {name}: {key} unchanged",
                         f"{cap[key]} != {want['capture'][key]}")
+        for key in ("first_ts", "last_ts"):
+            got, was = cap["files"][0][key], want["capture"]["files"][0][key]
+            tally.check(got == was, f"clock {name}: the file's {key} unchanged", f"{got} != {was}")
         warned = [l for l in proc.stderr.splitlines() if "more than an hour" in l]
         tally.check(len(warned) == 1 and str(path) in warned[0]
                     and f"packet {ODD_PACKET}:" in warned[0], f"clock {name}: warned once",
