@@ -1,10 +1,14 @@
 /* ptl-analyzer.c: the per-packet pipeline.  Nothing here allocates per packet:
- * flows allocate when they start, the app layer when a flow first carries
- * payload, the stream only for out-of-order segments. */
+ * flows allocate when they start, their streams and app layer when they first
+ * carry payload, the stream only for out-of-order segments.  All of it is
+ * charged to one memory budget; when it is full the least recently active flow
+ * is ended early to make room. */
 #include "ptl-analyzer.h"
 
 #include "ptl-app.h"
 #include "ptl-flow-json.h"
+
+#include <string.h>
 
 #define ANALYZER_TCP_SYN 0x02
 #define ANALYZER_TCP_FIN 0x01
@@ -16,7 +20,21 @@ struct _PtlAnalyzer {
     PtlFlowTable     *flows;
     PtlSummary       *summary;
     PtlAnalyzerStats  stats;
+    PtlClock          clock;
+    PtlMemcap         memcap;
+    /* a packet off the timeline, held (copied) until the next one tells whether
+     * it is a clock jump or the capture moved on */
+    gboolean          has_held;
+    PtlPacket         held;
+    guint8           *held_data;
+    gsize             held_size;
+    GArray           *file_times;   /* AnalyzerFileTimes by file index */
 };
+
+typedef struct {
+    gboolean has_time;
+    gint64   first_ts_ns, last_ts_ns;
+} AnalyzerFileTimes;
 
 /* What a stream callback needs to reach the flow's app layer. */
 typedef struct {
@@ -49,6 +67,7 @@ analyzer_app(PtlAnalyzer *a, PtlFlow *flow)
     }
     flow->app = ptl_app_new(a->cfg.plugins, (PtlTransport) flow->proto, flow->client_port,
                             flow->server_port, forced);
+    ptl_app_set_memcap(flow->app, &a->memcap);
     return flow->app;
 }
 
@@ -85,11 +104,38 @@ analyzer_write_flow(PtlAnalyzer *a, PtlFlow *flow, PtlFlowEnd why, const PtlFlow
         fwrite(rec, sizeof *rec, 1, a->cfg.flow_records);
 }
 
+static gboolean
+analyzer_is_memcap_hit(const PtlFlow *flow)
+{
+    if (flow->is_memcap_evicted || (flow->app != NULL && ptl_app_is_memcap_hit(flow->app)))
+        return TRUE;
+    return flow->stream != NULL && (flow->stream[0].is_memcap_hit || flow->stream[1].is_memcap_hit);
+}
+
+/* The budget is full: end the least recently active flow (not the one whose
+ * packet is being handled), counting what it held as given up. */
+static gboolean
+analyzer_reclaim(gpointer user_data)
+{
+    PtlAnalyzer *a = user_data;
+    PtlFlow *oldest = ptl_flow_table_oldest(a->flows);
+    if (oldest == NULL)
+        return FALSE;
+    gsize held = oldest->app != NULL ? ptl_app_held_bytes(oldest->app) : 0;
+    for (int d = 0; oldest->stream != NULL && d < 2; d++)
+        held += oldest->stream[d].ooo_bytes;
+    ptl_memcap_dropped(&a->memcap, held);
+    a->memcap.flows_evicted++;
+    oldest->is_memcap_evicted = TRUE;
+    ptl_flow_table_end_early(a->flows, oldest);
+    return TRUE;
+}
+
 static void
 analyzer_flow_end(gpointer user_data, PtlFlow *flow, PtlFlowEnd why)
 {
     PtlAnalyzer *a = user_data;
-    if (flow->proto == PTL_TRANSPORT_TCP) {
+    if (flow->stream != NULL) {
         for (int d = 0; d < 2; d++) {
             AnalyzerStreamTarget target = { a, flow, (PtlDirection) d };
             PtlStreamSink sink = analyzer_sink(&target);
@@ -106,6 +152,8 @@ analyzer_flow_end(gpointer user_data, PtlFlow *flow, PtlFlowEnd why)
     analyzer_write_flow(a, flow, why, &rec);
     if (a->cfg.on_flow_record != NULL)
         a->cfg.on_flow_record(a->cfg.record_user_data, &rec);
+    if (analyzer_is_memcap_hit(flow))
+        a->memcap.flows_affected++;
     g_clear_pointer(&flow->app, ptl_app_free);
 }
 
@@ -114,14 +162,21 @@ ptl_analyzer_new(const PtlAnalyzerConfig *cfg)
 {
     PtlAnalyzer *a = g_new0(PtlAnalyzer, 1);
     a->cfg = *cfg;
+    ptl_clock_init(&a->clock);
+    ptl_memcap_init(&a->memcap, cfg->memcap);
+    a->memcap.reclaim = analyzer_reclaim;
+    a->memcap.reclaim_data = a;
+    a->cfg.stream.memcap = &a->memcap;
     a->decoder = ptl_decoder_new(&cfg->decoder);
     PtlFlowConfig flow_cfg = cfg->flow;
+    flow_cfg.memcap = &a->memcap;
     flow_cfg.is_service_port = analyzer_is_service_port;
     flow_cfg.port_user_data = a;
     flow_cfg.on_end = analyzer_flow_end;
     flow_cfg.end_user_data = a;
     a->flows = ptl_flow_table_new(&flow_cfg);
     a->summary = ptl_summary_new();
+    a->file_times = g_array_new(FALSE, TRUE, sizeof(AnalyzerFileTimes));
     return a;
 }
 
@@ -133,16 +188,35 @@ ptl_analyzer_free(PtlAnalyzer *a)
     g_clear_pointer(&a->flows, ptl_flow_table_free);
     ptl_decoder_free(a->decoder);
     ptl_summary_free(a->summary);
+    g_free(a->held_data);
+    g_array_unref(a->file_times);
     g_free(a);
 }
 
+static gsize
+analyzer_stream_held(const PtlFlow *flow)
+{
+    return ptl_stream_held_bytes(&flow->stream[0]) + ptl_stream_held_bytes(&flow->stream[1]);
+}
+
+/* Streams exist from the SYN/ACK, data or FIN on: a SYN alone (a flood, a scan)
+ * needs none, its ISN is in the flow. */
 static void
 analyzer_tcp(PtlAnalyzer *a, PtlFlow *flow, PtlDirection dir, const PtlDecoded *d)
 {
-    AnalyzerStreamTarget target = { a, flow, dir };
-    PtlStreamSink sink = analyzer_sink(&target);
     gboolean is_syn = (d->tcp_flags & ANALYZER_TCP_SYN) != 0;
     gboolean is_fin = (d->tcp_flags & ANALYZER_TCP_FIN) != 0;
+    if (flow->stream == NULL) {
+        gboolean is_synack = is_syn && dir == PTL_DIR_TO_CLIENT;
+        if (!is_synack && d->payload_len == 0 && !is_fin)
+            return;
+        ptl_flow_table_streams(a->flows, flow);
+        if (flow->has_syn)
+            ptl_stream_syn(&flow->stream[PTL_DIR_TO_SERVER], flow->client_isn);
+    }
+    gsize held_before = analyzer_stream_held(flow);
+    AnalyzerStreamTarget target = { a, flow, dir };
+    PtlStreamSink sink = analyzer_sink(&target);
     if (is_syn)
         ptl_stream_syn(&flow->stream[dir], d->seq);
     if (d->payload_len > 0 || is_fin)
@@ -153,18 +227,26 @@ analyzer_tcp(PtlAnalyzer *a, PtlFlow *flow, PtlDirection dir, const PtlDecoded *
         PtlStreamSink other_sink = analyzer_sink(&other);
         ptl_stream_acked(&flow->stream[!dir], d->ack, &other_sink);
     }
+    ptl_memcap_adjust(&a->memcap, held_before, analyzer_stream_held(flow));
 }
 
-void
-ptl_analyzer_packet(PtlAnalyzer *a, const PtlPacket *pkt)
+/* One packet through the pipeline, at capture time pkt->ts_ns. */
+static void
+analyzer_process(PtlAnalyzer *a, const PtlPacket *pkt)
 {
     PtlAnalyzerStats *s = &a->stats;
     s->packets++;
     s->bytes += pkt->wirelen;
-    if (s->first_ts_ns == 0 || pkt->ts_ns < s->first_ts_ns)
-        s->first_ts_ns = pkt->ts_ns;
-    s->last_ts_ns = MAX(s->last_ts_ns, pkt->ts_ns);
     s->snaplen_cut += pkt->caplen < pkt->wirelen;
+    if (s->packets == 1 || pkt->ts_ns < s->first_ts_ns)
+        s->first_ts_ns = pkt->ts_ns;
+    s->last_ts_ns = s->packets == 1 ? pkt->ts_ns : MAX(s->last_ts_ns, pkt->ts_ns);
+    if (pkt->file_index >= a->file_times->len)    /* once per input file */
+        g_array_set_size(a->file_times, pkt->file_index + 1);
+    AnalyzerFileTimes *ft = &g_array_index(a->file_times, AnalyzerFileTimes, pkt->file_index);
+    ft->first_ts_ns = ft->has_time ? MIN(ft->first_ts_ns, pkt->ts_ns) : pkt->ts_ns;
+    ft->last_ts_ns = ft->has_time ? MAX(ft->last_ts_ns, pkt->ts_ns) : pkt->ts_ns;
+    ft->has_time = TRUE;
 
     PtlDecoded d;
     PtlDecodeResult result = ptl_decode_packet(a->decoder, pkt, &d);
@@ -191,6 +273,48 @@ ptl_analyzer_packet(PtlAnalyzer *a, const PtlPacket *pkt)
         ptl_app_data(analyzer_app(a, flow), dir, d.payload, d.payload_len);
 }
 
+/* The held packet, now that the next stamp (if any) is known. */
+static void
+analyzer_release_held(PtlAnalyzer *a, gboolean has_next, gint64 next_ts_ns)
+{
+    if (!a->has_held)
+        return;
+    a->has_held = FALSE;
+    PtlClockStamp stamp = { a->held.file_index, a->held.number, a->held.ts_ns };
+    gboolean was_first_odd;
+    if (ptl_clock_resolve(&a->clock, &stamp, has_next, next_ts_ns, &was_first_odd)) {
+        if (was_first_odd) {  /* the capture starts here, not at the first odd stamp */
+            a->stats.first_ts_ns = a->stats.last_ts_ns = a->held.ts_ns;
+            for (guint i = 0; i < a->file_times->len; i++)
+                g_array_index(a->file_times, AnalyzerFileTimes, i).has_time = FALSE;
+        }
+        ptl_clock_accept(&a->clock, &a->held);
+    } else {
+        a->held.ts_ns = a->clock.now_ns;
+    }
+    analyzer_process(a, &a->held);
+}
+
+void
+ptl_analyzer_packet(PtlAnalyzer *a, const PtlPacket *pkt)
+{
+    analyzer_release_held(a, TRUE, pkt->ts_ns);
+    if (ptl_clock_is_off(&a->clock, pkt->ts_ns)) {
+        if (a->held_size < pkt->caplen) {        /* rare: clock jumps only */
+            a->held_size = MAX(pkt->caplen, 2048u);
+            a->held_data = g_realloc(a->held_data, a->held_size);
+        }
+        if (pkt->caplen > 0)
+            memcpy(a->held_data, pkt->data, pkt->caplen);
+        a->held = *pkt;
+        a->held.data = a->held_data;
+        a->has_held = TRUE;
+        return;
+    }
+    ptl_clock_accept(&a->clock, pkt);
+    analyzer_process(a, pkt);
+}
+
 void
 ptl_analyzer_expire(PtlAnalyzer *a, gint64 now_ns)
 {
@@ -200,8 +324,33 @@ ptl_analyzer_expire(PtlAnalyzer *a, gint64 now_ns)
 void
 ptl_analyzer_finish(PtlAnalyzer *a)
 {
+    analyzer_release_held(a, FALSE, 0);
     ptl_decoder_finish(a->decoder);
     ptl_flow_table_flush(a->flows);
+}
+
+const PtlClock *
+ptl_analyzer_clock(const PtlAnalyzer *a)
+{
+    return &a->clock;
+}
+
+const PtlMemcap *
+ptl_analyzer_memcap(const PtlAnalyzer *a)
+{
+    return &a->memcap;
+}
+
+gboolean
+ptl_analyzer_file_times(const PtlAnalyzer *a, guint file_index, gint64 *first_ts_ns,
+                        gint64 *last_ts_ns)
+{
+    if (file_index >= a->file_times->len)
+        return FALSE;
+    const AnalyzerFileTimes *ft = &g_array_index(a->file_times, AnalyzerFileTimes, file_index);
+    *first_ts_ns = ft->first_ts_ns;
+    *last_ts_ns = ft->last_ts_ns;
+    return ft->has_time;
 }
 
 const PtlAnalyzerStats *

@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "ptl-capture.h"
+#include "ptl-clock.h"
 #include "ptl-decode.h"
 #include "ptl-flow.h"
 #include "ptl-plugins.h"
@@ -19,7 +20,8 @@ typedef void (*PtlFlowRecordFunc)(gpointer user_data, const PtlFlowRecord *rec);
 typedef struct {
     PtlDecoderConfig    decoder;
     PtlFlowConfig       flow;      /* timeouts and size; callbacks are the analyzer's */
-    PtlStreamConfig     stream;
+    PtlStreamConfig     stream;    /* its memcap is the analyzer's */
+    guint64             memcap;    /* memory budget in bytes; 0: PTL_MEMCAP_DEFAULT */
     const PtlPluginSet *plugins;   /* transfer none */
     const PtlRuleSet   *rules;     /* transfer none; may be NULL */
     PtlVerdict         *verdict;   /* transfer none; may be NULL */
@@ -51,6 +53,13 @@ void ptl_analyzer_expire(PtlAnalyzer *a, gint64 now_ns);
 void ptl_analyzer_finish(PtlAnalyzer *a);
 
 const PtlAnalyzerStats *ptl_analyzer_stats(const PtlAnalyzer *a);
+/* transfer none: the timeline and its clock jumps; the memory budget */
+const PtlClock         *ptl_analyzer_clock(const PtlAnalyzer *a);
+const PtlMemcap        *ptl_analyzer_memcap(const PtlAnalyzer *a);
+/* A file's first and last time on the timeline (clock jumps count at their
+ * neighbours' time); FALSE when no packet of it was analyzed. */
+gboolean                ptl_analyzer_file_times(const PtlAnalyzer *a, guint file_index,
+                                                gint64 *first_ts_ns, gint64 *last_ts_ns);
 const PtlSummary       *ptl_analyzer_summary(const PtlAnalyzer *a);
 const guint64          *ptl_analyzer_skip_counts(const PtlAnalyzer *a);
 guint                   ptl_analyzer_flows_now(const PtlAnalyzer *a);

@@ -47,7 +47,58 @@ struct _PtlApp {
     char               *error;
     guint32             fact_mask;
     GPtrArray          *details[PTL_FACT_COUNT];
+    /* the memory budget */
+    PtlMemcap          *memcap;
+    gsize               charged;           /* what the budget holds for this app now */
+    gsize               state_cost;
+    gboolean            is_memcap_hit;
 };
+
+/* What a byte array takes on the heap: its header (a GSlice block, which has no
+ * malloc size to ask for) and its data block. */
+#define APP_ARRAY_HEADER 48
+static gsize
+app_array_cost(const GByteArray *array)
+{
+    if (array == NULL)
+        return 0;
+    return APP_ARRAY_HEADER + ptl_memcap_block_size(array->data);
+}
+
+/* Brings the budget up to date with what the app holds now. */
+static void
+app_account(PtlApp *app)
+{
+    if (app->memcap == NULL)
+        return;
+    gsize cost = ptl_memcap_block_size(app) + app->state_cost;
+    for (int d = 0; d < 2; d++)
+        cost += app_array_cost(app->probe_buf[d]) + app_array_cost(app->pending[d]);
+    ptl_memcap_account(app->memcap, &app->charged, cost);
+}
+
+/* May `array` grow to `len` bytes?  Estimates GArray's power-of-two growth. */
+static gboolean
+app_may_grow(PtlApp *app, const GByteArray *array, gsize len)
+{
+    if (app->memcap == NULL)
+        return TRUE;
+    gsize have = array != NULL ? ptl_memcap_block_size(array->data) : 0;
+    gsize want = len > 0 ? (gsize) 1 << g_bit_storage(len) : 0;
+    if (want <= have)
+        return TRUE;
+    if (ptl_memcap_allows(app->memcap, want - have))
+        return TRUE;
+    app->is_memcap_hit = TRUE;
+    return FALSE;
+}
+
+static gpointer
+app_state_new(PtlApp *app, const PtlPlugin *plugin)
+{
+    return ptl_memcap_state_new(app->memcap, plugin->index, plugin->desc->state_new,
+                                &app->state_cost);
+}
 
 static void
 app_fact(const PtlFlowContext *ctx, PtlFact fact, const char *detail)
@@ -132,7 +183,48 @@ ptl_app_free(PtlApp *app)
     for (int f = 0; f < PTL_FACT_COUNT; f++)
         g_clear_pointer(&app->details[f], g_ptr_array_unref);
     g_free(app->error);
+    ptl_memcap_adjust(app->memcap, app->charged, 0);
     g_free(app);
+}
+
+void
+ptl_app_set_memcap(PtlApp *app, PtlMemcap *m)
+{
+    g_return_if_fail(app != NULL && app->memcap == NULL);
+    app->memcap = m;
+    if (m != NULL && app->state != NULL && app->plugin->index < PTL_MEMCAP_STATE_SLOTS
+        && m->state_cost[app->plugin->index] > 0)
+        app->state_cost = m->state_cost[app->plugin->index] - 1;
+    app_account(app);
+}
+
+gsize
+ptl_app_held_bytes(const PtlApp *app)
+{
+    gsize held = 0;
+    for (int d = 0; d < 2; d++) {
+        held += app->probe_buf[d] != NULL ? app->probe_buf[d]->len : 0;
+        held += app->pending[d] != NULL ? app->pending[d]->len : 0;
+    }
+    return held;
+}
+
+gboolean
+ptl_app_is_memcap_hit(const PtlApp *app)
+{
+    return app->is_memcap_hit;
+}
+
+/* The budget is full: this direction's held bytes and the new ones are given up. */
+static void
+app_give_up(PtlApp *app, PtlDirection dir, gsize incoming)
+{
+    GByteArray *pending = app->pending[dir];
+    ptl_memcap_dropped(app->memcap, incoming + (pending != NULL ? pending->len : 0));
+    if (pending != NULL && pending->len > 0)
+        app->is_truncated = TRUE;
+    app->is_closed[dir] = TRUE;
+    g_clear_pointer(&app->pending[dir], g_byte_array_unref);
 }
 
 static void
@@ -159,6 +251,10 @@ app_feed(PtlApp *app, PtlDirection dir, const guint8 *data, gsize len)
     gsize n = len;
     gboolean is_buffered = pending != NULL && pending->len > 0;
     if (is_buffered) {
+        if (!app_may_grow(app, pending, pending->len + len)) {
+            app_give_up(app, dir, len);
+            return;
+        }
         g_byte_array_append(pending, data, (guint) len);
         p = pending->data;
         n = pending->len;
@@ -174,6 +270,10 @@ app_feed(PtlApp *app, PtlDirection dir, const guint8 *data, gsize len)
     if (is_buffered) {
         g_byte_array_remove_range(pending, 0, (guint) consumed);
     } else if (rest > 0) {
+        if (!app_may_grow(app, app->pending[dir], MAX(rest, MIN(rest * 2, PTL_PENDING_MAX)))) {
+            app_give_up(app, dir, rest);
+            return;
+        }
         if (app->pending[dir] == NULL)
             app->pending[dir] = g_byte_array_sized_new((guint) MIN(rest * 2, PTL_PENDING_MAX));
         g_byte_array_append(app->pending[dir], p + consumed, (guint) rest);
@@ -210,7 +310,7 @@ app_identify(PtlApp *app, const PtlPlugin *plugin)
 {
     app->plugin = plugin;
     app->status = PTL_APP_IDENTIFIED;
-    app->state = plugin->desc->state_new();
+    app->state = app_state_new(app, plugin);
     guint32 bit = 1u << plugin->index;
     for (int d = 0; d < 2; d++) {
         GByteArray *buf = app->probe_buf[d];
@@ -240,10 +340,21 @@ app_probe(PtlApp *app, PtlDirection dir, const guint8 *data, gsize len)
             app->probe_missed[dir] += len;
             return NULL;
         }
+        gsize have = app->probe_buf[dir] != NULL ? app->probe_buf[dir]->len : 0;
+        gsize take = MIN(len, (gsize) PTL_PROBE_MAX_BYTES - have);
+        if (!app_may_grow(app, app->probe_buf[dir], have + take)) {
+            /* no room to look further: decide on what is held, or never */
+            ptl_memcap_dropped(app->memcap, len);
+            app->is_probe_frozen[dir] = TRUE;
+            if (app->probe_buf[dir] == NULL) {
+                app->probe_missed[dir] += len;
+                return NULL;
+            }
+            take = 0;
+        }
         if (app->probe_buf[dir] == NULL)
             app->probe_buf[dir] = g_byte_array_sized_new(MIN(len, (gsize) PTL_PROBE_MAX_BYTES));
         GByteArray *buf = app->probe_buf[dir];
-        gsize take = MIN(len, (gsize) PTL_PROBE_MAX_BYTES - buf->len);
         g_byte_array_append(buf, data, (guint) take);
         app->probe_missed[dir] += len - take;
         probe_data = buf->data;
@@ -268,11 +379,9 @@ app_probe(PtlApp *app, PtlDirection dir, const guint8 *data, gsize len)
     return NULL;
 }
 
-void
-ptl_app_data(PtlApp *app, PtlDirection dir, const guint8 *data, gsize len)
+static void
+app_data(PtlApp *app, PtlDirection dir, const guint8 *data, gsize len)
 {
-    if (len == 0)
-        return;
     app->bytes[dir] += len;
     if (app->status == PTL_APP_PROBING) {
         const PtlPlugin *plugin = app_probe(app, dir, data, len);
@@ -291,6 +400,15 @@ ptl_app_data(PtlApp *app, PtlDirection dir, const guint8 *data, gsize len)
 }
 
 void
+ptl_app_data(PtlApp *app, PtlDirection dir, const guint8 *data, gsize len)
+{
+    if (len == 0)
+        return;
+    app_data(app, dir, data, len);
+    app_account(app);
+}
+
+void
 ptl_app_gap(PtlApp *app, PtlDirection dir, guint64 missing)
 {
     app->has_gap = TRUE;
@@ -302,6 +420,7 @@ ptl_app_gap(PtlApp *app, PtlDirection dir, guint64 missing)
     }
     if (app->status == PTL_APP_IDENTIFIED && !app->is_closed[dir])
         app_resync(app, dir, missing);
+    app_account(app);
 }
 
 /* TRUE when some direction that carried bytes still has a dissector saying MAYBE */
@@ -326,6 +445,7 @@ ptl_app_finish(PtlApp *app)
             app->is_truncated = TRUE;
         g_clear_pointer(&app->pending[d], g_byte_array_unref);
     }
+    app_account(app);
 }
 
 PtlAppStatus

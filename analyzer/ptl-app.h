@@ -11,6 +11,7 @@
 #include <json-glib/json-glib.h>
 
 #include "ptl-dissector.h"
+#include "ptl-memcap.h"
 #include "ptl-plugins.h"
 
 typedef enum {
@@ -27,6 +28,13 @@ typedef struct _PtlApp PtlApp;
 PtlApp      *ptl_app_new(const PtlPluginSet *plugins, PtlTransport transport, guint16 client_port,
                          guint16 server_port, const PtlPlugin *forced);
 void         ptl_app_free(PtlApp *app);
+/* Charges the app, its dissector state and its buffers to m from now on; a buffer
+ * that would not fit is given up (that direction stops) and counted. */
+void         ptl_app_set_memcap(PtlApp *app, PtlMemcap *m);
+/* Bytes held for later (probe and pending buffers). */
+gsize        ptl_app_held_bytes(const PtlApp *app);
+/* Bytes were given up because the memory budget was full. */
+gboolean     ptl_app_is_memcap_hit(const PtlApp *app);
 
 /* In-order stream bytes of one direction (TCP), or one whole datagram (UDP). */
 void         ptl_app_data(PtlApp *app, PtlDirection dir, const guint8 *data, gsize len);

@@ -2,6 +2,7 @@
  * their ranges, options that contradict each other, output paths that cannot be
  * written.  A mistake here exits 2 with the option's name, never a silent default. */
 #include "ptl-cli.h"
+#include "ptl-memcap.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -67,7 +68,14 @@ ptl_cli_parse_analysis_numbers(PtlCliOptions *o, GError **error)
           &o->udp_timeout },
         { "--max-flows", o->max_flows_text, 1, PTL_CLI_MAX_FLOWS, "flows", &o->max_flows },
     };
-    return ptl_cli_parse_numbers(numbers, G_N_ELEMENTS(numbers), error);
+    if (!ptl_cli_parse_numbers(numbers, G_N_ELEMENTS(numbers), error))
+        return FALSE;
+    if (o->memcap != NULL && !ptl_memcap_parse_size(o->memcap, &o->memcap_bytes)) {
+        g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                    "--memcap: '%s' is not a size (e.g. 512M, 2G)", o->memcap);
+        return FALSE;
+    }
+    return TRUE;
 }
 
 typedef struct {

@@ -5,6 +5,7 @@
 #include "ptl-flow-json.h"
 #include "ptl-paths.h"
 #include "ptl-report.h"
+#include "ptl-time.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -62,6 +63,9 @@ ptl_cli_analysis_group(PtlCliOptions *o)
         { "max-flows", 0, 0, G_OPTION_ARG_STRING, &o->max_flows_text,
           "Most flows tracked at once, 1..100000000; the least recently active are ended "
           "(default 1000000)", "N" },
+        { "memcap", 0, 0, G_OPTION_ARG_STRING, &o->memcap,
+          "Memory budget for flows and their buffers (K, M, G suffixes; default 1G); when it "
+          "is reached the least recently active flows are ended early", "SIZE" },
         { NULL },
     };
     GOptionGroup *group = g_option_group_new("analysis", "Analysis options:",
@@ -78,6 +82,7 @@ ptl_cli_options_clear(PtlCliOptions *o)
     g_free(o->json_path);
     g_free(o->flows_path);
     g_free(o->fail_on);
+    g_free(o->memcap);
     g_strfreev(o->plugin_dirs);
     g_free(o->rules_dir);
     g_strfreev(o->sites);
@@ -296,6 +301,7 @@ ptl_cli_session_analyzer_config(PtlCliSession *s)
     cfg.flow.tcp_idle_ns = o->tcp_timeout * G_GINT64_CONSTANT(1000000000);
     cfg.flow.udp_idle_ns = o->udp_timeout * G_GINT64_CONSTANT(1000000000);
     cfg.flow.max_flows = (guint) o->max_flows;
+    cfg.memcap = o->memcap_bytes;
     cfg.plugins = s->plugins;
     cfg.rules = s->rules;
     cfg.verdict = s->verdict;
@@ -330,10 +336,38 @@ cli_use_color(const PtlCliOptions *o)
     return !o->no_color && isatty(STDOUT_FILENO) && g_getenv("NO_COLOR") == NULL;
 }
 
+/* Once, for the first clock jump, and once if the memory budget cut anything. */
+static void
+cli_note_input(PtlCliSession *s, const PtlCapture *capture, const PtlAnalyzer *analyzer)
+{
+    const PtlClock *clock = ptl_analyzer_clock(analyzer);
+    if (clock->jumps > 0) {
+        const PtlClockStamp *jump = &clock->first_jump;
+        const char *where = s->interface != NULL ? s->interface : "input";
+        if (capture != NULL && jump->file_index < ptl_capture_n_files(capture))
+            where = ptl_capture_file(capture, jump->file_index)->path;
+        char ts[PTL_TS_STRLEN];
+        ptl_cli_warn(s, "%s: packet %" G_GUINT64_FORMAT ": stamped %s, more than an hour from "
+                     "its neighbours: analyzed at their time (%" G_GUINT64_FORMAT
+                     " such packet%s in all)", where, jump->number, ptl_ts_format(jump->ts_ns, ts),
+                     clock->jumps, clock->jumps == 1 ? "" : "s");
+    }
+    const PtlMemcap *m = ptl_analyzer_memcap(analyzer);
+    if (m->flows_affected > 0) {
+        char cap[32];
+        ptl_cli_warn(s, "memory budget (--memcap %s) reached: %" G_GUINT64_FORMAT " flows ended "
+                     "early, %" G_GUINT64_FORMAT " flows affected, %" G_GUINT64_FORMAT
+                     " bytes not analyzed; raise --memcap for a complete analysis",
+                     ptl_memcap_format_size(m->cap, cap), m->flows_evicted, m->flows_affected,
+                     m->dropped_bytes);
+    }
+}
+
 int
 ptl_cli_session_report(PtlCliSession *s, const PtlCapture *capture, PtlAnalyzer *analyzer,
                        double elapsed_s)
 {
+    cli_note_input(s, capture, analyzer);
     if (s->verdict != NULL)
         ptl_verdict_finish(s->verdict);
     int status = s->errors->len > 0 ? PTL_EXIT_FAILED : PTL_EXIT_OK;

@@ -34,6 +34,8 @@ typedef struct {
     char   **sets;
     char    *tcp_timeout_text, *udp_timeout_text, *max_flows_text;  /* as typed, or NULL */
     gint64   tcp_timeout, udp_timeout, max_flows;   /* checked; 0: the default */
+    char    *memcap;       /* --memcap SIZE */
+    guint64  memcap_bytes; /* parsed; 0: the default */
 } PtlCliOptions;
 
 #define PTL_CLI_MAX_TIMEOUT_S (7 * 86400)     /* a week: longer is not "idle" */

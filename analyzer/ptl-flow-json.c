@@ -90,8 +90,8 @@ flow_json_flags(char *out, guint8 flags)
 static void
 flow_json_tcp(JsonBuilder *b, const PtlFlow *flow)
 {
-    const PtlStream *up = &flow->stream[PTL_DIR_TO_SERVER];
-    const PtlStream *down = &flow->stream[PTL_DIR_TO_CLIENT];
+    const PtlStream *up = ptl_flow_stream(flow, PTL_DIR_TO_SERVER);
+    const PtlStream *down = ptl_flow_stream(flow, PTL_DIR_TO_CLIENT);
     char flags_up[9], flags_down[9];
     flow_json_flags(flags_up, flow->dir[PTL_DIR_TO_SERVER].tcp_flags);
     flow_json_flags(flags_down, flow->dir[PTL_DIR_TO_CLIENT].tcp_flags);
@@ -138,8 +138,8 @@ ptl_flow_json_add(JsonBuilder *b, const PtlFlow *flow, PtlFlowEnd why, PtlApp *a
     if (flow->proto == PTL_TRANSPORT_TCP)
         flow_json_tcp(b, flow);
     /* every flow has gaps, so consumers need no special case for UDP (always 0) */
-    const PtlStream *up_stream = &flow->stream[PTL_DIR_TO_SERVER];
-    const PtlStream *down_stream = &flow->stream[PTL_DIR_TO_CLIENT];
+    const PtlStream *up_stream = ptl_flow_stream(flow, PTL_DIR_TO_SERVER);
+    const PtlStream *down_stream = ptl_flow_stream(flow, PTL_DIR_TO_CLIENT);
     flow_json_pair(b, "gaps", up_stream->gaps, down_stream->gaps);
     flow_json_pair(b, "gap_bytes", up_stream->gap_bytes, down_stream->gap_bytes);
     json_builder_set_member_name(b, "vlan");

@@ -1,11 +1,14 @@
 /* ptl-flow.c: the bidirectional flow table.
  *
- * One allocation per flow holds the PtlFlow and its canonical key, so a packet
- * of a known flow costs a key built on the stack, one hash lookup and an O(1)
- * move in an intrusive LRU list.  Flows sit in one of three LRU lists by
- * timeout class (UDP, TCP open, TCP finished): each list is then ordered by
- * last activity, and expiry only ever looks at list heads. */
+ * One allocation per flow holds the PtlFlow and its index node, so a packet of
+ * a known flow costs a keyed hash of its canonical key (built on the stack), a
+ * chain walk comparing the tuple with the flow's own endpoints and an O(1) move
+ * in an intrusive LRU list.  Flows sit in one of three LRU lists by timeout
+ * class (UDP, TCP open, TCP finished): each list is then ordered by last
+ * activity, and expiry only ever looks at list heads. */
 #include "ptl-flow.h"
+
+#include "ptl-time.h"
 
 #include <string.h>
 
@@ -36,10 +39,10 @@ typedef enum {
     FLOW_CLASS_COUNT
 } FlowClass;
 
-/* The canonical key, lower (address, port) side first, kept as whole words so
- * hashing reads back exactly what was stored (no store-forwarding stalls):
- * [0..1] lower address, [2..3] higher address, [4] both ports and both VLAN
- * ids, [5] family and protocol. */
+/* The canonical key, lower (address, port) side first, as whole words for the
+ * hash: [0..1] lower address, [2..3] higher address, [4] both ports and both
+ * VLAN ids, [5] family and protocol.  Only hashed, never stored: entries are
+ * matched against the flow's own endpoints. */
 #define FLOW_KEY_WORDS 6
 
 typedef struct {
@@ -47,10 +50,9 @@ typedef struct {
 } FlowKey;
 
 typedef struct {
-    PtlFlow   flow;           /* first: a PtlFlow * is its FlowEntry * */
-    FlowKey   key;
-    FlowClass klass;
-    gboolean  is_client_low;  /* the client is key side 0 */
+    PtlFlow     flow;         /* first: a PtlFlow * is its FlowEntry * */
+    PtlHashNode node;
+    guint8      klass;        /* FlowClass */
 } FlowEntry;
 
 typedef struct {
@@ -59,11 +61,13 @@ typedef struct {
 
 struct _PtlFlowTable {
     PtlFlowConfig cfg;
-    GHashTable   *flows;      /* FlowKey * -> FlowEntry *, both inside the entry */
+    PtlHashIndex  index;      /* over FlowEntry.node */
+    gsize         index_charged; /* bucket bytes charged to the budget */
     FlowEntry    *last;       /* the flow of the previous packet: segments come in bursts */
     FlowList      lru[FLOW_CLASS_COUNT];
     gint64        timeout_ns[FLOW_CLASS_COUNT];
     gboolean      has_expired;
+    gboolean      is_flushing; /* flows are being ended from a list: none may end early */
     gint64        next_expire_ns;
     guint64       created;
     guint64       evicted;
@@ -147,39 +151,10 @@ flow_entry(PtlFlow *flow)
 
 /* ---- key ---- */
 
-static inline guint64
-flow_mix(guint64 h, guint64 word)
+static inline FlowEntry *
+flow_entry_of_node(PtlHashNode *node)
 {
-    return (h ^ word) * G_GUINT64_CONSTANT(0xff51afd7ed558ccd);
-}
-
-/* Two independent multiply chains (the CPU runs them side by side), then a
- * final avalanche so the low bits GHashTable uses depend on every key byte. */
-static guint
-flow_key_hash(gconstpointer p)
-{
-    const FlowKey *key = p;
-    guint64 even = G_GUINT64_CONSTANT(0x9e3779b97f4a7c15);
-    guint64 odd = G_GUINT64_CONSTANT(0xc2b2ae3d27d4eb4f);
-    for (gsize i = 0; i < FLOW_KEY_WORDS; i += 2) {
-        even = flow_mix(even, key->w[i]);
-        odd = flow_mix(odd, key->w[i + 1]);
-    }
-    guint64 h = even ^ ((odd << 31) | (odd >> 33));
-    h ^= h >> 33;
-    h *= G_GUINT64_CONSTANT(0xc4ceb9fe1a85ec53);
-    h ^= h >> 29;
-    return (guint) h;
-}
-
-static gboolean
-flow_key_equal(gconstpointer pa, gconstpointer pb)
-{
-    const FlowKey *a = pa, *b = pb;
-    guint64 diff = 0;
-    for (gsize i = 0; i < FLOW_KEY_WORDS; i++)
-        diff |= a->w[i] ^ b->w[i];
-    return diff == 0;
+    return (FlowEntry *) ((guint8 *) node - G_STRUCT_OFFSET(FlowEntry, node));
 }
 
 static inline gsize
@@ -202,9 +177,9 @@ flow_addr_words(const PtlAddr *addr, guint64 out[2])
     out[1] = 0;
 }
 
-/* Fills the canonical key of a tuple; returns TRUE when src is side 0.  Any
- * consistent order will do, so addresses compare as native words. */
-static gboolean
+/* Fills the canonical key of a tuple.  Any consistent order will do, so
+ * addresses compare as native words. */
+static void
 flow_key_build(FlowKey *key, const PtlTuple *tuple, guint16 vlan, guint16 inner_vlan)
 {
     guint64 src[2], dst[2];
@@ -228,7 +203,54 @@ flow_key_build(FlowKey *key, const PtlTuple *tuple, guint16 vlan, guint16 inner_
     key->w[3] = high[1];
     key->w[4] = low_port | high_port << 16 | (guint64) vlan << 32 | (guint64) inner_vlan << 48;
     key->w[5] = tuple->src.family | (guint64) tuple->proto << 8;
-    return is_src_low;
+}
+
+static guint64
+flow_tuple_hash(const PtlFlowTable *table, const PtlTuple *tuple, guint16 vlan,
+                guint16 inner_vlan)
+{
+    FlowKey key;
+    flow_key_build(&key, tuple, vlan, inner_vlan);
+    return ptl_siphash13_words(&table->index.seed, key.w, FLOW_KEY_WORDS);
+}
+
+static inline gboolean
+flow_addr_is(const PtlAddr *flow_addr, const PtlAddr *addr)
+{
+    return flow_addr->family == addr->family
+           && memcmp(flow_addr->bytes, addr->bytes, flow_addr_len(addr)) == 0;
+}
+
+/* Is the tuple this flow's?  *dir: the way it goes. */
+static gboolean
+flow_matches(const PtlFlow *flow, const PtlTuple *t, guint16 vlan, guint16 inner_vlan,
+             PtlDirection *dir)
+{
+    if (flow->proto != t->proto || flow->vlan != vlan || flow->inner_vlan != inner_vlan)
+        return FALSE;
+    if (flow->client_port == t->sport && flow->server_port == t->dport
+        && flow_addr_is(&flow->client_ip, &t->src) && flow_addr_is(&flow->server_ip, &t->dst)) {
+        *dir = PTL_DIR_TO_SERVER;
+        return TRUE;
+    }
+    if (flow->client_port == t->dport && flow->server_port == t->sport
+        && flow_addr_is(&flow->client_ip, &t->dst) && flow_addr_is(&flow->server_ip, &t->src)) {
+        *dir = PTL_DIR_TO_CLIENT;
+        return TRUE;
+    }
+    return FALSE;
+}
+
+static FlowEntry *
+flow_lookup(const PtlFlowTable *table, const PtlTuple *t, guint16 vlan, guint16 inner_vlan,
+            guint64 hash, PtlDirection *dir)
+{
+    for (PtlHashNode *n = ptl_hash_index_chain(&table->index, hash); n != NULL; n = n->next) {
+        FlowEntry *entry = flow_entry_of_node(n);
+        if (n->hash == hash && flow_matches(&entry->flow, t, vlan, inner_vlan, dir))
+            return entry;
+    }
+    return NULL;
 }
 
 /* ---- LRU lists ---- */
@@ -289,29 +311,55 @@ flow_requeue(PtlFlowTable *table, FlowEntry *entry)
 
 /* ---- ending ---- */
 
+/* What the flow's streams take: the pair and their buffered segments. */
+static gsize
+flow_streams_cost(const PtlFlow *flow)
+{
+    if (flow->stream == NULL)
+        return 0;
+    return ptl_memcap_block_size(flow->stream) + ptl_stream_held_bytes(&flow->stream[0])
+           + ptl_stream_held_bytes(&flow->stream[1]);
+}
+
 static void
 flow_end(PtlFlowTable *table, FlowEntry *entry, PtlFlowEnd why)
 {
-    g_hash_table_remove(table->flows, &entry->key);
+    ptl_hash_index_remove(&table->index, &entry->node);
     if (table->last == entry)
         table->last = NULL;
     flow_list_unlink(&table->lru[entry->klass], &entry->flow);
+    /* on_end flushes the streams: their cost is what was charged before it */
+    gsize cost = flow_streams_cost(&entry->flow) + ptl_memcap_block_size(entry);
     if (table->cfg.on_end != NULL)
         table->cfg.on_end(table->cfg.end_user_data, &entry->flow, why);
-    ptl_stream_clear(&entry->flow.stream[PTL_DIR_TO_SERVER]);
-    ptl_stream_clear(&entry->flow.stream[PTL_DIR_TO_CLIENT]);
+    if (entry->flow.stream != NULL) {
+        ptl_stream_clear(&entry->flow.stream[PTL_DIR_TO_SERVER]);
+        ptl_stream_clear(&entry->flow.stream[PTL_DIR_TO_CLIENT]);
+        g_free(entry->flow.stream);
+    }
     g_free(entry);
+    ptl_memcap_adjust(table->cfg.memcap, cost, 0);
+}
+
+/* The least recently active flow, passing over `skip` (may be NULL). */
+static PtlFlow *
+flow_oldest(const PtlFlowTable *table, const FlowEntry *skip)
+{
+    PtlFlow *oldest = NULL;
+    for (guint c = 0; c < FLOW_CLASS_COUNT; c++) {
+        PtlFlow *head = table->lru[c].head;
+        if (skip != NULL && head == &skip->flow)
+            head = head->lru_next;
+        if (head != NULL && (oldest == NULL || head->last_ts_ns < oldest->last_ts_ns))
+            oldest = head;
+    }
+    return oldest;
 }
 
 static void
 flow_evict_oldest(PtlFlowTable *table)
 {
-    PtlFlow *oldest = NULL;
-    for (guint c = 0; c < FLOW_CLASS_COUNT; c++) {
-        PtlFlow *head = table->lru[c].head;
-        if (head != NULL && (oldest == NULL || head->last_ts_ns < oldest->last_ts_ns))
-            oldest = head;
-    }
+    PtlFlow *oldest = flow_oldest(table, NULL);
     if (oldest == NULL)
         return;
     table->evicted++;
@@ -371,19 +419,20 @@ flow_addr_copy(PtlAddr *to, const PtlAddr *from)
 }
 
 static FlowEntry *
-flow_create(PtlFlowTable *table, const FlowKey *key, gboolean is_src_low,
-            const PtlDecoded *pkt, gint64 ts_ns)
+flow_create(PtlFlowTable *table, guint64 hash, const PtlDecoded *pkt, gint64 ts_ns,
+            PtlDirection *dir)
 {
-    if (g_hash_table_size(table->flows) >= table->cfg.max_flows)
+    if (table->index.count >= table->cfg.max_flows)
         flow_evict_oldest(table);
+    /* over the budget the oldest flows make room; an entry itself is never refused */
+    (void) ptl_memcap_allows(table->cfg.memcap, sizeof(FlowEntry));
 
     FlowEntry *entry = g_new0(FlowEntry, 1);
     PtlFlow *flow = &entry->flow;
     const PtlTuple *tuple = &pkt->tuple;
     gboolean is_sender_client = flow_sender_is_client(table, pkt, &flow->initiator);
 
-    entry->key = *key;
-    entry->is_client_low = is_sender_client == is_src_low;
+    *dir = is_sender_client ? PTL_DIR_TO_SERVER : PTL_DIR_TO_CLIENT;
     flow->id = ++table->created;
     flow_addr_copy(&flow->client_ip, is_sender_client ? &tuple->src : &tuple->dst);
     flow_addr_copy(&flow->server_ip, is_sender_client ? &tuple->dst : &tuple->src);
@@ -393,13 +442,14 @@ flow_create(PtlFlowTable *table, const FlowKey *key, gboolean is_src_low,
     flow->vlan = pkt->vlan;
     flow->inner_vlan = pkt->inner_vlan;
     flow->last_ts_ns = ts_ns;
-    ptl_stream_init(&flow->stream[PTL_DIR_TO_SERVER]);
-    ptl_stream_init(&flow->stream[PTL_DIR_TO_CLIENT]);
 
-    g_hash_table_insert(table->flows, &entry->key, entry);
+    ptl_hash_index_insert(&table->index, &entry->node, hash);
+    ptl_memcap_adjust(table->cfg.memcap, 0, ptl_memcap_block_size(entry));
+    ptl_memcap_account(table->cfg.memcap, &table->index_charged,
+                       ptl_hash_index_bytes(&table->index));
     entry->klass = flow_class(flow);
     flow_list_append(&table->lru[entry->klass], flow);
-    table->peak = MAX(table->peak, g_hash_table_size(table->flows));
+    table->peak = MAX(table->peak, (guint) table->index.count);
     return entry;
 }
 
@@ -465,23 +515,21 @@ ptl_flow_table_packet(PtlFlowTable *table, const PtlDecoded *pkt, gint64 ts_ns, 
                          NULL);
 
     ptl_flow_table_expire(table, ts_ns);
-    FlowKey key;
-    gboolean is_src_low = flow_key_build(&key, &pkt->tuple, pkt->vlan, pkt->inner_vlan);
-    FlowEntry *entry = table->last;
-    if (entry == NULL || !flow_key_equal(&key, &entry->key))
-        entry = g_hash_table_lookup(table->flows, &key);
-    if (entry != NULL) {
-        PtlDirection d = is_src_low == entry->is_client_low ? PTL_DIR_TO_SERVER : PTL_DIR_TO_CLIENT;
-        if (flow_is_reused_by(&entry->flow, pkt, d)) {
-            flow_end(table, entry, PTL_FLOW_END_REUSED);
-            entry = NULL;
-        }
+    const PtlTuple *tuple = &pkt->tuple;
+    PtlDirection d = PTL_DIR_TO_SERVER;
+    FlowEntry *entry = table->last;  /* segments come in bursts: try the last flow first */
+    if (entry == NULL || !flow_matches(&entry->flow, tuple, pkt->vlan, pkt->inner_vlan, &d))
+        entry = flow_lookup(table, tuple, pkt->vlan, pkt->inner_vlan,
+                            flow_tuple_hash(table, tuple, pkt->vlan, pkt->inner_vlan), &d);
+    if (entry != NULL && flow_is_reused_by(&entry->flow, pkt, d)) {
+        flow_end(table, entry, PTL_FLOW_END_REUSED);
+        entry = NULL;
     }
     if (entry == NULL)
-        entry = flow_create(table, &key, is_src_low, pkt, ts_ns);
+        entry = flow_create(table, flow_tuple_hash(table, tuple, pkt->vlan, pkt->inner_vlan), pkt,
+                            ts_ns, &d);
 
     PtlFlow *flow = &entry->flow;
-    PtlDirection d = is_src_low == entry->is_client_low ? PTL_DIR_TO_SERVER : PTL_DIR_TO_CLIENT;
     flow_count(&flow->dir[d], pkt, ts_ns, wirelen);
     if (flow->proto == FLOW_PROTO_TCP)
         flow_track_tcp(flow, d, pkt);
@@ -512,15 +560,16 @@ ptl_flow_table_icmp_error(PtlFlowTable *table, const PtlDecoded *pkt, gint64 ts_
         return NULL;
 
     ptl_flow_table_expire(table, ts_ns);
-    FlowKey key;
-    gboolean is_src_low = flow_key_build(&key, quoted, pkt->vlan, pkt->inner_vlan);
-    FlowEntry *entry = g_hash_table_lookup(table->flows, &key);
+    PtlDirection sent = PTL_DIR_TO_SERVER;
+    FlowEntry *entry = flow_lookup(table, quoted, pkt->vlan, pkt->inner_vlan,
+                                   flow_tuple_hash(table, quoted, pkt->vlan, pkt->inner_vlan),
+                                   &sent);
     if (entry == NULL)
         return NULL;
 
     PtlFlow *flow = &entry->flow;
     /* quoted.src sent the packet that failed; the reply would go the other way */
-    PtlDirection reply = is_src_low == entry->is_client_low ? PTL_DIR_TO_CLIENT : PTL_DIR_TO_SERVER;
+    PtlDirection reply = sent == PTL_DIR_TO_SERVER ? PTL_DIR_TO_CLIENT : PTL_DIR_TO_SERVER;
     gboolean has_reply = flow->dir[reply].packets > 0 || flow->has_synack;
     if (flow_icmp_is_refusal(pkt) && !has_reply && !flow->is_refused) {
         flow->is_refused = TRUE;
@@ -554,7 +603,7 @@ ptl_flow_table_new(const PtlFlowConfig *cfg)
     table->timeout_ns[FLOW_CLASS_UDP] = table->cfg.udp_idle_ns;
     table->timeout_ns[FLOW_CLASS_TCP_OPEN] = table->cfg.tcp_idle_ns;
     table->timeout_ns[FLOW_CLASS_TCP_FINISHED] = table->cfg.tcp_closed_ns;
-    table->flows = g_hash_table_new(flow_key_hash, flow_key_equal);
+    ptl_hash_index_init(&table->index);
     return table;
 }
 
@@ -564,7 +613,8 @@ ptl_flow_table_free(PtlFlowTable *table)
     if (table == NULL)
         return;
     ptl_flow_table_flush(table);
-    g_hash_table_destroy(table->flows);
+    ptl_memcap_account(table->cfg.memcap, &table->index_charged, 0);
+    ptl_hash_index_clear(&table->index);
     g_free(table);
 }
 
@@ -575,10 +625,11 @@ ptl_flow_table_expire(PtlFlowTable *table, gint64 now_ns)
     if (table->has_expired && now_ns < table->next_expire_ns)
         return;
     table->has_expired = TRUE;
-    table->next_expire_ns = now_ns + FLOW_EXPIRE_INTERVAL_NS;
+    table->next_expire_ns = ptl_time_add_sat(now_ns, FLOW_EXPIRE_INTERVAL_NS);
     for (guint c = 0; c < FLOW_CLASS_COUNT; c++) {
         FlowList *list = &table->lru[c];
-        while (list->head != NULL && now_ns - list->head->last_ts_ns > table->timeout_ns[c])
+        while (list->head != NULL
+               && ptl_time_sub_sat(now_ns, list->head->last_ts_ns) > table->timeout_ns[c])
             flow_end(table, flow_entry(list->head), PTL_FLOW_END_IDLE);
     }
 }
@@ -596,13 +647,15 @@ ptl_flow_table_flush(PtlFlowTable *table)
 {
     g_return_if_fail(table != NULL);
     /* in creation order, so reports do not depend on hash or LRU order */
-    g_autoptr(GPtrArray) flows = g_ptr_array_sized_new(g_hash_table_size(table->flows));
+    g_autoptr(GPtrArray) flows = g_ptr_array_sized_new((guint) table->index.count);
     for (guint c = 0; c < FLOW_CLASS_COUNT; c++)
         for (PtlFlow *f = table->lru[c].head; f != NULL; f = f->lru_next)
             g_ptr_array_add(flows, f);
     g_ptr_array_sort(flows, flow_compare_id);
+    table->is_flushing = TRUE;
     for (guint i = 0; i < flows->len; i++)
         flow_end(table, flow_entry(g_ptr_array_index(flows, i)), PTL_FLOW_END_CAPTURE);
+    table->is_flushing = FALSE;
 }
 
 /* The client went past its SYN: it acknowledged something (the SYN/ACK the
@@ -679,7 +732,7 @@ guint
 ptl_flow_table_size(const PtlFlowTable *table)
 {
     g_return_val_if_fail(table != NULL, 0);
-    return g_hash_table_size(table->flows);
+    return (guint) table->index.count;
 }
 
 guint64
@@ -701,4 +754,63 @@ ptl_flow_table_peak(const PtlFlowTable *table)
 {
     g_return_val_if_fail(table != NULL, 0);
     return table->peak;
+}
+
+const PtlStream *
+ptl_flow_stream(const PtlFlow *flow, PtlDirection dir)
+{
+    static const PtlStream none;
+    g_return_val_if_fail(flow != NULL, &none);
+    return flow->stream != NULL ? &flow->stream[dir] : &none;
+}
+
+PtlStream *
+ptl_flow_table_streams(PtlFlowTable *table, PtlFlow *flow)
+{
+    g_return_val_if_fail(table != NULL && flow != NULL, NULL);
+    if (flow->stream != NULL)
+        return flow->stream;
+    (void) ptl_memcap_allows(table->cfg.memcap, 2 * sizeof(PtlStream));
+    flow->stream = g_new(PtlStream, 2);
+    ptl_stream_init(&flow->stream[PTL_DIR_TO_SERVER]);
+    ptl_stream_init(&flow->stream[PTL_DIR_TO_CLIENT]);
+    ptl_memcap_adjust(table->cfg.memcap, 0, ptl_memcap_block_size(flow->stream));
+    return flow->stream;
+}
+
+PtlFlow *
+ptl_flow_table_oldest(const PtlFlowTable *table)
+{
+    g_return_val_if_fail(table != NULL, NULL);
+    return table->is_flushing ? NULL : flow_oldest(table, table->last);
+}
+
+void
+ptl_flow_table_end_early(PtlFlowTable *table, PtlFlow *flow)
+{
+    g_return_if_fail(table != NULL && flow != NULL);
+    table->evicted++;
+    flow_end(table, flow_entry(flow), PTL_FLOW_END_EVICTED);
+}
+
+guint64
+ptl_flow_table_hash_of(const PtlFlowTable *table, const PtlDecoded *pkt)
+{
+    g_return_val_if_fail(table != NULL && pkt != NULL, 0);
+    return flow_tuple_hash(table, &pkt->tuple, pkt->vlan, pkt->inner_vlan);
+}
+
+void
+ptl_flow_table_hash_stats(const PtlFlowTable *table, PtlHashStats *stats)
+{
+    g_return_if_fail(table != NULL && stats != NULL);
+    ptl_hash_index_stats(&table->index, stats);
+}
+
+void
+ptl_flow_table_set_hash_seed(PtlFlowTable *table, const PtlHashSeed *seed)
+{
+    g_return_if_fail(table != NULL && seed != NULL);
+    g_return_if_fail(table->index.count == 0);
+    table->index.seed = *seed;
 }

@@ -7,14 +7,17 @@
  * or UDP state users care about.  Idle flows and, when the table is full, the
  * least recently active ones are ended through the on_end callback, so memory
  * stays bounded; ended flows are still handed to the caller for reporting.
- * The table does no TCP reassembly itself: each flow carries two PtlStream
- * that the caller drives. */
+ * The table does no TCP reassembly itself: a flow gets two PtlStream, which
+ * the caller drives, when it first needs them.  Entries and streams are charged
+ * to the memory budget (cfg.memcap). */
 #pragma once
 
 #include <glib.h>
 
 #include "ptl-decode.h"
 #include "ptl-dissector.h"
+#include "ptl-flow-hash.h"
+#include "ptl-memcap.h"
 #include "ptl-stream.h"
 
 typedef enum {
@@ -102,18 +105,24 @@ struct _PtlFlow {
     guint16         vlan, inner_vlan;
     PtlInitiator    initiator;
     PtlFlowDirStats dir[2];         /* indexed by PtlDirection */
-    PtlStream       stream[2];      /* TCP only; indexed by PtlDirection */
-    /* TCP progress */
-    gboolean        has_syn, has_synack, has_handshake;
-    gboolean        has_fin[2], has_rst[2];
-    gboolean        is_refused;     /* RST to the SYN, or ICMP unreachable */
+    /* TCP with data: two, indexed by PtlDirection; NULL until ptl_flow_table_streams()
+     * (a SYN flood's flows never pay for reassembly state).  Read with ptl_flow_stream(). */
+    PtlStream      *stream;
+    /* TCP progress; guint8 flags keep a million-flow table small */
+    guint8          has_syn, has_synack, has_handshake;
+    guint8          has_fin[2], has_rst[2];
+    guint8          is_refused;     /* RST to the SYN, or ICMP unreachable */
     guint8          icmp_type, icmp_code; /* the unreachable, when is_refused by ICMP */
+    guint8          is_memcap_evicted; /* ended early to keep within the memory budget */
     guint32         client_isn;
     gpointer        app;            /* the caller's per-flow data; the caller frees it in on_end */
     /* table internals */
     PtlFlow        *lru_prev, *lru_next;
     gint64          last_ts_ns;
 };
+
+/* transfer none: the flow's reassembly state of dir, or an empty one when it has none */
+const PtlStream *ptl_flow_stream(const PtlFlow *flow, PtlDirection dir);
 
 /* The state to report, given why the flow ended (open at PTL_FLOW_END_CAPTURE: active). */
 PtlFlowState  ptl_flow_state(const PtlFlow *flow, PtlFlowEnd why);
@@ -133,6 +142,7 @@ typedef struct {
     gpointer           port_user_data;
     PtlFlowEndFunc     on_end;          /* called once per flow, before it is freed */
     gpointer           end_user_data;
+    PtlMemcap         *memcap;          /* entries and streams are charged here; may be NULL */
 } PtlFlowConfig;
 
 typedef struct _PtlFlowTable PtlFlowTable;
@@ -162,3 +172,17 @@ guint         ptl_flow_table_size(const PtlFlowTable *table);
 guint64       ptl_flow_table_created(const PtlFlowTable *table);
 guint64       ptl_flow_table_evicted(const PtlFlowTable *table); /* ended because full */
 guint         ptl_flow_table_peak(const PtlFlowTable *table);    /* most flows at once */
+
+/* The flow's two reassembly streams, allocated (and charged) on first use. transfer none */
+PtlStream    *ptl_flow_table_streams(PtlFlowTable *table, PtlFlow *flow);
+/* The least recently active flow other than the one of the packet being handled,
+ * or NULL (also while flushing).  transfer none */
+PtlFlow      *ptl_flow_table_oldest(const PtlFlowTable *table);
+/* Ends a flow before its time (PTL_FLOW_END_EVICTED, counted as evicted). */
+void          ptl_flow_table_end_early(PtlFlowTable *table, PtlFlow *flow);
+
+/* For tests and benchmarks: the hash a packet's flow key has in this table, the
+ * chain statistics, and (on an empty table only) a seed of the caller's choice. */
+guint64       ptl_flow_table_hash_of(const PtlFlowTable *table, const PtlDecoded *pkt);
+void          ptl_flow_table_hash_stats(const PtlFlowTable *table, PtlHashStats *stats);
+void          ptl_flow_table_set_hash_seed(PtlFlowTable *table, const PtlHashSeed *seed);

@@ -32,8 +32,15 @@ report_strings(JsonBuilder *b, const char *key, const GPtrArray *lines)
 }
 
 static void
-report_file(JsonBuilder *b, const PtlCaptureFile *f)
+report_file(JsonBuilder *b, const PtlCaptureFile *f, const PtlAnalyzer *analyzer, guint index)
 {
+    /* after clock jumps, the timeline's times: a jump moves neither */
+    gint64 first_ts_ns = f->first_ts_ns, last_ts_ns = f->last_ts_ns;
+    if (ptl_analyzer_clock(analyzer)->jumps == 0
+        || !ptl_analyzer_file_times(analyzer, index, &first_ts_ns, &last_ts_ns)) {
+        first_ts_ns = f->first_ts_ns;
+        last_ts_ns = f->last_ts_ns;
+    }
     json_builder_begin_object(b);
     ptl_emit_string(b, "path", f->path, -1);
     ptl_emit_string(b, "format", f->format, -1);
@@ -43,8 +50,8 @@ report_file(JsonBuilder *b, const PtlCaptureFile *f)
     ptl_emit_int(b, "bytes", (gint64) f->bytes);
     ptl_emit_int(b, "filtered_out", (gint64) f->filtered_out);
     ptl_emit_int(b, "empty_records", (gint64) f->empty_records);
-    report_ts(b, "first_ts", f->first_ts_ns);
-    report_ts(b, "last_ts", f->last_ts_ns);
+    report_ts(b, "first_ts", first_ts_ns);
+    report_ts(b, "last_ts", last_ts_ns);
     ptl_emit_bool(b, "truncated", f->truncated);
     if (f->truncation != NULL)
         ptl_emit_string(b, "truncation", f->truncation, -1);
@@ -84,7 +91,7 @@ report_capture(JsonBuilder *b, const PtlReportInput *in)
     json_builder_begin_array(b);
     for (guint i = 0; i < ptl_capture_n_files(in->capture); i++) {
         const PtlCaptureFile *f = ptl_capture_file(in->capture, i);
-        report_file(b, f);
+        report_file(b, f, in->analyzer, i);
         is_truncated |= f->truncated;
     }
     json_builder_end_array(b);
@@ -98,6 +105,7 @@ report_capture(JsonBuilder *b, const PtlReportInput *in)
     json_builder_add_double_value(b, (st->last_ts_ns - st->first_ts_ns) / 1e9);
     ptl_emit_bool(b, "truncated", is_truncated);
     ptl_emit_int(b, "snaplen_cut", (gint64) st->snaplen_cut);
+    ptl_emit_int(b, "clock_jumps", (gint64) ptl_analyzer_clock(in->analyzer)->jumps);
     report_skipped(b, in);
     ptl_emit_int(b, "icmp_errors", (gint64) st->icmp_errors);
     ptl_emit_int(b, "icmp_unmatched", (gint64) st->icmp_unmatched);
@@ -260,6 +268,12 @@ report_flows_summary(JsonBuilder *b, const PtlReportInput *in)
     ptl_emit_int(b, "ended_evicted", (gint64) f->ended_evicted);
     ptl_emit_int(b, "ended_reused", (gint64) f->ended_reused);
     ptl_emit_int(b, "peak_concurrent", ptl_analyzer_flows_peak(in->analyzer));
+    const PtlMemcap *m = ptl_analyzer_memcap(in->analyzer);
+    ptl_emit_int(b, "memcap_bytes", (gint64) m->cap);
+    ptl_emit_int(b, "memory_peak_bytes", (gint64) m->peak);
+    ptl_emit_int(b, "memcap_dropped_bytes", (gint64) MIN(m->dropped_bytes, (guint64) G_MAXINT64));
+    ptl_emit_int(b, "memcap_flows_affected", (gint64) m->flows_affected);
+    ptl_emit_int(b, "memcap_flows_evicted", (gint64) m->flows_evicted);
     report_ports(b, in, s);
     report_failed(b, s);
     json_builder_end_object(b);

@@ -80,6 +80,11 @@ report_text_capture(const ReportText *t, const PtlReportInput *in)
     if (st->snaplen_cut > 0)
         fprintf(t->out, "  %" G_GUINT64_FORMAT " packets cut by the snap length\n",
                 st->snaplen_cut);
+    guint64 jumps = ptl_analyzer_clock(in->analyzer)->jumps;
+    if (jumps > 0)
+        fprintf(t->out, "  %" G_GUINT64_FORMAT " clock jump%s: packets stamped more than an hour "
+                "from their neighbours, analyzed at their neighbours' time\n", jumps,
+                jumps == 1 ? "" : "s");
     g_string_free(line, TRUE);
 }
 
@@ -108,6 +113,14 @@ report_text_flows(const ReportText *t, const PtlReportInput *in)
                 " out of order, %" G_GUINT64_FORMAT " flows with gaps, %" G_GUINT64_FORMAT
                 " dissector errors\n", f->retransmissions, f->out_of_order, f->with_gaps,
                 f->dissector_errors);
+    const PtlMemcap *m = ptl_analyzer_memcap(in->analyzer);
+    if (m->flows_affected > 0) {
+        char cap[32], dropped[16];
+        fprintf(t->out, "  memory budget --memcap %s reached: %" G_GUINT64_FORMAT
+                " flows affected (%" G_GUINT64_FORMAT " ended early), %s not analyzed\n",
+                ptl_memcap_format_size(m->cap, cap), m->flows_affected, m->flows_evicted,
+                ptl_report_human_bytes(m->dropped_bytes, dropped));
+    }
 }
 
 static void

@@ -23,6 +23,9 @@ struct _PtlStreamSeg {
     guint8        data[];
 };
 
+/* a segment's heap cost besides its bytes: header and allocator word, rounded up */
+#define STREAM_SEG_COST (sizeof(PtlStreamSeg) + 2 * sizeof(gsize))
+
 static inline guint32
 stream_offset(const PtlStream *s, guint32 seq)
 {
@@ -190,8 +193,16 @@ stream_buffer(PtlStream *s, const PtlStreamConfig *cfg, guint32 seq, const guint
         s->retransmitted++;                        /* all of it is buffered already */
         return;
     }
-    if (new_bytes > max_bytes - MIN(s->ooo_bytes, max_bytes)
-        || new_segs > max_segs - MIN(s->ooo_count, max_segs)) {
+    gboolean is_over_caps = new_bytes > max_bytes - MIN(s->ooo_bytes, max_bytes)
+                            || new_segs > max_segs - MIN(s->ooo_count, max_segs);
+    PtlMemcap *memcap = cfg != NULL ? cfg->memcap : NULL;
+    if (!is_over_caps
+        && !ptl_memcap_allows(memcap, new_bytes + new_segs * STREAM_SEG_COST)) {
+        is_over_caps = TRUE;
+        s->is_memcap_hit = TRUE;
+        ptl_memcap_dropped(memcap, new_bytes);
+    }
+    if (is_over_caps) {
         /* The caps are hit: drop this one, and since waiting for the hole
          * cannot succeed any more, give it up so delivery moves on. */
         s->dropped += new_bytes;
@@ -234,6 +245,13 @@ stream_clip_to_fin(const PtlStream *s, guint32 seq, guint32 len)
         return len;
     guint32 room = s->fin_seq - seq;
     return stream_is_behind(room) ? 0 : MIN(len, room);
+}
+
+gsize
+ptl_stream_held_bytes(const PtlStream *s)
+{
+    g_return_val_if_fail(s != NULL, 0);
+    return s->ooo_bytes + s->ooo_count * STREAM_SEG_COST;
 }
 
 void

@@ -8,9 +8,13 @@
 
 #include <glib.h>
 
+#include "ptl-memcap.h"
+
 typedef struct {
-    gsize max_buffered;   /* out-of-order bytes held per direction; default 256 KiB */
-    guint max_segments;   /* out-of-order segments held per direction; default 512 */
+    gsize      max_buffered; /* out-of-order bytes held per direction; default 256 KiB */
+    guint      max_segments; /* out-of-order segments held per direction; default 512 */
+    PtlMemcap *memcap;       /* asked before buffering (may be NULL); the caller charges
+                              * ptl_stream_held_bytes() differences */
 } PtlStreamConfig;
 
 /* Called with in-order bytes (transfer none, valid for the call). */
@@ -27,20 +31,24 @@ typedef struct {
 typedef struct _PtlStreamSeg PtlStreamSeg;
 
 typedef struct {
-    gboolean      has_isn;       /* next_seq is known */
     guint32       next_seq;      /* first byte not yet delivered */
+    guint32       fin_seq;       /* sequence number of the FIN itself; valid when fin_seen */
+    guint8        has_isn;       /* next_seq is known */
+    guint8        fin_seen;
+    guint8        is_memcap_hit; /* bytes were dropped because the memory budget was full */
+    guint32       ooo_count;
     guint64       delivered;     /* bytes delivered */
     guint64       retransmitted; /* segments wholly already seen */
     guint64       out_of_order;  /* segments that arrived ahead of next_seq */
     guint64       gaps;          /* holes given up */
     guint64       gap_bytes;     /* bytes missing in them */
-    guint64       dropped;       /* out-of-order bytes dropped by the caps */
-    gboolean      fin_seen;
+    guint64       dropped;       /* out-of-order bytes dropped by the caps or the budget */
     PtlStreamSeg *ooo;           /* sorted list of buffered segments */
     gsize         ooo_bytes;
-    guint         ooo_count;
-    guint32       fin_seq;       /* sequence number of the FIN itself; valid when fin_seen */
 } PtlStream;
+
+/* Heap bytes the buffered segments take (what the budget is charged). */
+gsize ptl_stream_held_bytes(const PtlStream *s);
 
 void ptl_stream_init(PtlStream *s);
 /* frees buffered segments; the struct itself is the caller's */

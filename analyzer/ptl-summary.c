@@ -193,10 +193,10 @@ ptl_summary_add_flow(PtlSummary *s, const PtlFlow *flow, PtlFlowEnd why, const P
     f->ended_reused += why == PTL_FLOW_END_REUSED;
     guint64 gaps = 0;
     for (int d = 0; d < 2; d++) {
-        gaps += flow->stream[d].gaps;
-        f->gap_bytes += flow->stream[d].gap_bytes;
-        f->retransmissions += flow->stream[d].retransmitted;
-        f->out_of_order += flow->stream[d].out_of_order;
+        gaps += ptl_flow_stream(flow, (PtlDirection) d)->gaps;
+        f->gap_bytes += ptl_flow_stream(flow, (PtlDirection) d)->gap_bytes;
+        f->retransmissions += ptl_flow_stream(flow, (PtlDirection) d)->retransmitted;
+        f->out_of_order += ptl_flow_stream(flow, (PtlDirection) d)->out_of_order;
     }
     f->with_gaps += gaps > 0;
     const char *protocol = app != NULL ? ptl_app_protocol(app) : NULL;

@@ -643,6 +643,162 @@ test_flow_names(void **state)
     assert_string_equal(ptl_initiator_name(PTL_INITIATOR_FIRST_PACKET), "first-packet");
 }
 
+
+/* ---- the keyed hash ---- */
+
+#define HASH_FLOWS   1000
+#define HASH_BUCKETS 1024   /* the index's size at HASH_FLOWS entries */
+
+/* A SYN from a random IPv6 client to one server, drawn from rng. */
+static PtlDecoded
+hash_random_syn(GRand *rng)
+{
+    PtlDecoded pkt = PKT(.src = "2001:db8::1", .dst = "2001:db8:ffff::1", .sport = 40000,
+                         .dport = 443, .flags = SYN);
+    for (int i = 8; i < 16; i++)
+        pkt.tuple.src.bytes[i] = (guint8) g_rand_int_range(rng, 0, 256);
+    pkt.tuple.sport = (guint16) g_rand_int_range(rng, 1024, 65536);
+    return pkt;
+}
+
+static void
+hash_insert_all(PtlFlowTable *table, const GArray *pkts)
+{
+    for (guint i = 0; i < pkts->len; i++) {
+        PtlDirection dir;
+        assert_non_null(ptl_flow_table_packet(table, &g_array_index(pkts, PtlDecoded, i),
+                                              START_NS, 74, &dir));
+    }
+    assert_int_equal(ptl_flow_table_size(table), pkts->len);
+}
+
+/* Keys crafted to share one bucket under a seed the attacker knows all pile up in
+ * a table that uses that seed, and spread in any table with its own random one. */
+static void
+test_flow_hash_keyed_spreads(void **state)
+{
+    (void) state;
+    const PtlHashSeed known = { G_GUINT64_CONSTANT(0x0706050403020100),
+                                G_GUINT64_CONSTANT(0x0f0e0d0c0b0a0908) };
+    PtlFlowTable *attacked = ptl_flow_table_new(NULL);
+    ptl_flow_table_set_hash_seed(attacked, &known);
+    g_autoptr(GRand) rng = g_rand_new_with_seed(12);
+    g_autoptr(GArray) crafted = g_array_new(FALSE, FALSE, sizeof(PtlDecoded));
+    while (crafted->len < HASH_FLOWS) {
+        PtlDecoded pkt = hash_random_syn(rng);
+        if ((ptl_flow_table_hash_of(attacked, &pkt) & (HASH_BUCKETS - 1)) == 0)
+            g_array_append_val(crafted, pkt);
+    }
+
+    PtlHashStats stats;
+    hash_insert_all(attacked, crafted);
+    ptl_flow_table_hash_stats(attacked, &stats);
+    assert_int_equal(stats.buckets, HASH_BUCKETS);
+    assert_int_equal(stats.longest_chain, HASH_FLOWS);   /* the attack works on a known seed */
+    assert_true(stats.mean_probe > HASH_FLOWS / 3);
+
+    PtlFlowTable *own = ptl_flow_table_new(NULL);
+    PtlFlowTable *other = ptl_flow_table_new(NULL);
+    const PtlDecoded *first = &g_array_index(crafted, PtlDecoded, 0);
+    assert_true(ptl_flow_table_hash_of(own, first) != ptl_flow_table_hash_of(attacked, first));
+    assert_true(ptl_flow_table_hash_of(own, first) != ptl_flow_table_hash_of(other, first));
+    hash_insert_all(own, crafted);
+    ptl_flow_table_hash_stats(own, &stats);
+    assert_int_equal(stats.buckets, HASH_BUCKETS);
+    assert_true(stats.longest_chain <= 10);               /* ~ a random table's */
+    assert_true(stats.mean_probe < 2.5);
+    assert_true(stats.used_buckets > HASH_BUCKETS / 2);
+    ptl_flow_table_free(attacked);
+    ptl_flow_table_free(own);
+    ptl_flow_table_free(other);
+}
+
+/* SipHash-1-3 as others compute it: CPython 3.11+ hashes bytes with it, and with
+ * PYTHONHASHSEED=0 its key is zero: hash(bytes(range(48))) == -135349581900668033. */
+static void
+test_flow_hash_siphash_vector(void **state)
+{
+    (void) state;
+    const PtlHashSeed zero = { 0, 0 };
+    guint64 words[6];
+    for (guint i = 0; i < G_N_ELEMENTS(words); i++)
+        words[i] = G_GUINT64_CONSTANT(0x0706050403020100)
+                   + i * G_GUINT64_CONSTANT(0x0808080808080808);
+    gint64 hash = (gint64) ptl_siphash13_words(&zero, words, 6);
+    assert_true(hash == G_GINT64_CONSTANT(-135349581900668033));
+}
+
+/* Both ends of a flow hash alike, so either direction finds it. */
+static void
+test_flow_hash_direction_free(void **state)
+{
+    (void) state;
+    PtlFlowTable *table = ptl_flow_table_new(NULL);
+    PtlDecoded up = PKT(.src = "2001:db8::7", .sport = 5000, .dst = "2001:db8::8", .dport = 80);
+    PtlDecoded down = PKT(.src = "2001:db8::8", .sport = 80, .dst = "2001:db8::7", .dport = 5000);
+    assert_true(ptl_flow_table_hash_of(table, &up) == ptl_flow_table_hash_of(table, &down));
+    ptl_flow_table_free(table);
+}
+
+/* ---- time at the edges ---- */
+
+/* Stamps at 0, 0xffffffff s and the pcapng maximum (clamped to G_MAXINT64 ns):
+ * expiry arithmetic saturates (UBSan would flag an overflow) and ends what is idle. */
+static void
+test_flow_time_extremes(void **state)
+{
+    Fixture *fx = *state;
+    const gint64 stamps[] = { 0, G_GINT64_CONSTANT(0xffffffff) * SECOND_NS, G_MAXINT64 };
+    for (guint i = 0; i < G_N_ELEMENTS(stamps); i++) {
+        PtlDecoded pkt = PKT(.src = "10.0.0.1", .sport = (guint16) (1000 + i), .dst = "10.0.0.2",
+                             .dport = 80, .flags = SYN);
+        PtlDirection dir;
+        ptl_flow_table_packet(table_of(fx), &pkt, stamps[i], 60, &dir);
+        ptl_flow_table_expire(fx->table, stamps[i]);
+        ptl_flow_table_expire(fx->table, G_MAXINT64);
+        ptl_flow_table_expire(fx->table, stamps[i]);
+    }
+    /* each flow went idle once a later stamp came (the maximum), the last one never */
+    assert_int_equal(fx->ended->len, 2);
+    assert_int_equal(ended_at(fx, 0)->why, PTL_FLOW_END_IDLE);
+    assert_int_equal(ptl_flow_table_size(fx->table), 1);
+    const Ended *last = flush_and_get(fx, 2);
+    assert_true(last->flow.last_ts_ns == G_MAXINT64);
+}
+
+/* ---- the memory budget ---- */
+
+/* Entries and streams are charged while they live and given back when they end. */
+static void
+test_flow_memcap_charges(void **state)
+{
+    Fixture *fx = *state;
+    PtlMemcap memcap;
+    ptl_memcap_init(&memcap, 0);
+    fx->cfg.memcap = &memcap;
+    get_handshake(fx);
+    PtlFlow *flow = send_pkt(fx, GET_TO_S(.flags = ACK, .seq = 4263588547u), PTL_DIR_TO_SERVER);
+    guint64 entry_only = memcap.used;
+    assert_true(entry_only > 0 && entry_only < 1024);
+    assert_null(flow->stream);
+    assert_int_equal(ptl_flow_stream(flow, PTL_DIR_TO_SERVER)->delivered, 0);
+    assert_non_null(ptl_flow_table_streams(fx->table, flow));
+    assert_true(memcap.used > entry_only);
+    ptl_flow_table_flush(fx->table);
+    assert_true(memcap.used > 0);                   /* the index's buckets */
+    g_clear_pointer(&fx->table, ptl_flow_table_free);
+    assert_int_equal(memcap.used, 0);
+    assert_true(memcap.peak > entry_only);
+}
+
+/* A flood of SYNs needs no stream state: a flow stays small. */
+static void
+test_flow_syn_is_small(void **state)
+{
+    (void) state;
+    assert_true(sizeof(PtlFlow) <= 224);
+}
+
 #define FLOW_TEST(name) cmocka_unit_test_setup_teardown(name, fixture_setup, fixture_teardown)
 
 /* ---- connection evidence: directions, handshake, one-sided vs unanswered ---- */
@@ -788,6 +944,12 @@ main(void)
         FLOW_TEST(test_flow_unanswered_needs_evidence),
         FLOW_TEST(test_flow_refusal_kinds),
         cmocka_unit_test(test_flow_evidence_names),
+        cmocka_unit_test(test_flow_hash_keyed_spreads),
+        cmocka_unit_test(test_flow_hash_siphash_vector),
+        cmocka_unit_test(test_flow_hash_direction_free),
+        FLOW_TEST(test_flow_time_extremes),
+        FLOW_TEST(test_flow_memcap_charges),
+        cmocka_unit_test(test_flow_syn_is_small),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
