@@ -1,8 +1,9 @@
 /* fuzz-pipeline.c: the whole pipeline on one capture file: the input's bytes are
  * the file (pcap, pcapng or gzip'd), every module of the build is loaded with the
- * rules of rules/, and every report is written as `portolan analyze --json
- * /dev/null --flows /dev/null` writes it (the terminal report to stdout, which
- * goes to /dev/null).
+ * rules of rules/, and every report is written as `portolan analyze --json FILE
+ * --flows FILE` writes it: to files in a private directory (in /dev/shm when there
+ * is one), the terminal report to stdout, which goes to /dev/null.  Not --json
+ * /dev/null: that once replaced /dev/null with a regular file (tests/e2e_json_device.py).
  *
  * Plugins, rules and inventory are loaded once, by the CLI's own session code;
  * each input gets a fresh rule engine, capture, analyzer and flow files. */
@@ -10,11 +11,22 @@
 
 #include "fuzz-common.h"
 
+#include <glib/gstdio.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 static PtlCliOptions pipeline_opts;
 static PtlCliSession pipeline_session;
+static char *pipeline_dir;
+
+static void
+pipeline_remove_dir(void)
+{
+    g_remove(pipeline_opts.json_path);
+    g_remove(pipeline_opts.flows_path);
+    g_rmdir(pipeline_dir);
+}
 
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -22,8 +34,13 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
     fuzz_init_glib();
     if (freopen("/dev/null", "w", stdout) == NULL)
         abort();
-    pipeline_opts.json_path = g_strdup("/dev/null");
-    pipeline_opts.flows_path = g_strdup("/dev/null");
+    const char *tmp = g_file_test("/dev/shm", G_FILE_TEST_IS_DIR) ? "/dev/shm" : g_get_tmp_dir();
+    g_autofree char *template = g_build_filename(tmp, "ptl-fuzz-pipeline-XXXXXX", NULL);
+    pipeline_dir = g_mkdtemp(g_steal_pointer(&template));
+    FUZZ_CHECK(pipeline_dir != NULL, "no private directory in %s", tmp);
+    pipeline_opts.json_path = g_build_filename(pipeline_dir, "report.json", NULL);
+    pipeline_opts.flows_path = g_build_filename(pipeline_dir, "flows.jsonl", NULL);
+    atexit(pipeline_remove_dir);
     pipeline_opts.no_progress = TRUE;
     pipeline_opts.no_color = TRUE;
     pipeline_opts.fail_on = g_strdup("never");
