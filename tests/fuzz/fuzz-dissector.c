@@ -6,7 +6,8 @@
  *     bytes 1-2   server port, big-endian;  bytes 3-4  client port
  *     then records, to the end of the input:
  *         ctl     bit 0: direction (0 to server, 1 to client)
- *                 bit 1: a gap record: `len` bytes are missing; no data follow
+ *                 bit 1: a gap record: `len << k` bytes are missing (k below, at
+ *                 most 47: gaps up to 2^63); no data follow
  *                 bits 2-7: k; data is fed in chunks of k*k bytes (0: in one feed;
  *                 UDP: each chunk is one datagram)
  *         len     2 bytes, big-endian, cut to what the input has left
@@ -25,6 +26,7 @@
 #define FUZZ_CTL_TO_CLIENT 0x01
 #define FUZZ_CTL_GAP 0x02
 #define FUZZ_FLOW_UDP 0x01
+#define FUZZ_GAP_MAX_SHIFT 47
 /* emit cuts strings at PTL_MAX_STRING bytes before g_utf8_make_valid(), which may
  * turn each invalid byte into U+FFFD (3 bytes) */
 #define FUZZ_MAX_EMITTED_STRING (3 * PTL_MAX_STRING)
@@ -201,12 +203,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         gsize len = fuzz_be16(data + pos + 1);
         pos += FUZZ_RECORD_HEADER;
         PtlDirection dir = (ctl & FUZZ_CTL_TO_CLIENT) ? PTL_DIR_TO_CLIENT : PTL_DIR_TO_SERVER;
+        guint k = ctl >> 2;
         if (ctl & FUZZ_CTL_GAP) {
-            fuzz_gap(&f, dir, len);
+            fuzz_gap(&f, dir, (gsize) len << MIN(k, FUZZ_GAP_MAX_SHIFT));
             continue;
         }
         len = MIN(len, size - pos);
-        gsize k = ctl >> 2;
         gsize chunk = k == 0 ? len : k * k;
         for (gsize off = 0; off < len; off += chunk)
             fuzz_data(&f, dir, data + pos + off, MIN(chunk, len - off));
