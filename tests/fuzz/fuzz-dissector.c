@@ -39,6 +39,7 @@ typedef struct {
     gpointer            state;
     GByteArray         *pending[2];
     GByteArray         *probe_buf[2];
+    gboolean            is_probed[2]; /* the probe said YES or NO: the core asks no more */
     gboolean            is_closed[2];
     gboolean            has_failed;
 } FuzzFlow;
@@ -58,7 +59,8 @@ fuzz_check_probe(PtlProbe answer, const char *which)
                "%s returned %d", which, (int) answer);
 }
 
-/* probe is pure: the same bytes give the same answer */
+/* probe is pure: the same bytes give the same answer.  Like the core, a direction is
+ * probed as its bytes grow until the answer is YES or NO or the limit is reached. */
 static void
 fuzz_probe(FuzzFlow *f, PtlDirection dir, const guint8 *data, gsize len)
 {
@@ -71,12 +73,13 @@ fuzz_probe(FuzzFlow *f, PtlDirection dir, const guint8 *data, gsize len)
         return;
     }
     GByteArray *buf = f->probe_buf[dir];
-    if (buf->len >= PTL_PROBE_MAX_BYTES)
+    if (f->is_probed[dir] || buf->len >= PTL_PROBE_MAX_BYTES)
         return;
     g_byte_array_append(buf, data, (guint) MIN(len, (gsize) PTL_PROBE_MAX_BYTES - buf->len));
     PtlProbe a = f->d->probe(buf->data, buf->len, dir);
     fuzz_check_probe(a, "probe");
     FUZZ_CHECK(a == f->d->probe(buf->data, buf->len, dir), "probe is not pure");
+    f->is_probed[dir] = a != PTL_PROBE_MAYBE;
 }
 
 /* One feed call and its contract: -1..len, an error exactly on -1.  Returns what
