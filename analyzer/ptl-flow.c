@@ -538,7 +538,9 @@ ptl_flow_table_expire(PtlFlowTable *table, gint64 now_ns)
     if (table->has_expired && now_ns < table->next_expire_ns)
         return;
     table->has_expired = TRUE;
-    table->next_expire_ns = now_ns + FLOW_EXPIRE_INTERVAL_NS;
+    /* saturating: a capture's clock may stand at the end of time (a clamped pcapng stamp) */
+    table->next_expire_ns = now_ns > G_MAXINT64 - FLOW_EXPIRE_INTERVAL_NS
+                                ? G_MAXINT64 : now_ns + FLOW_EXPIRE_INTERVAL_NS;
     for (guint c = 0; c < FLOW_CLASS_COUNT; c++) {
         FlowList *list = &table->lru[c];
         while (list->head != NULL && now_ns - list->head->last_ts_ns > table->timeout_ns[c])
