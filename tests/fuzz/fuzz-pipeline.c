@@ -1,8 +1,8 @@
 /* fuzz-pipeline.c: the whole pipeline on one capture file: the input's bytes are
  * the file (pcap, pcapng or gzip'd), every module of the build is loaded with the
  * rules of rules/, and every report is written as `portolan analyze --json FILE
- * --flows FILE` writes it: to files in a private directory (in /dev/shm when there
- * is one), the terminal report to stdout, which goes to /dev/null.  Not --json
+ * --flows FILE` writes it: to files in a private directory per input (in /dev/shm
+ * when there is one), the terminal report to stdout, which goes to /dev/null.  Not --json
  * /dev/null: that once replaced /dev/null with a regular file (tests/e2e_json_device.py).
  *
  * Plugins, rules and inventory are loaded once, by the CLI's own session code;
@@ -18,14 +18,30 @@
 
 static PtlCliOptions pipeline_opts;
 static PtlCliSession pipeline_session;
-static char *pipeline_dir;
+static const char *pipeline_tmp;
+
+/* A private directory for one input's report files, removed after it: libFuzzer
+ * does not run atexit handlers when it stops. */
+static char *
+pipeline_dir_new(void)
+{
+    g_autofree char *template = g_build_filename(pipeline_tmp, "ptl-fuzz-pipeline-XXXXXX", NULL);
+    char *dir = g_mkdtemp(g_steal_pointer(&template));
+    FUZZ_CHECK(dir != NULL, "no private directory in %s", pipeline_tmp);
+    g_free(pipeline_opts.json_path);
+    g_free(pipeline_opts.flows_path);
+    pipeline_opts.json_path = g_build_filename(dir, "report.json", NULL);
+    pipeline_opts.flows_path = g_build_filename(dir, "flows.jsonl", NULL);
+    return dir;
+}
 
 static void
-pipeline_remove_dir(void)
+pipeline_dir_remove(char *dir)
 {
     g_remove(pipeline_opts.json_path);
     g_remove(pipeline_opts.flows_path);
-    g_rmdir(pipeline_dir);
+    g_rmdir(dir);
+    g_free(dir);
 }
 
 int
@@ -34,13 +50,8 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
     fuzz_init_glib();
     if (freopen("/dev/null", "w", stdout) == NULL)
         abort();
-    const char *tmp = g_file_test("/dev/shm", G_FILE_TEST_IS_DIR) ? "/dev/shm" : g_get_tmp_dir();
-    g_autofree char *template = g_build_filename(tmp, "ptl-fuzz-pipeline-XXXXXX", NULL);
-    pipeline_dir = g_mkdtemp(g_steal_pointer(&template));
-    FUZZ_CHECK(pipeline_dir != NULL, "no private directory in %s", tmp);
-    pipeline_opts.json_path = g_build_filename(pipeline_dir, "report.json", NULL);
-    pipeline_opts.flows_path = g_build_filename(pipeline_dir, "flows.jsonl", NULL);
-    atexit(pipeline_remove_dir);
+    pipeline_tmp = g_file_test("/dev/shm", G_FILE_TEST_IS_DIR) ? "/dev/shm" : g_get_tmp_dir();
+    char *dir = pipeline_dir_new();      /* --flows set: the session keeps flow files */
     pipeline_opts.no_progress = TRUE;
     pipeline_opts.no_color = TRUE;
     pipeline_opts.fail_on = g_strdup("never");
@@ -62,6 +73,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
                    FUZZ_BUILD_DIR);
     }
     FUZZ_CHECK(pipeline_session.rules != NULL, "no rules in %s", FUZZ_RULES_DIR);
+    pipeline_dir_remove(dir);
     return 0;
 }
 
@@ -111,6 +123,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     pipeline_reset_file(s->flow_records);
     g_clear_pointer(&s->verdict, ptl_verdict_free);
     s->verdict = ptl_verdict_new(s->rules, s->inventory, s->opts->products);
+    char *dir = pipeline_dir_new();
     pipeline_run(s, fuzz_input_path(data, size));
+    pipeline_dir_remove(dir);
     return 0;
 }
