@@ -413,6 +413,7 @@ inventory_read_file(const char *path, char **contents, GError **error)
         !g_file_get_contents(path, contents, &len, &local) || len > INVENTORY_MAX_FILE_BYTES ||
         memchr(*contents, '\0', len) != NULL ||
         !g_utf8_validate(*contents, (gssize) len, NULL)) {
+        /* UTF-8 only, as rule files: errors quote the file's words into the report */
         g_set_error(error, PTL_INVENTORY_ERROR, PTL_INVENTORY_ERROR_IO,
                     "%s: %s", path,
                     local != NULL ? local->message : "not a UTF-8 text file under 4 MiB");

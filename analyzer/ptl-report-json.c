@@ -319,6 +319,19 @@ ptl_report_json(const PtlReportInput *in)
     return json_builder_get_root(b);
 }
 
+static gboolean
+report_write_in_place(const char *path, const char *text, GError **error)
+{
+    FILE *out = fopen(path, "w");
+    gboolean is_ok = out != NULL && fputs(text, out) != EOF;
+    if (out != NULL && fclose(out) != 0)
+        is_ok = FALSE;
+    if (!is_ok)
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "--json: %s: %s", path,
+                    g_strerror(errno));
+    return is_ok;
+}
+
 gboolean
 ptl_report_write_json(const PtlReportInput *in, const char *path, GError **error)
 {
@@ -338,6 +351,10 @@ ptl_report_write_json(const PtlReportInput *in, const char *path, GError **error
         return TRUE;
     }
     g_autofree char *with_newline = g_strconcat(text, "\n", NULL);
+    /* A device or FIFO (--json /dev/null) is written in place: g_file_set_contents()
+     * would rename a regular file over it, and as root that replaces /dev/null. */
+    if (g_file_test(path, G_FILE_TEST_EXISTS) && !g_file_test(path, G_FILE_TEST_IS_REGULAR))
+        return report_write_in_place(path, with_newline, error);
     if (!g_file_set_contents(path, with_newline, -1, error)) {
         g_prefix_error(error, "--json: ");
         return FALSE;
