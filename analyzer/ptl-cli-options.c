@@ -159,6 +159,13 @@ ptl_cli_check_output(const char *flag, const char *path, GError **error)
     gboolean is_found = stat(path, &st) == 0;
     if (is_found && S_ISDIR(st.st_mode))
         return cli_bad(error, "%s %s: cannot write: %s", flag, path, g_strerror(EISDIR));
+    /* a device or FIFO is written in place (ptl-report-json.c); opening a FIFO here would
+     * hand its reader an early end of file, so ask for the permission only */
+    if (is_found && !S_ISREG(st.st_mode)) {
+        if (access(path, W_OK) != 0)
+            return cli_bad(error, "%s %s: cannot write: %s", flag, path, g_strerror(errno));
+        return TRUE;
+    }
     g_autofree char *dir = g_path_get_dirname(path);
     g_autofree char *probe = g_build_filename(dir, ".portolan-write-check-XXXXXX", NULL);
     int fd = g_mkstemp_full(probe, O_WRONLY | O_CLOEXEC, 0600);
