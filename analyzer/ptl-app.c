@@ -353,7 +353,8 @@ app_identify(PtlApp *app, const PtlPlugin *plugin)
         GByteArray *buf = app->probe_buf[d];
         if (buf == NULL)
             continue;
-        if (app_bit_is_set(app->rejected[d], plugin->index) && !app_resync(app, (PtlDirection) d, 0))
+        gboolean was_rejected = app_bit_is_set(app->rejected[d], plugin->index);
+        if (was_rejected && !app_resync(app, (PtlDirection) d, 0))
             continue;
         app_feed(app, (PtlDirection) d, buf->data, buf->len);
         if (app->probe_missed[d] > 0) {
