@@ -1,15 +1,17 @@
-/* ptl-live.h: capturing from an interface: the packet source, the signal
- * flags and the read loop (each in its own module, included here), and the
- * findings seen while running, each (kind, client, server, port) reported once. */
+/* ptl-live.h: capturing from an interface: the packet source (ptl-source.h),
+ * -Z and the interface watch, the signal flags and the read loop (each in its
+ * own module, included here), and the findings seen while running, each
+ * (kind, client, server, port) reported once. */
 #pragma once
 
 #include <glib.h>
 #include <json-glib/json-glib.h>
 #include <stdio.h>
 
+#include "ptl-live-interface.h"
 #include "ptl-live-loop.h"
 #include "ptl-live-signals.h"
-#include "ptl-live-source.h"
+#include "ptl-source.h"
 #include "ptl-verdict.h"
 
 #define PTL_LIVE_EVENTS_MAX         65536     /* distinct findings remembered */
