@@ -58,10 +58,16 @@ def main():
                   "pkg-config file": "*/portolan-dissector.pc"}
         for label, pattern in wanted.items():
             check(f"installs {label}", installed(destdir, pattern.lstrip("*/")), pattern)
-        modules = installed(destdir, "libptl-*.so")
-        check("installs six modules", len(modules) == 6, modules)
-        rules = installed(destdir, "*.rules")
-        check("installs five rule files", len(rules) == 5, rules)
+        # the build's dissector_names + plugin_names, and every rules/*.rules of the tree
+        names = os.environ.get("PTL_INSTALLED_MODULES", "").split()
+        check("the build names its modules", len(names) > 0, "PTL_INSTALLED_MODULES unset")
+        modules = sorted(Path(p).name for p in installed(destdir, "libptl-*.so"))
+        check("installs the build's modules", modules == sorted(f"libptl-{n}.so" for n in names),
+              f"installed {modules}, the build lists {names}")
+        rules = sorted(Path(p).name for p in installed(destdir, "*.rules"))
+        tree_rules = sorted(p.name for p in (ptltest.source_dir() / "rules").glob("*.rules"))
+        check("installs every rule file of rules/", rules == tree_rules,
+              f"installed {rules}, rules/ holds {tree_rules}")
 
         pc = installed(destdir, "portolan-dissector.pc")
         pcdir = Path(tmp) / "pkgconfig"

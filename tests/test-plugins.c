@@ -8,6 +8,7 @@
 
 #include <string.h>
 
+#include "ptl-app.h"
 #include "ptl-plugins.h"
 
 static const char *
@@ -92,6 +93,36 @@ test_plugins_env_path_and_extra_dirs(void **state)
     assert_non_null(ptl_plugin_set_find(set, "good"));
     assert_true(has_line(warnings, "/nonexistent/plugins", "no such plugin directory"));
 }
+/* More modules than a 32-bit mask holds: every one loads, the last one loaded
+ * still wins its own stream, and a stream none accepts ends unknown. */
+static void
+test_plugins_more_than_32_all_probe(void **state)
+{
+    const char *dir = g_getenv("PTL_TEST_MANY_MODULES_DIR");
+    assert_non_null(dir);
+    guint expected = (guint) g_ascii_strtoull(g_getenv("PTL_TEST_MANY_MODULES"), NULL, 10);
+    assert_true(expected > 32);
+    g_autoptr(PtlPluginSet) set = ptl_plugin_set_new();
+    g_autoptr(GPtrArray) warnings = g_ptr_array_new_with_free_func(g_free);
+    assert_int_equal(ptl_plugin_set_load_dir(set, dir, warnings), expected);
+    assert_int_equal(warnings->len, 0);
+
+    for (guint index = 30; index < expected; index++) {
+        const char *name = ptl_plugin_set_get(set, index)->desc->name;
+        g_autofree char *stream = g_strdup_printf("%s hello\n", name);
+        PtlApp *app = ptl_app_new(set, PTL_TRANSPORT_TCP, 40000, 7000, NULL);
+        ptl_app_data(app, PTL_DIR_TO_SERVER, (const guint8 *) stream, strlen(stream));
+        assert_int_equal(ptl_app_status(app), PTL_APP_IDENTIFIED);
+        assert_string_equal(ptl_app_protocol(app), name);
+        ptl_app_free(app);
+    }
+
+    PtlApp *app = ptl_app_new(set, PTL_TRANSPORT_TCP, 40000, 7000, NULL);
+    for (int d = 0; d < 2; d++)
+        ptl_app_data(app, (PtlDirection) d, (const guint8 *) "nothing known", 13);
+    assert_int_equal(ptl_app_status(app), PTL_APP_UNKNOWN);
+    ptl_app_free(app);
+}
 
 int
 main(void)
@@ -102,6 +133,7 @@ main(void)
         cmocka_unit_test(test_plugins_missing_dir_is_empty),
         cmocka_unit_test(test_plugins_for_port),
         cmocka_unit_test(test_plugins_env_path_and_extra_dirs),
+        cmocka_unit_test(test_plugins_more_than_32_all_probe),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -5,7 +5,6 @@
 
 #include <string.h>
 
-#define APP_MAX_CANDIDATES 32   /* one bit per dissector in the rejected masks */
 #define APP_MAX_FACT_DETAILS 4
 #define APP_MAX_DETAIL 120
 /* an emptied pending buffer up to this size is kept for the flow's next split
@@ -29,14 +28,16 @@ struct _PtlApp {
     const PtlPlugin    *port_candidate;
     gboolean            is_forced;
     gpointer            state;
-    guint8              order[APP_MAX_CANDIDATES]; /* plugin indexes, port candidate first */
+    /* candidates: as many as the set holds, in the app's own block (app_alloc) */
     guint               n_order;
-    guint32             all_mask;
+    guint              *order;             /* plugin indexes, port candidate first */
+    guint64            *is_candidate;      /* bit per plugin index */
     /* probing, per direction */
     GByteArray         *probe_buf[2];
     guint64             probe_missed[2];   /* bytes not kept while probing (limit, gap) */
     gboolean            is_probe_frozen[2];
-    guint32             rejected[2];       /* bit per plugin index: said NO this way */
+    guint64            *rejected[2];       /* bit per plugin index: said NO this way */
+    guint               n_rejected[2];     /* n_order: every candidate said NO */
     /* feeding, per direction */
     GByteArray         *pending[2];
     gsize               pending_peak[2];   /* most bytes a pending buffer held */
@@ -121,25 +122,62 @@ app_fact(const PtlFlowContext *ctx, PtlFact fact, const char *detail)
     g_ptr_array_add(list, g_steal_pointer(&valid));
 }
 
+#define APP_BITS_PER_WORD 64
+
+static gboolean
+app_bit_is_set(const guint64 *bits, guint index)
+{
+    return (bits[index / APP_BITS_PER_WORD] >> (index % APP_BITS_PER_WORD)) & 1u;
+}
+
+static void
+app_bit_set(guint64 *bits, guint index)
+{
+    bits[index / APP_BITS_PER_WORD] |= G_GUINT64_CONSTANT(1) << (index % APP_BITS_PER_WORD);
+}
+
+/* One block: the app, then three bit sets (candidate, rejected each way) and the
+ * order, sized by the set, so any number of dissectors probes and the memory
+ * budget sees it all as the app's own block. */
+static PtlApp *
+app_alloc(guint n_plugins)
+{
+    gsize words = (n_plugins + APP_BITS_PER_WORD - 1) / APP_BITS_PER_WORD;
+    gsize head = (sizeof(PtlApp) + sizeof(guint64) - 1) / sizeof(guint64) * sizeof(guint64);
+    PtlApp *app = g_malloc0(head + 3 * words * sizeof(guint64) + n_plugins * sizeof(guint));
+    guint64 *bits = (guint64 *) ((guint8 *) app + head);
+    app->is_candidate = bits;
+    app->rejected[0] = bits + words;
+    app->rejected[1] = bits + 2 * words;
+    app->order = (guint *) (bits + 3 * words);
+    return app;
+}
+
 static void
 app_add_candidate(PtlApp *app, const PtlPlugin *plugin)
 {
-    if (plugin == NULL || plugin->index >= APP_MAX_CANDIDATES)
+    if (plugin == NULL || plugin->index >= ptl_plugin_set_count(app->plugins))
         return;
-    guint32 bit = 1u << plugin->index;
-    if (app->all_mask & bit)
+    if (app_bit_is_set(app->is_candidate, plugin->index))
         return;
     if (app->ctx.transport == PTL_TRANSPORT_UDP && plugin->desc->probe_datagram == NULL)
         return;
-    app->all_mask |= bit;
-    app->order[app->n_order++] = (guint8) plugin->index;
+    app_bit_set(app->is_candidate, plugin->index);
+    app->order[app->n_order++] = plugin->index;
+}
+
+static void
+app_reject(PtlApp *app, PtlDirection dir, guint index)
+{
+    app_bit_set(app->rejected[dir], index);
+    app->n_rejected[dir]++;
 }
 
 PtlApp *
 ptl_app_new(const PtlPluginSet *plugins, PtlTransport transport, guint16 client_port,
             guint16 server_port, const PtlPlugin *forced)
 {
-    PtlApp *app = g_new0(PtlApp, 1);
+    PtlApp *app = app_alloc(ptl_plugin_set_count(plugins));
     app->plugins = plugins;
     app->ctx.fact = app_fact;
     app->ctx.core_data = app;
@@ -311,12 +349,12 @@ app_identify(PtlApp *app, const PtlPlugin *plugin)
     app->plugin = plugin;
     app->status = PTL_APP_IDENTIFIED;
     app->state = app_state_new(app, plugin);
-    guint32 bit = 1u << plugin->index;
     for (int d = 0; d < 2; d++) {
         GByteArray *buf = app->probe_buf[d];
         if (buf == NULL)
             continue;
-        if ((app->rejected[d] & bit) && !app_resync(app, (PtlDirection) d, 0))
+        gboolean was_rejected = app_bit_is_set(app->rejected[d], plugin->index);
+        if (was_rejected && !app_resync(app, (PtlDirection) d, 0))
             continue;
         app_feed(app, (PtlDirection) d, buf->data, buf->len);
         if (app->probe_missed[d] > 0) {
@@ -362,8 +400,7 @@ app_probe(PtlApp *app, PtlDirection dir, const guint8 *data, gsize len)
         is_at_limit = buf->len >= PTL_PROBE_MAX_BYTES;
     }
     for (guint i = 0; i < app->n_order; i++) {
-        guint32 bit = 1u << app->order[i];
-        if (app->rejected[dir] & bit)
+        if (app_bit_is_set(app->rejected[dir], app->order[i]))
             continue;
         const PtlPlugin *plugin = ptl_plugin_set_get(app->plugins, app->order[i]);
         const PtlDissector *desc = plugin->desc;
@@ -374,7 +411,7 @@ app_probe(PtlApp *app, PtlDirection dir, const guint8 *data, gsize len)
             return plugin;
         /* a datagram is whole: MAYBE on it is NO for that datagram only */
         if (answer == PTL_PROBE_NO || (answer == PTL_PROBE_MAYBE && is_at_limit && !is_udp))
-            app->rejected[dir] |= bit;
+            app_reject(app, dir, app->order[i]);
     }
     return NULL;
 }
@@ -389,7 +426,7 @@ app_data(PtlApp *app, PtlDirection dir, const guint8 *data, gsize len)
             app_identify(app, plugin);
             if (app->ctx.transport == PTL_TRANSPORT_UDP)
                 app_feed(app, dir, data, len);
-        } else if (app->rejected[0] == app->all_mask && app->rejected[1] == app->all_mask) {
+        } else if (app->n_rejected[0] == app->n_order && app->n_rejected[1] == app->n_order) {
             app->status = PTL_APP_UNKNOWN;
             app_drop_probe(app);
         }
@@ -428,7 +465,7 @@ static gboolean
 app_is_undecided(const PtlApp *app)
 {
     for (int d = 0; d < 2; d++)
-        if (app->bytes[d] > 0 && app->rejected[d] != app->all_mask)
+        if (app->bytes[d] > 0 && app->n_rejected[d] != app->n_order)
             return TRUE;
     return FALSE;
 }

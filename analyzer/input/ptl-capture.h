@@ -1,8 +1,9 @@
 /* ptl-capture.h: packets from one or more capture files, merged in time order.
  *
- * Reads classic pcap (micro/nano, both byte orders) and pcapng through libpcap;
- * gzip'd files are recognised by their magic bytes and decompressed on the fly.
- * The only place where libpcap's errbuf becomes a GError (PTL_CAPTURE_ERROR). */
+ * Reads classic pcap (micro/nano, both byte orders) and pcapng through the packet
+ * source (ptl-source.h, libpcap); gzip'd files are recognised by their magic bytes
+ * and decompressed on the fly.  PTL_CAPTURE_ERROR is the input stage's error
+ * domain; libpcap's own error text becomes one only in ptl-source.c. */
 #pragma once
 
 #include <glib.h>

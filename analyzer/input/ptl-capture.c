@@ -1,8 +1,8 @@
 /* ptl-capture.c: capture files (pcap, pcapng, gzip'd or not) merged in time order.
  *
  * Every file is opened by us (regular files only), its format told from its magic bytes,
- * and handed to libpcap as a FILE*: the file itself, or for gzip a fopencookie() stream
- * that inflates with zlib on the fly.  libpcap reads nanosecond stamps for every format.
+ * and handed to the packet source (ptl-source.c, which reads it with libpcap) as a FILE*:
+ * the file itself, or for gzip a fopencookie() stream that inflates with zlib on the fly.
  *
  * Each file keeps the one packet it read last (libpcap's buffer, no copy); the merge
  * hands out the earliest and reads that file again only on the next call, which is
@@ -17,6 +17,7 @@
 
 #include "ptl-capture.h"
 #include "ptl-cursor.h"
+#include "ptl-source.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -25,7 +26,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <pcap/pcap.h>
+#include <pcap/pcap.h>   /* pcap_datalink_val_to_name */
 #include <zlib.h>
 
 #define CAPTURE_MAGIC_LEN        4
@@ -33,7 +34,6 @@
 #define CAPTURE_READ_BUFFER      (1024 * 1024)
 #define CAPTURE_GZIP_ERROR_MAX   128
 #define CAPTURE_LINKTYPE_CACHE   8
-#define CAPTURE_NS_PER_SEC       G_GUINT64_CONSTANT(1000000000)
 
 typedef enum {
     CAPTURE_INPUT_NEEDS_READ,  /* nothing pending: read before the next merge */
@@ -44,15 +44,12 @@ typedef enum {
 typedef struct {
     PtlCaptureFile      info;      /* what ptl_capture_file() hands out */
     CaptureInputState   state;
-    pcap_t             *pcap;      /* owns fp */
+    PtlSource          *source;    /* owns fp once open */
     FILE               *fp;        /* owns gz through the cookie when gzip'd */
     gzFile              gz;
     char                gz_error[CAPTURE_GZIP_ERROR_MAX];  /* zlib's first complaint */
-    struct bpf_program  filter;
-    gboolean            has_filter;
-    struct pcap_pkthdr *hdr;       /* the pending packet, in libpcap's buffer */
-    const u_char       *data;
-    gint64              ts_ns;
+    char                gz_cause[CAPTURE_GZIP_ERROR_MAX + 8];  /* "gzip: " + gz_error */
+    PtlPacket           pending;   /* the file's next packet, in libpcap's buffer */
 } CaptureInput;
 
 struct _PtlCapture {
@@ -102,18 +99,13 @@ capture_input_new(const char *path)
 static void
 capture_input_close(CaptureInput *input)
 {
-    if (input->has_filter) {
-        pcap_freecode(&input->filter);
-        input->has_filter = FALSE;
-    }
-    if (input->pcap != NULL)
-        g_clear_pointer(&input->pcap, pcap_close);  /* closes fp, which closes gz */
+    if (input->source != NULL)
+        g_clear_pointer(&input->source, ptl_source_free);  /* closes fp, which closes gz */
     else if (input->fp != NULL)
         fclose(input->fp);
     input->fp = NULL;
     input->gz = NULL;
-    input->hdr = NULL;
-    input->data = NULL;
+    input->pending.data = NULL;
     input->state = CAPTURE_INPUT_DONE;
 }
 
@@ -175,15 +167,15 @@ static const cookie_io_functions_t capture_gzip_io = {
 
 /* ---- opening ---- */
 
-/* libpcap's complaint, with zlib's when the gzip stream was the cause (transfer full) */
-static char *
-capture_describe_failure(const CaptureInput *input, const char *pcap_what)
+/* zlib's complaint when the gzip stream was the cause, for the packet source's messages */
+static const char *
+capture_gzip_cause(gpointer data)
 {
+    CaptureInput *input = data;
     if (input->gz_error[0] == '\0')
-        return g_strdup(pcap_what);
-    if (pcap_what == NULL || pcap_what[0] == '\0')
-        return g_strdup_printf("gzip: %s", input->gz_error);
-    return g_strdup_printf("%s (gzip: %s)", pcap_what, input->gz_error);
+        return NULL;
+    g_snprintf(input->gz_cause, sizeof input->gz_cause, "gzip: %s", input->gz_error);
+    return input->gz_cause;
 }
 
 static const char *
@@ -380,80 +372,37 @@ capture_open_stream(CaptureInput *input, GError **error)
 }
 
 static gboolean
-capture_open_pcap(CaptureInput *input, GError **error)
+capture_open_source(CaptureInput *input, const char *bpf, GError **error)
 {
-    char errbuf[PCAP_ERRBUF_SIZE] = "";
-    input->pcap = pcap_fopen_offline_with_tstamp_precision(input->fp, PCAP_TSTAMP_PRECISION_NANO,
-                                                           errbuf);
-    if (input->pcap == NULL) {
-        g_autofree char *what = capture_describe_failure(input, errbuf);
-        g_set_error(error, PTL_CAPTURE_ERROR, PTL_CAPTURE_ERROR_FORMAT, "%s: %s",
-                    input->info.path, what);
+    input->source = ptl_source_open_file(input->fp, input->info.path, capture_gzip_cause, input,
+                                         error);
+    if (input->source == NULL)
         return FALSE;
-    }
-    input->info.linktype = pcap_datalink(input->pcap);
+    input->info.linktype = ptl_source_linktype(input->source);
     input->info.linktype_name = g_strdup(ptl_capture_linktype_name(input->info.linktype));
-    return TRUE;
-}
-
-static gboolean
-capture_compile_filter(CaptureInput *input, const char *bpf, GError **error)
-{
-    if (bpf == NULL)
-        return TRUE;
-    if (pcap_compile(input->pcap, &input->filter, bpf, 1, PCAP_NETMASK_UNKNOWN) != 0) {
-        g_set_error(error, PTL_CAPTURE_ERROR, PTL_CAPTURE_ERROR_FILTER, "%s: filter '%s': %s",
-                    input->info.path, bpf, pcap_geterr(input->pcap));
-        return FALSE;
-    }
-    input->has_filter = TRUE;
-    return TRUE;
+    return ptl_source_set_file_filter(input->source, bpf, error);
 }
 
 /* ---- reading ---- */
 
-/* pcapng stamps are 64-bit in any unit: clamp what does not fit in int64 nanoseconds */
-static gint64
-capture_ts_ns(const struct timeval *ts)
-{
-    if (ts->tv_sec < 0 || ts->tv_usec < 0)
-        return 0;
-    guint64 ns;
-    if (!g_uint64_checked_mul(&ns, (guint64) ts->tv_sec, CAPTURE_NS_PER_SEC)
-        || !g_uint64_checked_add(&ns, ns, (guint64) ts->tv_usec) || ns > G_MAXINT64)
-        return G_MAXINT64;
-    return (gint64) ns;
-}
-
-/* A record claiming fewer wire bytes than it holds is garbage; what it holds is the floor. */
-static guint32
-capture_wirelen(const struct pcap_pkthdr *hdr)
-{
-    return MAX(hdr->len, hdr->caplen);
-}
-
 static void
-capture_input_count(CaptureInput *input, const struct pcap_pkthdr *hdr, gint64 ts_ns)
+capture_input_count(CaptureInput *input, const PtlPacket *pkt)
 {
     PtlCaptureFile *info = &input->info;
     info->packets++;
-    info->bytes += capture_wirelen(hdr);
+    info->bytes += pkt->wirelen;
     if (info->packets == 1)
-        info->first_ts_ns = ts_ns;
-    info->last_ts_ns = ts_ns;
+        info->first_ts_ns = pkt->ts_ns;
+    info->last_ts_ns = pkt->ts_ns;
 }
 
-/* Ends the file at a cut or garbage record and says where; always returns -1. */
+/* Ends the file at a cut or garbage record (the source said where); always returns -1. */
 static int
-capture_input_cut(CaptureInput *input, const char *pcap_what, GError **error)
+capture_input_cut(CaptureInput *input, GError *cut, GError **error)
 {
-    g_autofree char *what = capture_describe_failure(input, pcap_what);
     input->info.truncated = TRUE;
-    input->info.truncation = g_strdup_printf("%s: packet %" G_GUINT64_FORMAT
-                                             ": %s: file cut here, analyzing what came before",
-                                             input->info.path, input->info.packets + 1, what);
-    g_set_error_literal(error, PTL_CAPTURE_ERROR, PTL_CAPTURE_ERROR_TRUNCATED,
-                        input->info.truncation);
+    input->info.truncation = g_strdup(cut->message);
+    g_propagate_error(error, cut);
     capture_input_close(input);
     return -1;
 }
@@ -463,31 +412,24 @@ static int
 capture_input_advance(CaptureInput *input, GError **error)
 {
     for (;;) {
-        struct pcap_pkthdr *hdr;
-        const u_char *data;
-        int rc = pcap_next_ex(input->pcap, &hdr, &data);
-        if (rc == PCAP_ERROR_BREAK) {
-            if (input->gz_error[0] != '\0')
-                return capture_input_cut(input, NULL, error);
+        GError *cut = NULL;
+        PtlSourceStatus status = ptl_source_next(input->source, &input->pending, &cut);
+        if (status == PTL_SOURCE_END) {
             capture_input_close(input);
             return 0;
         }
-        if (rc != 1)
-            return capture_input_cut(input, pcap_geterr(input->pcap), error);
+        if (status != PTL_SOURCE_PACKET)
+            return capture_input_cut(input, cut, error);
 
-        gint64 ts_ns = capture_ts_ns(&hdr->ts);
-        capture_input_count(input, hdr, ts_ns);
-        if (hdr->caplen == 0) {
+        capture_input_count(input, &input->pending);
+        if (input->pending.caplen == 0) {
             input->info.empty_records++;     /* nothing to decode: counted, not handed out */
             continue;
         }
-        if (input->has_filter && pcap_offline_filter(&input->filter, hdr, data) == 0) {
+        if (!ptl_source_matches(input->source)) {
             input->info.filtered_out++;
             continue;
         }
-        input->hdr = hdr;
-        input->data = data;
-        input->ts_ns = ts_ns;
         input->state = CAPTURE_INPUT_PENDING;
         return 1;
     }
@@ -496,13 +438,8 @@ capture_input_advance(CaptureInput *input, GError **error)
 static void
 capture_input_deliver(CaptureInput *input, guint index, PtlPacket *out)
 {
-    out->ts_ns = input->ts_ns;
-    out->caplen = input->hdr->caplen;
-    out->wirelen = capture_wirelen(input->hdr);
-    out->data = input->data;
-    out->linktype = input->info.linktype;
+    *out = input->pending;
     out->file_index = index;
-    out->number = input->info.packets;  /* nothing read from this file since the packet */
     input->state = CAPTURE_INPUT_NEEDS_READ;
 }
 
@@ -551,8 +488,7 @@ ptl_capture_add_file(PtlCapture *cap, const char *path, GError **error)
     g_return_val_if_fail(error == NULL || *error == NULL, FALSE);
 
     g_autoptr(CaptureInput) input = capture_input_new(path);
-    if (!capture_open_stream(input, error) || !capture_open_pcap(input, error)
-        || !capture_compile_filter(input, cap->filter, error))
+    if (!capture_open_stream(input, error) || !capture_open_source(input, cap->filter, error))
         return FALSE;
     g_ptr_array_add(cap->inputs, g_steal_pointer(&input));
     return TRUE;
@@ -577,7 +513,7 @@ ptl_capture_next(PtlCapture *cap, PtlPacket *out, GError **error)
         CaptureInput *input = g_ptr_array_index(cap->inputs, i);
         /* strict: on a tie the lower file index wins */
         if (input->state == CAPTURE_INPUT_PENDING
-            && (earliest == NULL || input->ts_ns < earliest->ts_ns)) {
+            && (earliest == NULL || input->pending.ts_ns < earliest->pending.ts_ns)) {
             earliest = input;
             earliest_index = i;
         }

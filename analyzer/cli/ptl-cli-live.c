@@ -65,7 +65,7 @@ typedef struct {
 typedef struct {
     PtlCliSession      *session;
     const LiveOptions  *lo;
-    pcap_t             *pcap;
+    PtlSource          *source;
     PtlAnalyzer        *analyzer;
     PtlCapture         *capture;     /* no files: the report's file list stays empty */
     PtlRing            *ring;
@@ -237,7 +237,7 @@ live_status(LiveRun *r, gint64 now_us)
     double rate = (st->packets - r->packets_at_status) * 1e6 /
                   (double) MAX(now_us - r->last_status_us, 1);
     PtlLiveKernelStats k;
-    ptl_live_kernel_stats(r->pcap, &k);
+    ptl_source_kernel_stats(r->source, &k);
     guint64 findings = r->events != NULL ? ptl_live_events_counts(r->events)->distinct : 0;
     fprintf(stderr, "%s%s: %" G_GUINT64_FORMAT " packets, %.0f/s, %u flows, %" G_GUINT64_FORMAT
             " findings, %" G_GUINT64_FORMAT " kernel drops%s",
@@ -339,8 +339,8 @@ live_open_outputs(LiveRun *r, GError **error)
     if (lo->write_path != NULL) {
         PtlRingConfig cfg = {
             .path = lo->write_path, .file_bytes = (guint64) lo->file_mb * 1000000u,
-            .n_files = (guint) lo->n_files, .linktype = pcap_datalink(r->pcap),
-            .snaplen = pcap_snapshot(r->pcap),
+            .n_files = (guint) lo->n_files, .linktype = ptl_source_linktype(r->source),
+            .snaplen = ptl_source_snaplen(r->source),
         };
         r->ring = ptl_ring_new(&cfg, error);
         if (r->ring == NULL)
@@ -386,7 +386,7 @@ live_note_end(LiveRun *r, PtlLiveEnd end, const GError *error)
         ptl_cli_fail(r->session, "%s: the report covers what was seen until then",
                      error != NULL ? error->message : r->lo->device);
     PtlLiveKernelStats k;
-    if (ptl_live_kernel_stats(r->pcap, &k) && k.dropped + k.if_dropped > 0)
+    if (ptl_source_kernel_stats(r->source, &k) && k.dropped + k.if_dropped > 0)
         ptl_cli_warn(r->session, "%s: %" G_GUINT64_FORMAT " packets dropped by the kernel, %"
                      G_GUINT64_FORMAT " by the interface (a larger -B or a narrower -f helps)",
                      r->lo->device, k.dropped, k.if_dropped);
@@ -419,7 +419,7 @@ live_run(LiveRun *r)
     };
     g_autoptr(GError) error = NULL;
     ptl_live_signals_install();
-    PtlLiveEnd end = ptl_live_run(r->pcap, &loop, &error);
+    PtlLiveEnd end = ptl_live_run(r->source, &loop, &error);
     ptl_analyzer_finish(r->analyzer);
     live_refresh(r);
     live_note_end(r, end, error);
@@ -439,7 +439,7 @@ live_run_clear(LiveRun *r)
     g_clear_pointer(&r->ring, ptl_ring_free);
     g_clear_pointer(&r->analyzer, ptl_analyzer_free);
     g_clear_pointer(&r->capture, ptl_capture_free);
-    g_clear_pointer(&r->pcap, pcap_close);
+    g_clear_pointer(&r->source, ptl_source_free);
 }
 
 /* Interface first, then fewer privileges, then everything else (tcpdump's order:
@@ -455,8 +455,8 @@ live_start(LiveOptions *lo, PtlCliOptions *opts)
     g_autoptr(GError) error = NULL;
     g_autofree char *warning = NULL;
     LiveRun r = { .lo = lo };
-    r.pcap = ptl_live_open(&cfg, &warning, &error);
-    if (r.pcap == NULL) {
+    r.source = ptl_source_open_interface(&cfg, &warning, &error);
+    if (r.source == NULL) {
         fprintf(stderr, "portolan: error: %s\n", error->message);
         return PTL_EXIT_FAILED;
     }
@@ -478,7 +478,7 @@ live_start(LiveOptions *lo, PtlCliOptions *opts)
         if (warning != NULL)
             ptl_cli_warn(&session, "%s", warning);
         fprintf(stderr, "portolan: capturing on %s (%s), Ctrl-C to stop\n", lo->device,
-                ptl_capture_linktype_name(pcap_datalink(r.pcap)));
+                ptl_capture_linktype_name(ptl_source_linktype(r.source)));
         status = live_run(&r);
     }
     live_run_clear(&r);
@@ -503,7 +503,7 @@ ptl_cli_live(int argc, char **argv)
     } else if (argc > 1) {
         fprintf(stderr, "portolan live: unexpected argument '%s' (try --help)\n", argv[1]);
     } else if (lo.is_list) {
-        if (ptl_live_list_interfaces(stdout, &error))
+        if (ptl_source_list_interfaces(stdout, &error))
             status = PTL_EXIT_OK;
         else
             fprintf(stderr, "portolan: error: %s\n", error->message);

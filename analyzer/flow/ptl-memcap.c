@@ -94,9 +94,9 @@ gpointer
 ptl_memcap_state_new(PtlMemcap *m, guint slot, gpointer (*state_new)(void), gsize *cost)
 {
     *cost = 0;
-    if (m == NULL || slot >= PTL_MEMCAP_STATE_SLOTS)
+    if (m == NULL)
         return state_new();
-    if (m->state_cost[slot] != 0) {
+    if (slot < PTL_MEMCAP_STATE_SLOTS && m->state_cost[slot] != 0) {
         *cost = m->state_cost[slot] - 1;
         return state_new();
     }
@@ -105,7 +105,9 @@ ptl_memcap_state_new(PtlMemcap *m, guint slot, gpointer (*state_new)(void), gsiz
     gpointer state = state_new();
     struct mallinfo2 after = mallinfo2();
     *cost = after.uordblks > before.uordblks ? after.uordblks - before.uordblks : 0;
-    m->state_cost[slot] = *cost + 1;
+    /* past the remembered slots each state is measured: slower, never uncharged */
+    if (slot < PTL_MEMCAP_STATE_SLOTS)
+        m->state_cost[slot] = *cost + 1;
     return state;
 }
 

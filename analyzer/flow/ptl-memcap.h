@@ -10,7 +10,7 @@
 #include <glib.h>
 
 #define PTL_MEMCAP_DEFAULT (G_GUINT64_CONSTANT(1) << 30)   /* 1 GiB */
-#define PTL_MEMCAP_STATE_SLOTS 32   /* dissector state costs remembered, by plugin index */
+#define PTL_MEMCAP_STATE_SLOTS 32   /* state costs remembered by plugin index; later: measured */
 
 /* Frees memory (ends a flow); FALSE when there is nothing left it may free. */
 typedef gboolean (*PtlMemcapReclaimFunc)(gpointer user_data);
