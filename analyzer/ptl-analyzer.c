@@ -87,7 +87,10 @@ static void
 analyzer_on_record(gpointer user_data, gpointer flow, JsonNode *record)
 {
     PtlAnalyzer *a = user_data;
-    a->cfg.on_record(a->cfg.on_record_data, record);
+    if (a->cfg.record_examples != NULL)
+        ptl_record_examples_offer(a->cfg.record_examples, ((PtlFlow *) flow)->id, record);
+    if (a->cfg.on_record != NULL)
+        a->cfg.on_record(a->cfg.on_record_data, record);
 }
 
 /* Only the facts a finding rests on; the others wait for the flow's end. */
@@ -180,8 +183,9 @@ analyzer_flow_end(gpointer user_data, PtlFlow *flow, PtlFlowEnd why)
     PtlFlowRecord rec;
     ptl_flow_record_fill(&rec, flow, why, flow->app);
     ptl_summary_add_flow(a->summary, flow, why, flow->app);
-    if (a->cfg.verdict != NULL)
-        ptl_verdict_add(a->cfg.verdict, &rec);
+    gboolean is_example = a->cfg.verdict != NULL && ptl_verdict_add(a->cfg.verdict, &rec);
+    if (a->cfg.record_examples != NULL && !is_example)
+        ptl_record_examples_forget(a->cfg.record_examples, flow->id);
     analyzer_write_flow(a, flow, why, &rec);
     if (a->cfg.on_flow_record != NULL)
         a->cfg.on_flow_record(a->cfg.record_user_data, &rec);
@@ -211,7 +215,8 @@ ptl_analyzer_new(const PtlAnalyzerConfig *cfg)
     a->summary = ptl_summary_new();
     a->file_times = g_array_new(FALSE, TRUE, sizeof(AnalyzerFileTimes));
     a->app_hooks = (PtlAppHooks) {
-        .record = cfg->on_record != NULL ? analyzer_on_record : NULL,
+        .record = cfg->on_record != NULL || cfg->record_examples != NULL ? analyzer_on_record
+                                                                         : NULL,
         .fact = cfg->on_flow_fact != NULL ? analyzer_on_fact : NULL,
         .user_data = a,
     };

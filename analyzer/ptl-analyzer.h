@@ -10,6 +10,7 @@
 #include "ptl-decode.h"
 #include "ptl-flow.h"
 #include "ptl-plugins.h"
+#include "ptl-record-examples.h"
 #include "ptl-rules.h"
 #include "ptl-summary.h"
 #include "ptl-verdict.h"
@@ -35,8 +36,11 @@ typedef struct {
      * not wait for the flow to end.  May be NULL (analyze: the report judges ends). */
     PtlFlowRecordFunc   on_flow_fact;
     gpointer            record_user_data;  /* for on_flow_record and on_flow_fact */
-    PtlDissectorRecordFunc on_record;   /* may be NULL: then modules build no records */
+    PtlDissectorRecordFunc on_record;   /* may be NULL */
     gpointer            on_record_data;
+    /* A few records of the flows the verdict keeps as examples, for the report; may be
+     * NULL.  With neither this nor on_record, modules build no records. */
+    PtlRecordExamples  *record_examples;
 } PtlAnalyzerConfig;
 
 typedef struct {

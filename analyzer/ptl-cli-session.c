@@ -318,6 +318,10 @@ ptl_cli_session_init(PtlCliSession *s, PtlCliOptions *opts, GError **error)
         return FALSE;
     if (s->rules != NULL)
         s->verdict = ptl_verdict_new(s->rules, s->inventory, opts->products);
+    if (s->verdict != NULL && opts->json_path != NULL) {
+        s->record_examples = ptl_record_examples_new();
+        ptl_verdict_set_record_examples(s->verdict, s->record_examples);
+    }
     return cli_open_flow_files(s, error);
 }
 
@@ -325,6 +329,7 @@ void
 ptl_cli_session_clear(PtlCliSession *s)
 {
     g_clear_pointer(&s->verdict, ptl_verdict_free);
+    g_clear_pointer(&s->record_examples, ptl_record_examples_free);
     g_clear_pointer(&s->rules, ptl_rule_set_free);
     g_clear_pointer(&s->inventory, ptl_inventory_free);
     g_clear_pointer(&s->plugins, ptl_plugin_set_free);
@@ -352,6 +357,7 @@ ptl_cli_session_analyzer_config(PtlCliSession *s)
     cfg.verdict = s->verdict;
     cfg.flow_lines = s->flow_lines;
     cfg.flow_records = s->flow_records;
+    cfg.record_examples = s->record_examples;
     if (s->records != NULL) {
         cfg.on_record = cli_on_record;
         cfg.on_record_data = s;

@@ -64,6 +64,7 @@ typedef struct {
     GPtrArray     *warnings;
     FILE          *flow_lines, *flow_records; /* temp files while running, with --flows */
     FILE          *records;      /* --records, written as records complete; NULL without */
+    PtlRecordExamples *record_examples; /* for the findings of the JSON report, or NULL */
     gboolean       has_records_error;  /* a write failed: reported once */
     const char    *interface;    /* live: the interface captured on; NULL for files */
 } PtlCliSession;
