@@ -42,7 +42,12 @@ typedef struct {
     gboolean            is_probed[2]; /* the probe said YES or NO: the core asks no more */
     gboolean            is_closed[2];
     gboolean            has_failed;
+    JsonBuilder        *record;       /* the record between record_begin and record_end */
+    guint               records;
 } FuzzFlow;
+
+/* records are capped per flow by the core too: keep the harness fast on long inputs */
+#define FUZZ_MAX_RECORDS 256
 
 static void
 fuzz_fact(const PtlFlowContext *ctx, PtlFact fact, const char *detail)
@@ -50,6 +55,43 @@ fuzz_fact(const PtlFlowContext *ctx, PtlFact fact, const char *detail)
     FUZZ_CHECK((guint) fact < PTL_FACT_COUNT, "fact %d out of range", (int) fact);
     if (detail != NULL)
         (void) strlen(detail);      /* ASan: a terminated string */
+}
+
+static void fuzz_check_json(JsonBuilder *b, const char *what);
+
+static JsonBuilder *
+fuzz_record_begin(const PtlFlowContext *ctx, const char *kind)
+{
+    FuzzFlow *f = ctx->core_data;
+    FUZZ_CHECK(f->record == NULL, "record_begin twice without record_end");
+    FUZZ_CHECK(kind != NULL && g_utf8_validate(kind, -1, NULL), "record kind not UTF-8");
+    if (f->records >= FUZZ_MAX_RECORDS)
+        return NULL;
+    f->records++;
+    f->record = json_builder_new();
+    json_builder_begin_object(f->record);
+    json_builder_set_member_name(f->record, "kind");
+    json_builder_add_string_value(f->record, kind);
+    return f->record;
+}
+
+static void
+fuzz_record_end(const PtlFlowContext *ctx)
+{
+    FuzzFlow *f = ctx->core_data;
+    FUZZ_CHECK(f->record != NULL, "record_end without record_begin");
+    json_builder_end_object(f->record);
+    fuzz_check_json(f->record, "record");
+    g_clear_object(&f->record);
+}
+
+static void
+fuzz_need(const PtlFlowContext *ctx, PtlDirection dir, gsize more)
+{
+    FUZZ_CHECK(dir == PTL_DIR_TO_SERVER || dir == PTL_DIR_TO_CLIENT, "need: direction %d",
+               (int) dir);
+    (void) ctx;
+    (void) more;    /* a hint only: the harness presents the bytes again regardless */
 }
 
 static void
@@ -151,14 +193,22 @@ fuzz_emit(const PtlDissector *d, gpointer state)
     d->emit(state, b);
     json_builder_end_object(b);
     json_builder_end_object(b);
+    fuzz_check_json(b, "emit");
+}
+
+/* balanced, strings valid and cut, and what it prints parses back */
+static void
+fuzz_check_json(JsonBuilder *b, const char *what)
+{
     g_autoptr(JsonNode) root = json_builder_get_root(b);
-    FUZZ_CHECK(root != NULL, "emit left the JSON unbalanced");
+    FUZZ_CHECK(root != NULL, "%s left the JSON unbalanced", what);
     fuzz_check_json_strings(root, FUZZ_MAX_EMITTED_STRING);
     g_autoptr(JsonGenerator) gen = json_generator_new();
     json_generator_set_root(gen, root);
     g_autofree char *text = json_generator_to_data(gen, NULL);
     g_autoptr(JsonParser) parser = json_parser_new();
-    FUZZ_CHECK(json_parser_load_from_data(parser, text, -1, NULL), "emitted JSON does not parse");
+    FUZZ_CHECK(json_parser_load_from_data(parser, text, -1, NULL), "%s JSON does not parse",
+               what);
 }
 
 int
@@ -192,6 +242,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     gboolean is_udp = (data[0] & FUZZ_FLOW_UDP) && d->probe_datagram != NULL;
     f.ctx.fact = fuzz_fact;
     f.ctx.core_data = &f;
+    f.ctx.struct_size = (guint32) sizeof f.ctx;
+    f.ctx.record_begin = fuzz_record_begin;
+    f.ctx.record_end = fuzz_record_end;
+    f.ctx.need = fuzz_need;
     f.ctx.transport = is_udp ? PTL_TRANSPORT_UDP : PTL_TRANSPORT_TCP;
     f.ctx.server_port = (guint16) fuzz_be16(data + 1);
     f.ctx.client_port = (guint16) fuzz_be16(data + 3);
@@ -217,6 +271,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             fuzz_data(&f, dir, data + pos + off, MIN(chunk, len - off));
         pos += len;
     }
+    FUZZ_CHECK(f.record == NULL, "a record was begun and never ended");
     fuzz_emit(d, f.state);
     d->state_free(f.state);
     for (int i = 0; i < 2; i++) {

@@ -66,7 +66,7 @@ selftest_emit(gpointer state, JsonBuilder *b)
 }
 
 static const PtlDissector selftest_dissector = {
-    .abi_version = PTL_DISSECTOR_ABI_VERSION,
+    PTL_DISSECTOR_HEADER,
     .name = "selftest",
     .default_ports = selftest_ports,
     .probe = selftest_probe,

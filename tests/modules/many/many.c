@@ -36,7 +36,7 @@ many_emit(gpointer state, JsonBuilder *builder)
 static const guint16 many_ports[] = { 0 };   /* no port: every copy is probed in load order */
 
 static const PtlDissector many_dissector = {
-    .abi_version = PTL_DISSECTOR_ABI_VERSION,
+    PTL_DISSECTOR_HEADER,
     .name = MANY_NAME,
     .default_ports = many_ports,
     .probe = many_probe,
