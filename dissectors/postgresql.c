@@ -5,7 +5,8 @@
  * (length 8, code 80877103 / 80877104), a CancelRequest or a StartupMessage
  * (protocol 3.0).
  * The server answers an SSLRequest with one byte: 'S' is the switch point to
- * TLS, 'N' a refusal after which the client sends its StartupMessage.  Later
+ * TLS, 'N' a refusal after which the client sends its StartupMessage (a
+ * GSSENCRequest is answered 'G', GSSAPI encryption, or 'N' the same way).  Later
  * messages are a type byte and a length, skipped by count. */
 #include "ptl-dissector.h"
 
@@ -28,6 +29,8 @@ static const char *const postgresql_ssl_names[] = { NULL, "requested", "granted"
 typedef struct {
     PostgresqlSsl ssl;
     gboolean      has_gss_request;
+    gboolean      is_gss_answered;
+    gboolean      is_gss_encrypted;  /* 'G': the rest is GSSAPI-encrypted */
     gboolean      has_startup;
     gboolean      is_confirmed;
     guint64       messages[2];
@@ -128,7 +131,7 @@ postgresql_feed(gpointer state, const PtlFlowContext *ctx, PtlDirection dir, con
                 gsize len, GError **error)
 {
     PostgresqlState *s = state;
-    if (s->ssl == POSTGRESQL_SSL_GRANTED) {
+    if (s->ssl == POSTGRESQL_SSL_GRANTED || s->is_gss_encrypted) {
         s->opaque_bytes[dir] += len;
         return (gssize) len;
     }
@@ -141,11 +144,22 @@ postgresql_feed(gpointer state, const PtlFlowContext *ctx, PtlDirection dir, con
             continue;
         }
         gsize before = c.pos;
-        if (dir == PTL_DIR_TO_SERVER && !s->has_startup && s->ssl != POSTGRESQL_SSL_REQUESTED) {
+        gboolean is_gss_waiting = s->has_gss_request && !s->is_gss_answered;
+        if (dir == PTL_DIR_TO_SERVER && !s->has_startup && s->ssl != POSTGRESQL_SSL_REQUESTED &&
+            !is_gss_waiting) {
             if (!postgresql_untyped(s, &c, error))
                 return -1;
             if (c.pos == before)
                 break;
+            continue;
+        }
+        if (dir == PTL_DIR_TO_CLIENT && s->has_gss_request && !s->is_gss_answered) {
+            guint8 answer = ptl_cursor_u8(&c);
+            s->is_gss_answered = TRUE;
+            if (answer == 'G') {
+                s->is_gss_encrypted = TRUE;
+                ctx->fact(ctx, PTL_FACT_ENCRYPTED, "PostgreSQL GSSAPI encryption");
+            }
             continue;
         }
         /* the answer to an SSLRequest, also when the capture missed the request */
@@ -169,7 +183,7 @@ postgresql_feed(gpointer state, const PtlFlowContext *ctx, PtlDirection dir, con
             s->ssl = POSTGRESQL_SSL_REFUSED;
             continue;
         }
-        if (dir == PTL_DIR_TO_SERVER && s->ssl == POSTGRESQL_SSL_REQUESTED)
+        if (dir == PTL_DIR_TO_SERVER && (s->ssl == POSTGRESQL_SSL_REQUESTED || is_gss_waiting))
             break;                          /* the client waits for the answer */
         (void) ptl_cursor_u8(&c);
         guint32 mlen = ptl_cursor_be32(&c);
@@ -213,7 +227,8 @@ postgresql_emit(gpointer state, JsonBuilder *b)
     if (s->ssl != POSTGRESQL_SSL_NONE)
         ptl_emit_string(b, "ssl_request", postgresql_ssl_names[s->ssl], -1);
     if (s->has_gss_request)
-        ptl_emit_bool(b, "gssenc_request", TRUE);
+        ptl_emit_string(b, "gssenc_request", !s->is_gss_answered ? "requested"
+                                             : s->is_gss_encrypted ? "granted" : "refused", -1);
     ptl_emit_bool(b, "startup", s->has_startup);
     ptl_emit_int(b, "messages_to_server", (gint64) s->messages[PTL_DIR_TO_SERVER]);
     ptl_emit_int(b, "messages_to_client", (gint64) s->messages[PTL_DIR_TO_CLIENT]);
