@@ -7,7 +7,7 @@
  * messageID and resultCode success (0), ends at the switch point to TLS. */
 #include <string.h>
 
-#include "ptl-dissector.h"
+#include "starttls-common.h"
 
 #define LDAP_MAX_MESSAGE   (16u * 1024 * 1024)
 #define LDAP_TAG_SEQUENCE  0x30
@@ -40,7 +40,7 @@ typedef struct {
     guint64 messages[2];
     guint32 starttls_id;
     LdapTls tls;
-    guint64 opaque_bytes[2];
+    StarttlsCommon common;
 } LdapState;
 
 /* A BER length (short form, or long form of 1..4 octets); FALSE if invalid. */
@@ -159,10 +159,8 @@ ldap_feed(gpointer state, const PtlFlowContext *ctx, PtlDirection dir, const gui
           gsize len, GError **error)
 {
     LdapState *s = state;
-    if (s->tls == LDAP_TLS_GRANTED) {
-        s->opaque_bytes[dir] += len;
-        return (gssize) len;
-    }
+    if (s->tls == LDAP_TLS_GRANTED)
+        return starttls_after_upgrade(&s->common, dir, len);
     PtlCursor c = ptl_cursor_init(data, len);
     while (ptl_cursor_remaining(&c) > 0) {
         gsize before = c.pos;
@@ -234,10 +232,7 @@ ldap_emit(gpointer state, JsonBuilder *b)
     ptl_emit_counts(b, "operations", ldap_op_names, s->ops, LDAP_OP_COUNT);
     if (s->tls != LDAP_TLS_NONE)
         ptl_emit_string(b, "starttls", ldap_tls_names[s->tls], -1);
-    if (s->opaque_bytes[0] + s->opaque_bytes[1] > 0) {
-        ptl_emit_int(b, "after_upgrade_to_server", (gint64) s->opaque_bytes[PTL_DIR_TO_SERVER]);
-        ptl_emit_int(b, "after_upgrade_to_client", (gint64) s->opaque_bytes[PTL_DIR_TO_CLIENT]);
-    }
+    starttls_emit_after(&s->common, b);
 }
 
 static const guint16 ldap_ports[] = { 389, 3268, 0 };

@@ -9,7 +9,7 @@
  * packets are counted and skipped. */
 #include <string.h>
 
-#include "ptl-dissector.h"
+#include "starttls-common.h"
 
 #define MYSQL_HEADER_SIZE       4
 #define MYSQL_MAX_PAYLOAD       0xffffffu     /* longer payloads continue in the next packet */
@@ -29,8 +29,7 @@ typedef struct {
     char     server_version[MYSQL_MAX_VERSION + 1];
     MysqlSsl ssl;
     guint64  packets[2];
-    guint64  body_left[2];
-    guint64  opaque_bytes[2];
+    StarttlsCommon common;
 } MysqlState;
 
 /* The 3-byte little-endian payload length (read in order: operand order is unspecified). */
@@ -109,16 +108,12 @@ mysql_feed(gpointer state, const PtlFlowContext *ctx, PtlDirection dir, const gu
            gsize len, GError **error)
 {
     MysqlState *s = state;
-    if (s->ssl == MYSQL_SSL_SENT) {
-        s->opaque_bytes[dir] += len;
-        return (gssize) len;
-    }
+    if (s->ssl == MYSQL_SSL_SENT)
+        return starttls_after_upgrade(&s->common, dir, len);
     PtlCursor c = ptl_cursor_init(data, len);
     while (ptl_cursor_remaining(&c) > 0) {
-        if (s->body_left[dir] > 0) {
-            gsize n = (gsize) MIN(s->body_left[dir], (guint64) ptl_cursor_remaining(&c));
-            ptl_cursor_skip(&c, n);
-            s->body_left[dir] -= n;
+        if (s->common.body_left[dir] > 0) {
+            starttls_skip_body(&s->common, dir, &c);
             continue;
         }
         gsize before = c.pos;
@@ -163,7 +158,7 @@ mysql_feed(gpointer state, const PtlFlowContext *ctx, PtlDirection dir, const gu
             s->ssl = MYSQL_SSL_NOT_SENT;
             continue;
         }
-        s->body_left[dir] = plen;
+        s->common.body_left[dir] = plen;
     }
     return (gssize) c.pos;
 }
@@ -174,11 +169,7 @@ mysql_gap(gpointer state, PtlDirection dir, gsize missing)
     MysqlState *s = state;
     if (s->ssl == MYSQL_SSL_SENT)
         return TRUE;
-    if (s->body_left[dir] > missing) {
-        s->body_left[dir] -= missing;
-        return TRUE;
-    }
-    return FALSE;
+    return starttls_gap_in_body(&s->common, dir, missing);
 }
 
 static void
@@ -193,10 +184,7 @@ mysql_emit(gpointer state, JsonBuilder *b)
         ptl_emit_string(b, "ssl_request", mysql_ssl_names[s->ssl], -1);
     ptl_emit_int(b, "packets_to_server", (gint64) s->packets[PTL_DIR_TO_SERVER]);
     ptl_emit_int(b, "packets_to_client", (gint64) s->packets[PTL_DIR_TO_CLIENT]);
-    if (s->opaque_bytes[0] + s->opaque_bytes[1] > 0) {
-        ptl_emit_int(b, "after_upgrade_to_server", (gint64) s->opaque_bytes[PTL_DIR_TO_SERVER]);
-        ptl_emit_int(b, "after_upgrade_to_client", (gint64) s->opaque_bytes[PTL_DIR_TO_CLIENT]);
-    }
+    starttls_emit_after(&s->common, b);
 }
 
 static const guint16 mysql_ports[] = { 3306, 0 };

@@ -8,7 +8,7 @@
  * TLS, 'N' a refusal after which the client sends its StartupMessage (a
  * GSSENCRequest is answered 'G', GSSAPI encryption, or 'N' the same way).  Later
  * messages are a type byte and a length, skipped by count. */
-#include "ptl-dissector.h"
+#include "starttls-common.h"
 
 #define POSTGRESQL_SSL_REQUEST   80877103u
 #define POSTGRESQL_GSSENC_REQUEST 80877104u
@@ -34,8 +34,7 @@ typedef struct {
     gboolean      has_startup;
     gboolean      is_confirmed;
     guint64       messages[2];
-    guint64       body_left[2];
-    guint64       opaque_bytes[2];
+    StarttlsCommon common;
 } PostgresqlState;
 
 /* The client's untyped first message: length and code. */
@@ -131,16 +130,12 @@ postgresql_feed(gpointer state, const PtlFlowContext *ctx, PtlDirection dir, con
                 gsize len, GError **error)
 {
     PostgresqlState *s = state;
-    if (s->ssl == POSTGRESQL_SSL_GRANTED || s->is_gss_encrypted) {
-        s->opaque_bytes[dir] += len;
-        return (gssize) len;
-    }
+    if (s->ssl == POSTGRESQL_SSL_GRANTED || s->is_gss_encrypted)
+        return starttls_after_upgrade(&s->common, dir, len);
     PtlCursor c = ptl_cursor_init(data, len);
     while (ptl_cursor_remaining(&c) > 0) {
-        if (s->body_left[dir] > 0) {
-            gsize n = (gsize) MIN(s->body_left[dir], (guint64) ptl_cursor_remaining(&c));
-            ptl_cursor_skip(&c, n);
-            s->body_left[dir] -= n;
+        if (s->common.body_left[dir] > 0) {
+            starttls_skip_body(&s->common, dir, &c);
             continue;
         }
         gsize before = c.pos;
@@ -202,7 +197,7 @@ postgresql_feed(gpointer state, const PtlFlowContext *ctx, PtlDirection dir, con
             ctx->fact(ctx, PTL_FACT_CONFIRMED, NULL);
         }
         s->messages[dir]++;
-        s->body_left[dir] = mlen - 4;
+        s->common.body_left[dir] = mlen - 4;
     }
     return (gssize) c.pos;
 }
@@ -213,11 +208,7 @@ postgresql_gap(gpointer state, PtlDirection dir, gsize missing)
     PostgresqlState *s = state;
     if (s->ssl == POSTGRESQL_SSL_GRANTED)
         return TRUE;
-    if (s->body_left[dir] > missing) {
-        s->body_left[dir] -= missing;
-        return TRUE;
-    }
-    return FALSE;                           /* no message boundary to find */
+    return starttls_gap_in_body(&s->common, dir, missing);                           /* no message boundary to find */
 }
 
 static void
@@ -232,10 +223,7 @@ postgresql_emit(gpointer state, JsonBuilder *b)
     ptl_emit_bool(b, "startup", s->has_startup);
     ptl_emit_int(b, "messages_to_server", (gint64) s->messages[PTL_DIR_TO_SERVER]);
     ptl_emit_int(b, "messages_to_client", (gint64) s->messages[PTL_DIR_TO_CLIENT]);
-    if (s->opaque_bytes[0] + s->opaque_bytes[1] > 0) {
-        ptl_emit_int(b, "after_upgrade_to_server", (gint64) s->opaque_bytes[PTL_DIR_TO_SERVER]);
-        ptl_emit_int(b, "after_upgrade_to_client", (gint64) s->opaque_bytes[PTL_DIR_TO_CLIENT]);
-    }
+    starttls_emit_after(&s->common, b);
 }
 
 static const guint16 postgresql_ports[] = { 5432, 0 };

@@ -9,7 +9,7 @@
  * on port 102 uses the same framing) is not RDP.  Later TPKTs are counted. */
 #include <string.h>
 
-#include "ptl-dissector.h"
+#include "starttls-common.h"
 
 #define RDP_TPKT_VERSION   3
 #define RDP_TPKT_HEADER    4
@@ -39,7 +39,8 @@ typedef struct {
     RdpNeg   neg;
     gboolean is_tls;
     guint64  tpkts[2];
-    guint64  opaque_bytes[2];
+    guint64  fastpath_bytes;      /* standard RDP security: fast-path PDUs, no TPKT */
+    StarttlsCommon common;
 } RdpState;
 
 typedef enum { RDP_READ_OK, RDP_READ_SHORT, RDP_READ_BAD } RdpRead;
@@ -129,10 +130,8 @@ rdp_feed(gpointer state, const PtlFlowContext *ctx, PtlDirection dir, const guin
          gsize len, GError **error)
 {
     RdpState *s = state;
-    if (s->is_tls) {
-        s->opaque_bytes[dir] += len;
-        return (gssize) len;
-    }
+    if (s->is_tls)
+        return starttls_after_upgrade(&s->common, dir, len);
     PtlCursor c = ptl_cursor_init(data, len);
     while (ptl_cursor_remaining(&c) > 0) {
         gsize before = c.pos;
@@ -148,7 +147,7 @@ rdp_feed(gpointer state, const PtlFlowContext *ctx, PtlDirection dir, const guin
             /* RDP fast-path PDUs after the negotiation have no TPKT: count them opaque */
             if (version != RDP_TPKT_VERSION || tlen < RDP_TPKT_HEADER) {
                 c.pos = before;
-                s->opaque_bytes[dir] += ptl_cursor_remaining(&c);
+                s->fastpath_bytes += ptl_cursor_remaining(&c);
                 ptl_cursor_skip(&c, ptl_cursor_remaining(&c));
                 break;
             }
@@ -239,10 +238,9 @@ rdp_emit(gpointer state, JsonBuilder *b)
         ptl_emit_string(b, "selected_protocol", "rdp", -1);
     ptl_emit_int(b, "tpkts_to_server", (gint64) s->tpkts[PTL_DIR_TO_SERVER]);
     ptl_emit_int(b, "tpkts_to_client", (gint64) s->tpkts[PTL_DIR_TO_CLIENT]);
-    if (s->opaque_bytes[0] + s->opaque_bytes[1] > 0) {
-        ptl_emit_int(b, "after_upgrade_to_server", (gint64) s->opaque_bytes[PTL_DIR_TO_SERVER]);
-        ptl_emit_int(b, "after_upgrade_to_client", (gint64) s->opaque_bytes[PTL_DIR_TO_CLIENT]);
-    }
+    if (s->fastpath_bytes > 0)
+        ptl_emit_int(b, "fastpath_bytes", (gint64) s->fastpath_bytes);
+    starttls_emit_after(&s->common, b);
 }
 
 static const guint16 rdp_ports[] = { 3389, 0 };

@@ -12,7 +12,7 @@
 
 #include <string.h>
 
-#include "ptl-dissector.h"
+#include "starttls-common.h"
 
 #define TEXTLINE_MAX_LINE    8192               /* IMAP's recommended cap is 8000 */
 #define TEXTLINE_MAX_LITERAL (64 * 1024 * 1024) /* an IMAP literal we skip by count */
@@ -49,7 +49,7 @@ typedef struct {
     guint64     commands;
     guint64     replies;          /* server lines ending a reply */
     guint64     literal_bytes;
-    guint64     opaque_bytes[2];  /* after the upgrade, when no TLS dissector took them */
+    StarttlsCommon common;       /* bytes after the upgrade, when no TLS dissector took them */
     guint64     literal_left[2];
     gboolean    is_mid_line[2];   /* after a hole: skip to the next line */
     guint64     gaps;
@@ -285,10 +285,8 @@ static inline gssize
 textline_feed(const TextlineProto *p, TextlineState *s, const PtlFlowContext *ctx,
               PtlDirection dir, const guint8 *data, gsize len, GError **error)
 {
-    if (s->tls == TEXTLINE_TLS_GRANTED) {
-        s->opaque_bytes[dir] += len;
-        return (gssize) len;
-    }
+    if (s->tls == TEXTLINE_TLS_GRANTED)
+        return starttls_after_upgrade(&s->common, dir, len);
     PtlCursor c = ptl_cursor_init(data, len);
     gsize used = 0;
     for (;;) {
@@ -382,10 +380,7 @@ textline_emit(const TextlineState *s, JsonBuilder *b)
         ptl_emit_int(b, "literal_bytes", (gint64) s->literal_bytes);
     if (s->gaps > 0)
         ptl_emit_int(b, "gaps", (gint64) s->gaps);
-    if (s->opaque_bytes[0] + s->opaque_bytes[1] > 0) {
-        ptl_emit_int(b, "after_upgrade_to_server", (gint64) s->opaque_bytes[PTL_DIR_TO_SERVER]);
-        ptl_emit_int(b, "after_upgrade_to_client", (gint64) s->opaque_bytes[PTL_DIR_TO_CLIENT]);
-    }
+    starttls_emit_after(&s->common, b);
 }
 
 /* Everything one line-based dissector file needs besides its table. */

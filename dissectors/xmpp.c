@@ -7,7 +7,7 @@
  * each piece is matched against the few element names that matter. */
 #include <string.h>
 
-#include "ptl-dissector.h"
+#include "starttls-common.h"
 
 #define XMPP_MAX_PIECE 8192       /* bytes up to a '>' */
 
@@ -21,7 +21,7 @@ typedef struct {
     gboolean is_tls_offered;
     XmppTls  tls;
     guint64  elements[2];
-    guint64  opaque_bytes[2];
+    StarttlsCommon common;
 } XmppState;
 
 static gboolean
@@ -101,10 +101,8 @@ xmpp_feed(gpointer state, const PtlFlowContext *ctx, PtlDirection dir, const gui
           gsize len, GError **error)
 {
     XmppState *s = state;
-    if (s->tls == XMPP_TLS_GRANTED) {
-        s->opaque_bytes[dir] += len;
-        return (gssize) len;
-    }
+    if (s->tls == XMPP_TLS_GRANTED)
+        return starttls_after_upgrade(&s->common, dir, len);
     PtlCursor c = ptl_cursor_init(data, len);
     for (;;) {
         gssize gt = ptl_cursor_find(&c, '>');
@@ -148,10 +146,7 @@ xmpp_emit(gpointer state, JsonBuilder *b)
         ptl_emit_string(b, "starttls", xmpp_tls_names[s->tls], -1);
     ptl_emit_int(b, "elements_to_server", (gint64) s->elements[PTL_DIR_TO_SERVER]);
     ptl_emit_int(b, "elements_to_client", (gint64) s->elements[PTL_DIR_TO_CLIENT]);
-    if (s->opaque_bytes[0] + s->opaque_bytes[1] > 0) {
-        ptl_emit_int(b, "after_upgrade_to_server", (gint64) s->opaque_bytes[PTL_DIR_TO_SERVER]);
-        ptl_emit_int(b, "after_upgrade_to_client", (gint64) s->opaque_bytes[PTL_DIR_TO_CLIENT]);
-    }
+    starttls_emit_after(&s->common, b);
 }
 
 static const guint16 xmpp_ports[] = { 5222, 5269, 0 };
