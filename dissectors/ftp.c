@@ -13,9 +13,13 @@ static const char *const ftp_client_firsts[] = {
 static const char *const ftp_upgrade[] = { "AUTH TLS", "AUTH SSL", "AUTH TLS-C", NULL };
 static const guint16 ftp_ports[] = { 21, 0 };
 
+static const TextlineAuth ftp_auth[] = {
+    { "USER", TEXTLINE_AUTH_USER }, { "PASS", TEXTLINE_AUTH_PASS }, { NULL, 0 },
+};
+
 static const TextlineProto ftp_table = {
     "FTP", TEXTLINE_REPLY_CODE, ftp_greetings, ftp_markers, ftp_client_firsts, ftp_upgrade,
-    "234", FALSE,
+    "234", FALSE, ftp_auth,
 };
 
 TEXTLINE_DISSECTOR(ftp, "ftp", ftp_table, ftp_ports,

@@ -13,9 +13,13 @@ static const char *const imap_client_firsts[] = {
 static const char *const imap_upgrade[] = { "STARTTLS", NULL };
 static const guint16 imap_ports[] = { 143, 0 };
 
+static const TextlineAuth imap_auth[] = {
+    { "LOGIN", TEXTLINE_AUTH_LOGIN }, { "AUTHENTICATE", TEXTLINE_AUTH_MECH }, { NULL, 0 },
+};
+
 static const TextlineProto imap_table = {
     "IMAP", TEXTLINE_REPLY_TAGGED, imap_greetings, imap_markers, imap_client_firsts,
-    imap_upgrade, "OK", TRUE,
+    imap_upgrade, "OK", TRUE, imap_auth,
 };
 
 TEXTLINE_DISSECTOR(imap, "imap", imap_table, imap_ports,

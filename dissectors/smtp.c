@@ -11,9 +11,11 @@ static const char *const smtp_client_firsts[] = { "EHLO ", "HELO ", NULL };
 static const char *const smtp_upgrade[] = { "STARTTLS", NULL };
 static const guint16 smtp_ports[] = { 25, 587, 0 };
 
+static const TextlineAuth smtp_auth[] = { { "AUTH", TEXTLINE_AUTH_MECH }, { NULL, 0 } };
+
 static const TextlineProto smtp_table = {
     "SMTP", TEXTLINE_REPLY_CODE, smtp_greetings, smtp_markers, smtp_client_firsts,
-    smtp_upgrade, "220", FALSE,
+    smtp_upgrade, "220", FALSE, smtp_auth,
 };
 
 TEXTLINE_DISSECTOR(smtp, "smtp", smtp_table, smtp_ports,

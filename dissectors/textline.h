@@ -18,12 +18,26 @@
 #define TEXTLINE_MAX_LITERAL (64 * 1024 * 1024) /* an IMAP literal we skip by count */
 #define TEXTLINE_MAX_BANNER  80
 #define TEXTLINE_MAX_TAG     32
+#define TEXTLINE_MAX_USER    64
 
 typedef enum {
     TEXTLINE_REPLY_CODE,    /* "220 text": three digits, ' ' ends a reply, '-' continues it */
     TEXTLINE_REPLY_STATUS,  /* "+OK text" / "-ERR text" (POP3) */
     TEXTLINE_REPLY_TAGGED,  /* "<tag> OK text", untagged "* ..." (IMAP) */
 } TextlineReplyKind;
+
+/* Commands that carry a password in clear (before any TLS): how to name them. */
+typedef enum {
+    TEXTLINE_AUTH_MECH,        /* "AUTH PLAIN": the mechanism, PLAIN or LOGIN only */
+    TEXTLINE_AUTH_LOGIN,       /* IMAP "LOGIN user pass": the user */
+    TEXTLINE_AUTH_USER,        /* "USER alice": remembered for the PASS that follows */
+    TEXTLINE_AUTH_PASS,        /* "PASS ...": the password crossed; named by the user */
+} TextlineAuthKind;
+
+typedef struct {
+    const char       *verb;
+    TextlineAuthKind  kind;
+} TextlineAuth;
 
 typedef struct {
     const char        *label;            /* "SMTP", for fact details */
@@ -34,6 +48,7 @@ typedef struct {
     const char *const *upgrade_commands; /* "STARTTLS" (after the tag for IMAP) */
     const char        *grant;            /* the reply that grants it: "220", "+OK", "OK" */
     gboolean           has_literals;     /* IMAP {n} */
+    const TextlineAuth *auth;            /* clear-text logins, {NULL} terminated */
 } TextlineProto;
 
 typedef enum {
@@ -57,6 +72,8 @@ typedef struct {
     gboolean    has_greeting;
     char        banner[TEXTLINE_MAX_BANNER + 1];
     char        tag[TEXTLINE_MAX_TAG + 1]; /* IMAP: the STARTTLS command's tag */
+    char        user[TEXTLINE_MAX_USER + 1]; /* POP3/FTP: the USER before PASS */
+    guint64     cleartext_logins;
     TextlineTls tls;
 } TextlineState;
 
@@ -211,8 +228,63 @@ textline_literal(const guint8 *line, gsize len)
     return n;
 }
 
+/* The argument after `skip` bytes, up to the next space, quotes dropped. */
 static inline void
-textline_client_line(const TextlineProto *p, TextlineState *s, const guint8 *line, gsize len)
+textline_word(char *to, gsize size, const guint8 *line, gsize len, gsize skip)
+{
+    const guint8 *w = line + MIN(skip, len);
+    gsize n = len - MIN(skip, len);
+    const guint8 *sp = memchr(w, ' ', n);
+    n = sp != NULL ? (gsize) (sp - w) : n;
+    if (n >= 2 && w[0] == '"' && w[n - 1] == '"') {
+        w++;
+        n -= 2;
+    }
+    textline_copy(to, size, w, n);
+}
+
+/* A login command: raise CLEARTEXT_AUTH naming the mechanism or user, never the secret. */
+static inline void
+textline_auth(const TextlineProto *p, TextlineState *s, const PtlFlowContext *ctx,
+              const guint8 *cmd, gsize len)
+{
+    for (gsize i = 0; p->auth != NULL && p->auth[i].verb != NULL; i++) {
+        const TextlineAuth *a = &p->auth[i];
+        gsize n = strlen(a->verb);
+        if (len <= n || cmd[n] != ' ' || g_ascii_strncasecmp((const char *) cmd, a->verb, n) != 0)
+            continue;
+        char word[TEXTLINE_MAX_USER + 1];
+        textline_word(word, sizeof word, cmd, len, n + 1);
+        g_autofree char *detail = NULL;
+        switch (a->kind) {
+        case TEXTLINE_AUTH_MECH:
+            if (g_ascii_strcasecmp(word, "PLAIN") == 0 || g_ascii_strcasecmp(word, "LOGIN") == 0)
+                detail = g_strdup_printf("%s AUTH %s", p->label, word);
+            break;
+        case TEXTLINE_AUTH_LOGIN:
+            detail = g_strdup_printf("%s LOGIN user %s", p->label, word);
+            break;
+        case TEXTLINE_AUTH_USER:
+            g_strlcpy(s->user, word, sizeof s->user);
+            break;
+        case TEXTLINE_AUTH_PASS:
+            /* anonymous FTP asks for an e-mail address, not a secret */
+            if (s->user[0] != '\0' && g_ascii_strcasecmp(s->user, "anonymous") != 0 &&
+                g_ascii_strcasecmp(s->user, "ftp") != 0)
+                detail = g_strdup_printf("%s USER %s", p->label, s->user);
+            break;
+        }
+        if (detail != NULL) {
+            s->cleartext_logins++;
+            ctx->fact(ctx, PTL_FACT_CLEARTEXT_AUTH, detail);
+        }
+        return;
+    }
+}
+
+static inline void
+textline_client_line(const TextlineProto *p, TextlineState *s, const PtlFlowContext *ctx,
+                     const guint8 *line, gsize len)
 {
     s->commands++;
     gsize skip = 0;
@@ -220,6 +292,7 @@ textline_client_line(const TextlineProto *p, TextlineState *s, const guint8 *lin
         const guint8 *sp = memchr(line, ' ', len);
         skip = sp != NULL ? (gsize) (sp - line) + 1 : len;
     }
+    textline_auth(p, s, ctx, line + skip, len - skip);
     if (s->tls == TEXTLINE_TLS_NONE || s->tls == TEXTLINE_TLS_REFUSED) {
         for (gsize i = 0; p->upgrade_commands[i] != NULL; i++) {
             const char *cmd = p->upgrade_commands[i];
@@ -336,7 +409,7 @@ textline_feed(const TextlineProto *p, TextlineState *s, const PtlFlowContext *ct
             s->literal_left[dir] = literal;
         }
         if (dir == PTL_DIR_TO_SERVER) {
-            textline_client_line(p, s, line, line_len);
+            textline_client_line(p, s, ctx, line, line_len);
             continue;
         }
         if (!s->is_confirmed && textline_any_prefix(line, line_len, p->greetings)) {
@@ -380,6 +453,8 @@ textline_emit(const TextlineState *s, JsonBuilder *b)
         ptl_emit_int(b, "literal_bytes", (gint64) s->literal_bytes);
     if (s->gaps > 0)
         ptl_emit_int(b, "gaps", (gint64) s->gaps);
+    if (s->cleartext_logins > 0)
+        ptl_emit_int(b, "cleartext_logins", (gint64) s->cleartext_logins);
     starttls_emit_after(&s->common, b);
 }
 

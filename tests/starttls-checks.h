@@ -22,6 +22,10 @@ typedef struct {
     const HarnessSegment *maybe;
     const HarnessSegment *malformed;    /* feed fails on each with `malformed_code` */
     const gint           *malformed_codes;
+    /* optional: a clear-text login, the CLEARTEXT_AUTH detail it raises, its password */
+    HarnessScript        login;
+    const char          *login_fact;
+    const char          *login_secret;
 } StarttlsFixture;
 
 static const StarttlsFixture *starttls_fx;
@@ -86,6 +90,22 @@ test_starttls_refused(void **unused)
                         starttls_fx->refused_value);
 }
 
+/* A password sent before any TLS: one CLEARTEXT_AUTH naming the mechanism or
+ * user, and the password itself nowhere (docs/secrets.md). */
+static void
+test_starttls_cleartext_login(void **unused)
+{
+    (void) unused;
+    if (starttls_fx->login_fact == NULL)
+        skip();
+    g_autoptr(HarnessFlow) flow = harness_flow_new(&starttls_fx->config);
+    harness_flow_feed_segments(flow, starttls_fx->login.segs, starttls_fx->login.n);
+    assert_true(harness_flow_has_fact(flow, PTL_FACT_CLEARTEXT_AUTH, starttls_fx->login_fact));
+    assert_int_equal(harness_flow_count_facts(flow, PTL_FACT_CLEARTEXT_AUTH, NULL), 1);
+    harness_assert_not_emitted(flow, starttls_fx->login_secret);
+    harness_assert_split_invariant(&starttls_fx->config, &starttls_fx->login, NULL);
+}
+
 static void
 test_starttls_any_split(void **unused)
 {
@@ -137,6 +157,7 @@ test_starttls_gap_and_fresh_emit(void **unused)
     cmocka_unit_test(test_starttls_probe),                                           \
     cmocka_unit_test(test_starttls_upgrade),                                         \
     cmocka_unit_test(test_starttls_refused),                                         \
+    cmocka_unit_test(test_starttls_cleartext_login),                                 \
     cmocka_unit_test(test_starttls_any_split),                                       \
     cmocka_unit_test(test_starttls_truncations),                                     \
     cmocka_unit_test(test_starttls_malformed),                                       \

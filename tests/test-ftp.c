@@ -62,6 +62,18 @@ static const HarnessSegment ftp_malformed[] = {
 };
 static const gint ftp_malformed_codes[] = { PTL_DISSECT_ERROR_MALFORMED, PTL_DISSECT_ERROR_LIMIT };
 
+static const HarnessSegment ftp_login[] = {
+    TXT(PTL_DIR_TO_CLIENT, "220 (vsFTPd 3.0.3)\r\n"),
+    TXT(PTL_DIR_TO_SERVER, "USER anonymous\r\n"),
+    TXT(PTL_DIR_TO_CLIENT, "331 Please specify the password.\r\n"),
+    TXT(PTL_DIR_TO_SERVER, "PASS guest@example.com\r\n"),           /* anonymous: no secret */
+    TXT(PTL_DIR_TO_CLIENT, "230 Login successful.\r\n"),
+    TXT(PTL_DIR_TO_SERVER, "USER deploy\r\n"),
+    TXT(PTL_DIR_TO_CLIENT, "331 Please specify the password.\r\n"),
+    TXT(PTL_DIR_TO_SERVER, "PASS sample-not-a-secret\r\n"),
+    TXT(PTL_DIR_TO_CLIENT, "230 Login successful.\r\n"),
+};
+
 static const StarttlsFixture ftp_fixture = {
     .name = "ftp",
     .config = { PTL_TRANSPORT_TCP, 40000, 21 },
@@ -77,6 +89,9 @@ static const StarttlsFixture ftp_fixture = {
     .maybe = ftp_maybe,
     .malformed = ftp_malformed,
     .malformed_codes = ftp_malformed_codes,
+    .login = HARNESS_SCRIPT(ftp_login),
+    .login_fact = "FTP USER deploy",
+    .login_secret = "sample-not-a-secret",
 };
 
 STARTTLS_TEST_MAIN(ftp_fixture)

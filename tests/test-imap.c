@@ -68,6 +68,12 @@ static const gint imap_malformed_codes[] = {
     PTL_DISSECT_ERROR_MALFORMED, PTL_DISSECT_ERROR_LIMIT, PTL_DISSECT_ERROR_LIMIT,
 };
 
+static const HarnessSegment imap_login[] = {
+    TXT(PTL_DIR_TO_CLIENT, "* OK IMAP4rev1 ready\r\n"),
+    TXT(PTL_DIR_TO_SERVER, "a1 LOGIN \"alice\" sample-not-a-secret\r\n"),
+    TXT(PTL_DIR_TO_CLIENT, "a1 OK LOGIN completed\r\n"),
+};
+
 static const StarttlsFixture imap_fixture = {
     .name = "imap",
     .config = { PTL_TRANSPORT_TCP, 40000, 143 },
@@ -83,6 +89,9 @@ static const StarttlsFixture imap_fixture = {
     .maybe = imap_maybe,
     .malformed = imap_malformed,
     .malformed_codes = imap_malformed_codes,
+    .login = HARNESS_SCRIPT(imap_login),
+    .login_fact = "IMAP LOGIN user alice",
+    .login_secret = "sample-not-a-secret",
 };
 
 STARTTLS_TEST_MAIN(imap_fixture)

@@ -60,6 +60,14 @@ static const HarnessSegment pop3_malformed[] = {
 };
 static const gint pop3_malformed_codes[] = { PTL_DISSECT_ERROR_MALFORMED, PTL_DISSECT_ERROR_LIMIT };
 
+static const HarnessSegment pop3_login[] = {
+    TXT(PTL_DIR_TO_CLIENT, "+OK POP3 ready\r\n"),
+    TXT(PTL_DIR_TO_SERVER, "USER alice\r\n"),
+    TXT(PTL_DIR_TO_CLIENT, "+OK\r\n"),
+    TXT(PTL_DIR_TO_SERVER, "PASS sample-not-a-secret\r\n"),
+    TXT(PTL_DIR_TO_CLIENT, "+OK maildrop locked\r\n"),
+};
+
 static const StarttlsFixture pop3_fixture = {
     .name = "pop3",
     .config = { PTL_TRANSPORT_TCP, 40000, 110 },
@@ -75,6 +83,9 @@ static const StarttlsFixture pop3_fixture = {
     .maybe = pop3_maybe,
     .malformed = pop3_malformed,
     .malformed_codes = pop3_malformed_codes,
+    .login = HARNESS_SCRIPT(pop3_login),
+    .login_fact = "POP3 USER alice",
+    .login_secret = "sample-not-a-secret",
 };
 
 STARTTLS_TEST_MAIN(pop3_fixture)

@@ -67,6 +67,18 @@ static const HarnessSegment smtp_malformed[] = {
 };
 static const gint smtp_malformed_codes[] = { PTL_DISSECT_ERROR_MALFORMED, PTL_DISSECT_ERROR_LIMIT };
 
+static const HarnessSegment smtp_login[] = {
+    TXT(PTL_DIR_TO_CLIENT, "220 mail.example.com ESMTP\r\n"),
+    TXT(PTL_DIR_TO_SERVER, "EHLO client\r\n"),
+    TXT(PTL_DIR_TO_CLIENT, "250-mail.example.com\r\n250 AUTH PLAIN LOGIN CRAM-MD5\r\n"),
+    TXT(PTL_DIR_TO_SERVER, "AUTH CRAM-MD5\r\n"),                 /* no password in clear */
+    TXT(PTL_DIR_TO_CLIENT, "334 PDQxOTI5NDIzNDEuMTI4Mjg0NzJAc291cmNlZm91ci5hbmRyZXcuY211LmVkdT4=\r\n"),
+    TXT(PTL_DIR_TO_SERVER, "dGltIGI5MTNhNjAyYzdlZGE3YTQ5NWI0ZTZlNzMzNGQzODkw\r\n"),
+    TXT(PTL_DIR_TO_CLIENT, "535 5.7.8 failed\r\n"),
+    TXT(PTL_DIR_TO_SERVER, "AUTH PLAIN AHVzZXIAc2FtcGxlLW5vdC1hLXNlY3JldA==\r\n"),
+    TXT(PTL_DIR_TO_CLIENT, "235 2.7.0 Authentication successful\r\n"),
+};
+
 static const StarttlsFixture smtp_fixture = {
     .name = "smtp",
     .config = { PTL_TRANSPORT_TCP, 40000, 25 },
@@ -82,6 +94,9 @@ static const StarttlsFixture smtp_fixture = {
     .maybe = smtp_maybe,
     .malformed = smtp_malformed,
     .malformed_codes = smtp_malformed_codes,
+    .login = HARNESS_SCRIPT(smtp_login),
+    .login_fact = "SMTP AUTH PLAIN",
+    .login_secret = "AHVzZXIAc2FtcGxlLW5vdC1hLXNlY3JldA==",
 };
 
 STARTTLS_TEST_MAIN(smtp_fixture)
