@@ -18,7 +18,6 @@
 #define LDAP_OP_EXT_RESP   24
 #define LDAP_OP_COUNT      26
 #define LDAP_TAG_EXT_NAME  0x80                   /* requestName [0] */
-#define LDAP_TLS_HANDSHAKE 0x16                   /* a TLS record's content type */
 
 static const char ldap_starttls_oid[] = "1.3.6.1.4.1.1466.20037";
 
@@ -166,9 +165,7 @@ ldap_feed(gpointer state, const PtlFlowContext *ctx, PtlDirection dir, const gui
         gsize before = c.pos;
         /* the client went on in TLS after its StartTLS request: the response was
          * not captured, the client's TLS record is the switch point */
-        const guint8 *next = ptl_cursor_peek(&c, 1);
-        if (dir == PTL_DIR_TO_SERVER && s->tls == LDAP_TLS_REQUESTED && next != NULL &&
-            *next == LDAP_TLS_HANDSHAKE) {
+        if (starttls_client_went_tls(dir, s->tls == LDAP_TLS_REQUESTED, &c)) {
             s->tls = LDAP_TLS_GRANTED;
             ctx->fact(ctx, PTL_FACT_UPGRADE_TLS, "LDAP StartTLS");
             return (gssize) c.pos;

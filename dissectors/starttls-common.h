@@ -39,6 +39,15 @@ starttls_gap_in_body(StarttlsCommon *k, PtlDirection dir, gsize missing)
     return TRUE;
 }
 
+/* The client asked for TLS and its next bytes are a TLS record: the grant was not
+ * captured (a one-sided capture), but the client's handshake is the switch point. */
+static inline gboolean
+starttls_client_went_tls(PtlDirection dir, gboolean is_requested, const PtlCursor *c)
+{
+    const guint8 *next = ptl_cursor_peek(c, 1);
+    return dir == PTL_DIR_TO_SERVER && is_requested && next != NULL && *next == 0x16;
+}
+
 static inline void
 starttls_emit_after(const StarttlsCommon *k, JsonBuilder *b)
 {

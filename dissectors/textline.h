@@ -354,6 +354,13 @@ textline_server_line(const TextlineProto *p, TextlineState *s, const guint8 *lin
     return s->tls == TEXTLINE_TLS_GRANTED;
 }
 
+static inline void
+textline_raise_upgrade(const TextlineProto *p, const PtlFlowContext *ctx)
+{
+    g_autofree char *detail = g_strdup_printf("%s %s", p->label, p->upgrade_commands[0]);
+    ctx->fact(ctx, PTL_FACT_UPGRADE_TLS, detail);
+}
+
 static inline gssize
 textline_feed(const TextlineProto *p, TextlineState *s, const PtlFlowContext *ctx,
               PtlDirection dir, const guint8 *data, gsize len, GError **error)
@@ -371,6 +378,11 @@ textline_feed(const TextlineProto *p, TextlineState *s, const PtlFlowContext *ct
             used = c.pos;
             if (s->literal_left[dir] > 0)
                 return (gssize) used;
+        }
+        if (starttls_client_went_tls(dir, s->tls == TEXTLINE_TLS_REQUESTED, &c)) {
+            s->tls = TEXTLINE_TLS_GRANTED;
+            textline_raise_upgrade(p, ctx);
+            return (gssize) used;
         }
         const guint8 *line;
         gsize line_len;
@@ -417,8 +429,7 @@ textline_feed(const TextlineProto *p, TextlineState *s, const PtlFlowContext *ct
             ctx->fact(ctx, PTL_FACT_CONFIRMED, NULL);
         }
         if (textline_server_line(p, s, line, line_len)) {
-            g_autofree char *detail = g_strdup_printf("%s %s", p->label, p->upgrade_commands[0]);
-            ctx->fact(ctx, PTL_FACT_UPGRADE_TLS, detail);
+            textline_raise_upgrade(p, ctx);
             return (gssize) used;  /* the switch point */
         }
     }

@@ -105,6 +105,11 @@ xmpp_feed(gpointer state, const PtlFlowContext *ctx, PtlDirection dir, const gui
         return starttls_after_upgrade(&s->common, dir, len);
     PtlCursor c = ptl_cursor_init(data, len);
     for (;;) {
+        if (starttls_client_went_tls(dir, s->tls == XMPP_TLS_REQUESTED, &c)) {
+            s->tls = XMPP_TLS_GRANTED;
+            ctx->fact(ctx, PTL_FACT_UPGRADE_TLS, "XMPP STARTTLS");
+            return (gssize) c.pos;
+        }
         gssize gt = ptl_cursor_find(&c, '>');
         if (gt < 0) {
             if (ptl_cursor_remaining(&c) > XMPP_MAX_PIECE) {

@@ -26,6 +26,8 @@ typedef struct {
     HarnessScript        login;
     const char          *login_fact;
     const char          *login_secret;
+    /* the client's side alone switches too: its TLS record after its request */
+    gboolean             is_client_switch;
 } StarttlsFixture;
 
 static const StarttlsFixture *starttls_fx;
@@ -106,6 +108,26 @@ test_starttls_cleartext_login(void **unused)
     harness_assert_split_invariant(&starttls_fx->config, &starttls_fx->login, NULL);
 }
 
+/* A one-sided capture (the client's side only): the request, then a TLS record. */
+static void
+test_starttls_client_side_only(void **unused)
+{
+    (void) unused;
+    if (!starttls_fx->is_client_switch)
+        skip();
+    g_autoptr(HarnessFlow) flow = harness_flow_new(&starttls_fx->config);
+    for (gsize i = 0; i < starttls_fx->upgrade.n; i++) {
+        const HarnessSegment *seg = &starttls_fx->upgrade.segs[i];
+        if (seg->dir == PTL_DIR_TO_SERVER)
+            harness_flow_feed_ok(flow, seg->dir, seg->data, seg->len);
+    }
+    assert_true(harness_flow_has_fact(flow, PTL_FACT_UPGRADE_TLS, starttls_fx->fact));
+    /* the TLS record is left for the core at the switch point, or was counted after it */
+    gsize held = flow->pending[PTL_DIR_TO_SERVER] != NULL ? flow->pending[PTL_DIR_TO_SERVER]->len
+                                                          : 0;
+    assert_true(held == 0 || held == starttls_fx->tls_to_server);
+}
+
 static void
 test_starttls_any_split(void **unused)
 {
@@ -158,6 +180,7 @@ test_starttls_gap_and_fresh_emit(void **unused)
     cmocka_unit_test(test_starttls_upgrade),                                         \
     cmocka_unit_test(test_starttls_refused),                                         \
     cmocka_unit_test(test_starttls_cleartext_login),                                 \
+    cmocka_unit_test(test_starttls_client_side_only),                                \
     cmocka_unit_test(test_starttls_any_split),                                       \
     cmocka_unit_test(test_starttls_truncations),                                     \
     cmocka_unit_test(test_starttls_malformed),                                       \

@@ -75,6 +75,7 @@ static const HarnessSegment ftp_login[] = {
 };
 
 static const StarttlsFixture ftp_fixture = {
+    .is_client_switch = TRUE,
     .name = "ftp",
     .config = { PTL_TRANSPORT_TCP, 40000, 21 },
     .upgrade = HARNESS_SCRIPT(ftp_upgrade),

@@ -75,6 +75,7 @@ static const HarnessSegment imap_login[] = {
 };
 
 static const StarttlsFixture imap_fixture = {
+    .is_client_switch = TRUE,
     .name = "imap",
     .config = { PTL_TRANSPORT_TCP, 40000, 143 },
     .upgrade = HARNESS_SCRIPT(imap_upgrade),

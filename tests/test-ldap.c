@@ -80,6 +80,7 @@ static const HarnessSegment ldap_malformed[] = {
 static const gint ldap_malformed_codes[] = { PTL_DISSECT_ERROR_MALFORMED, PTL_DISSECT_ERROR_LIMIT };
 
 static const StarttlsFixture ldap_fixture = {
+    .is_client_switch = TRUE,
     .name = "ldap",
     .config = { PTL_TRANSPORT_TCP, 40000, 389 },
     .upgrade = HARNESS_SCRIPT(ldap_upgrade),

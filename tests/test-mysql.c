@@ -91,6 +91,7 @@ static const gint mysql_malformed_codes[] = {
 };
 
 static const StarttlsFixture mysql_fixture = {
+    .is_client_switch = TRUE,
     .name = "mysql",
     .config = { PTL_TRANSPORT_TCP, 40000, 3306 },
     .upgrade = HARNESS_SCRIPT(mysql_upgrade),

@@ -69,6 +69,7 @@ static const HarnessSegment pop3_login[] = {
 };
 
 static const StarttlsFixture pop3_fixture = {
+    .is_client_switch = TRUE,
     .name = "pop3",
     .config = { PTL_TRANSPORT_TCP, 40000, 110 },
     .upgrade = HARNESS_SCRIPT(pop3_upgrade),

@@ -80,6 +80,7 @@ static const HarnessSegment smtp_login[] = {
 };
 
 static const StarttlsFixture smtp_fixture = {
+    .is_client_switch = TRUE,
     .name = "smtp",
     .config = { PTL_TRANSPORT_TCP, 40000, 25 },
     .upgrade = HARNESS_SCRIPT(smtp_upgrade),

@@ -61,6 +61,7 @@ static const HarnessSegment xmpp_malformed[] = {
 static const gint xmpp_malformed_codes[] = { PTL_DISSECT_ERROR_MALFORMED, PTL_DISSECT_ERROR_LIMIT };
 
 static const StarttlsFixture xmpp_fixture = {
+    .is_client_switch = TRUE,
     .name = "xmpp",
     .config = { PTL_TRANSPORT_TCP, 40000, 5222 },
     .upgrade = HARNESS_SCRIPT(xmpp_upgrade),
