@@ -897,10 +897,10 @@ amqp_protocol_header(AmqpState *s, AmqpDirState *d, PtlDirection dir,
     if (v->mode == AMQP_MODE_091)
         s->frame_limit = MIN(s->frame_limit, (guint32) AMQP_DEFAULT_FRAME_MAX);
     amqp_confirm(s, ctx, v->name);
-    if (v->is_tls && !s->has_tls_layer) {
-        s->has_tls_layer = TRUE;
+    s->has_tls_layer |= v->is_tls;
+    /* the server's TLS header grants the layer: the core hands what follows to TLS */
+    if (v->is_tls && dir == PTL_DIR_TO_CLIENT)
         ptl_fact(ctx, PTL_FACT_UPGRADE_TLS, "AMQP 1.0 TLS layer");
-    }
     return AMQP_PROTOCOL_HEADER_SIZE;
 }
 

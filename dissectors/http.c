@@ -1631,7 +1631,8 @@ http_step_until_close(HttpState *s, PtlDirection dir, PtlCursor *c)
 }
 
 /* Upgraded or tunnelled bytes are not parsed; a tunnel's first client bytes
- * are checked for a TLS record header. */
+ * are checked for a TLS record header.  TLS is left unconsumed: the core hands
+ * the tunnel from here on to the TLS dissector (the switch point of the fact). */
 static HttpStep
 http_step_opaque(HttpState *s, const PtlFlowContext *ctx, PtlDirection dir, PtlCursor *c)
 {
@@ -1639,9 +1640,11 @@ http_step_opaque(HttpState *s, const PtlFlowContext *ctx, PtlDirection dir, PtlC
     if (d->needs_tls_check) {
         if (ptl_cursor_remaining(c) < 3)
             return HTTP_STEP_WAIT;
-        if (http_byte_at(c, 0) == 0x16 && http_byte_at(c, 1) == 0x03 && http_byte_at(c, 2) <= 0x04)
-            ptl_fact(ctx, PTL_FACT_UPGRADE_TLS, "HTTP CONNECT tunnel");
         d->needs_tls_check = FALSE;
+        if (http_byte_at(c, 0) == 0x16 && http_byte_at(c, 1) == 0x03 && http_byte_at(c, 2) <= 0x04) {
+            ptl_fact(ctx, PTL_FACT_UPGRADE_TLS, "HTTP CONNECT tunnel");
+            return HTTP_STEP_WAIT;
+        }
     }
     ptl_cursor_skip(c, ptl_cursor_remaining(c));
     return HTTP_STEP_MORE;

@@ -1196,6 +1196,9 @@ test_amqp_v10_tls_and_other_versions(void **unused)
     HarnessFlow *core = harness_flow_new(&amqp_tcp);
     assert_true(harness_flow_feed(core, C2S, tls, sizeof tls));
     assert_int_equal(core->pending[0]->len, 0);
+    /* the client's header asks; the server's answer grants (the switch point) */
+    assert_false(harness_flow_has_fact(core, PTL_FACT_UPGRADE_TLS, NULL));
+    assert_true(harness_flow_feed(core, S2C, tls, 8));
     assert_true(harness_flow_has_fact(core, PTL_FACT_UPGRADE_TLS, "AMQP 1.0 TLS layer"));
     JsonNode *root = harness_flow_node(core);
     assert_true(json_object_get_boolean_member(json_node_get_object(root), "tls_layer"));

@@ -12,7 +12,8 @@
 #include "ptl-module.h"
 
 /* A fake protocol: lines "<TAG> ...\n"; feed consumes whole lines, "!" is an
- * error, "AUTH <user>" raises cleartext auth, "UPGRADE" websocket. */
+ * error, "AUTH <user>" raises cleartext auth, "UPGRADE" websocket, "STARTTLS"
+ * the TLS upgrade (consuming up to that line's end: the switch point). */
 typedef struct {
     guint lines[2];
     guint gaps;
@@ -77,6 +78,10 @@ fake_feed(gpointer state, const PtlFlowContext *ctx, PtlDirection dir, const gui
         ctx->fact(ctx, PTL_FACT_CONFIRMED, "v1");
         s->lines[dir]++;
         used += line_len + 1;
+        if (line_len == 8 && memcmp(line, "STARTTLS", 8) == 0) {
+            ctx->fact(ctx, PTL_FACT_UPGRADE_TLS, "FAKE STARTTLS");
+            return (gssize) used;
+        }
     }
 }
 
@@ -175,6 +180,13 @@ static const PtlDissector beta_dissector = {
     .default_ports = beta_ports, .probe = beta_probe, .probe_datagram = beta_probe_datagram,
     .state_new = fake_state_new, .state_free = g_free, .feed = fake_feed, .gap = fake_gap,
     .emit = fake_emit,
+};
+
+/* stands in for plugins/tls: the core finds the upgrade's target by this name */
+static const PtlDissector tls_dissector = {
+    PTL_DISSECTOR_HEADER, .name = "tls", .version = "1.0.0", .description = "fake tls",
+    .default_ports = alpha_ports + 1, .probe = beta_probe, .state_new = fake_state_new,
+    .state_free = g_free, .feed = fake_feed, .emit = fake_emit,
 };
 
 static int
@@ -396,6 +408,53 @@ test_app_facts_and_websocket(void **state)
     ptl_app_free(app);
 }
 
+static char *
+upgrade_json(const PtlPluginSet *set, const char *up, gsize step)
+{
+    PtlApp *app = ptl_app_new(set, PTL_TRANSPORT_TCP, 40000, 1000, NULL);
+    for (gsize i = 0; i < strlen(up); i += step)
+        ptl_app_data(app, PTL_DIR_TO_SERVER, (const guint8 *) up + i, MIN(step, strlen(up) - i));
+    feed_text(app, PTL_DIR_TO_CLIENT, "T2\nSTARTTLS\n");
+    assert_string_equal(ptl_app_protocol(app), "tls");
+    assert_string_equal(ptl_app_upgraded_from(app), "alpha");
+    ptl_app_finish(app);
+    char *json = emit_json(app);
+    ptl_app_free(app);
+    return json;
+}
+
+/* One protocol change: everything after the switch point, in the same feed or
+ * later, is the TLS dissector's; a second STARTTLS changes nothing; any split
+ * gives the same report. */
+static void
+test_app_upgrade_to_tls(void **unused)
+{
+    (void) unused;
+    g_autoptr(PtlPluginSet) set = ptl_plugin_set_new();
+    assert_true(ptl_plugin_set_add(set, &alpha_dissector, "built-in", NULL));
+    assert_true(ptl_plugin_set_add(set, &tls_dissector, "built-in", NULL));
+    const char *up = "ALPHA hi\nSTARTTLS\nT1\n";
+    g_autofree char *whole = upgrade_json(set, up, strlen(up));
+    assert_non_null(strstr(whole, "\"protocol\":\"tls\""));
+    assert_non_null(strstr(whole, "\"protocols\":[\"alpha\",\"tls\"]"));
+    assert_non_null(strstr(whole, "\"alpha\":{\"lines_to_server\":2,\"lines_to_client\":0"));
+    assert_non_null(strstr(whole, "\"tls\":{\"lines_to_server\":1,\"lines_to_client\":2"));
+    assert_null(strstr(whole, "truncated"));
+    for (gsize step = 1; step < strlen(up); step++) {
+        g_autofree char *split = upgrade_json(set, up, step);
+        assert_string_equal(split, whole);
+    }
+    /* without a TLS dissector the first one goes on */
+    g_autoptr(PtlPluginSet) alone = ptl_plugin_set_new();
+    assert_true(ptl_plugin_set_add(alone, &alpha_dissector, "built-in", NULL));
+    PtlApp *app = ptl_app_new(alone, PTL_TRANSPORT_TCP, 40000, 1000, NULL);
+    feed_text(app, PTL_DIR_TO_SERVER, up);
+    assert_string_equal(ptl_app_protocol(app), "alpha");
+    assert_null(ptl_app_upgraded_from(app));
+    assert_true(ptl_app_has_fact(app, PTL_FACT_UPGRADE_TLS));
+    ptl_app_free(app);
+}
+
 static void
 test_app_forced_by_port(void **state)
 {
@@ -573,6 +632,7 @@ main(void)
         cmocka_unit_test(test_app_gap_resyncs_or_closes),
         cmocka_unit_test(test_app_midstream_direction_resyncs),
         cmocka_unit_test(test_app_facts_and_websocket),
+        cmocka_unit_test(test_app_upgrade_to_tls),
         cmocka_unit_test(test_app_forced_by_port),
         cmocka_unit_test(test_app_udp_datagrams),
         cmocka_unit_test(test_app_records_and_cap),

@@ -392,7 +392,7 @@ test_flow_udp_states(void **state)
     PtlFlow *dns = send_pkt(fx, PKT(.src = "10.1.1.1", .sport = 53, .dst = "10.1.1.2",
                                     .dport = 40000, .proto = 17, .len = 80),
                             PTL_DIR_TO_CLIENT);
-    assert_int_equal(dns->initiator, PTL_INITIATOR_INFERRED);
+    assert_int_equal(dns->initiator, PTL_INITIATOR_PORT);
     assert_int_equal(dns->server_port, 53);
     send_pkt(fx, PKT(.src = "10.1.1.2", .sport = 40000, .dst = "10.1.1.1", .dport = 53,
                      .proto = 17, .len = 30), PTL_DIR_TO_SERVER);
@@ -545,6 +545,97 @@ test_flow_reuse_after_close(void **state)
     assert_int_equal(e->why, PTL_FLOW_END_REUSED);
     assert_int_equal(e->state, PTL_FLOW_CLOSED);
     assert_int_equal(ptl_flow_table_size(fx->table), 1);
+}
+
+/* RST then a new SYN (new ISN) from the old server: two connections, each
+ * with its own counts, client and state. */
+static void
+test_flow_reuse_after_reset_reversed(void **state)
+{
+    Fixture *fx = *state;
+    get_handshake(fx);
+    send_pkt(fx, GET_TO_C(.flags = RST, .seq = 2779762239u), PTL_DIR_TO_CLIENT);
+    PtlFlow *flow = send_pkt(fx, PKT(.src = GET_S, .sport = 80, .dst = GET_C, .dport = 59856,
+                                     .flags = SYN, .seq = 777), PTL_DIR_TO_SERVER);
+    assert_int_equal(flow->id, 2);
+    assert_addr(&flow->client_ip, GET_S);
+    assert_int_equal(flow->client_port, 80);
+    assert_int_equal(flow->dir[PTL_DIR_TO_SERVER].packets, 1);
+    assert_int_equal(flow->dir[PTL_DIR_TO_CLIENT].packets, 0);
+    const Ended *e = ended_at(fx, 0);
+    assert_int_equal(e->why, PTL_FLOW_END_REUSED);
+    assert_int_equal(e->state, PTL_FLOW_RESET);
+    assert_int_equal(e->flow.dir[PTL_DIR_TO_SERVER].packets, 3);
+    assert_int_equal(e->flow.dir[PTL_DIR_TO_CLIENT].packets, 3);
+    const Ended *second = flush_and_get(fx, 1);
+    assert_int_equal(second->state, PTL_FLOW_UNANSWERED);
+    assert_int_equal(ptl_flow_table_created(fx->table), 2);
+}
+
+/* After both FINs the new connection's SYN was not captured: its SYN/ACK (a
+ * new server ISN) starts it; a retransmitted old SYN/ACK does not. */
+static void
+test_flow_reuse_by_synack(void **state)
+{
+    Fixture *fx = *state;
+    get_handshake(fx);
+    assert_int_equal(send_pkt(fx, GET_TO_C(.flags = ACK, .len = 1), PTL_DIR_TO_CLIENT)->server_isn,
+                     2779762238u);
+    send_pkt(fx, GET_TO_S(.flags = FIN | ACK, .seq = 4263588547u), PTL_DIR_TO_SERVER);
+    send_pkt(fx, GET_TO_C(.flags = FIN | ACK, .seq = 2779767246u), PTL_DIR_TO_CLIENT);
+    send_pkt(fx, GET_TO_C(.flags = SYN | ACK, .seq = 2779762238u), PTL_DIR_TO_CLIENT);
+    assert_int_equal(ptl_flow_table_created(fx->table), 1);
+    PtlFlow *flow = send_pkt(fx, GET_TO_C(.flags = SYN | ACK, .seq = 5000, .ack = 91),
+                             PTL_DIR_TO_CLIENT);
+    assert_int_equal(flow->id, 2);
+    assert_int_equal(flow->initiator, PTL_INITIATOR_SYNACK);
+    assert_int_equal(flow->server_isn, 5000);
+    assert_int_equal(ended_at(fx, 0)->why, PTL_FLOW_END_REUSED);
+    assert_int_equal(ended_at(fx, 0)->flow.dir[PTL_DIR_TO_CLIENT].syns, 2);
+    /* a SYN/ACK on an open connection is no reuse */
+    send_pkt(fx, GET_TO_C(.flags = SYN | ACK, .seq = 6000), PTL_DIR_TO_CLIENT);
+    assert_int_equal(ptl_flow_table_created(fx->table), 2);
+}
+
+typedef struct {
+    guint16     sport, dport;
+    guint16     client_port;
+    PtlInitiator initiator;
+} UdpCase;
+
+/* The well-known service port decides, whichever side sends first; the same
+ * service on both ends leaves it to the order. */
+static void
+test_flow_udp_initiator_by_port(void **state)
+{
+    Fixture *fx = *state;
+    static const UdpCase cases[] = {
+        { 67, 68, 68, PTL_INITIATOR_PORT },         /* DHCP offer first */
+        { 68, 67, 68, PTL_INITIATOR_PORT },         /* DHCP discover */
+        { 53, 5353, 5353, PTL_INITIATOR_PORT },     /* a DNS answer seen first */
+        { 123, 123, 123, PTL_INITIATOR_FIRST_PACKET },
+        { 161, 40000, 40000, PTL_INITIATOR_PORT },  /* SNMP response */
+        { 40001, 162, 40001, PTL_INITIATOR_PORT },  /* SNMP trap */
+        { 514, 600, 600, PTL_INITIATOR_PORT },      /* syslog, both below 1024 */
+        { 137, 137, 137, PTL_INITIATOR_FIRST_PACKET },
+        { 138, 50000, 50000, PTL_INITIATOR_PORT },
+        { 4789, 51000, 51000, PTL_INITIATOR_PORT }, /* VXLAN */
+        { 8472, 51001, 51001, PTL_INITIATOR_PORT },
+        { 6081, 51002, 51002, PTL_INITIATOR_PORT }, /* Geneve */
+        { 2152, 2153, 2153, PTL_INITIATOR_PORT },   /* GTP-U */
+        { 3544, 51003, 51003, PTL_INITIATOR_PORT }, /* Teredo */
+        { 45000, 46000, 45000, PTL_INITIATOR_FIRST_PACKET },
+    };
+    for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+        const UdpCase *c = &cases[i];
+        PtlDirection dir = c->client_port == c->sport ? PTL_DIR_TO_SERVER : PTL_DIR_TO_CLIENT;
+        PtlFlow *flow = send_pkt(fx, PKT(.src = "10.2.0.1", .sport = c->sport, .dst = "10.2.0.2",
+                                         .dport = c->dport, .proto = 17, .len = 40), dir);
+        assert_int_equal(flow->initiator, c->initiator);
+        assert_int_equal(flow->client_port, c->client_port);
+        assert_string_equal(ptl_initiator_name(flow->initiator),
+                            c->initiator == PTL_INITIATOR_PORT ? "port" : "first-packet");
+    }
 }
 
 static void
@@ -932,6 +1023,9 @@ main(void)
         FLOW_TEST(test_flow_idle_expiry),
         FLOW_TEST(test_flow_max_flows_evicts_lru),
         FLOW_TEST(test_flow_reuse_after_close),
+        FLOW_TEST(test_flow_reuse_after_reset_reversed),
+        FLOW_TEST(test_flow_reuse_by_synack),
+        FLOW_TEST(test_flow_udp_initiator_by_port),
         cmocka_unit_test(test_flow_syn_scan_bounded),
         FLOW_TEST(test_flow_vlan_apart),
         FLOW_TEST(test_flow_ipv6),

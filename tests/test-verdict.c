@@ -400,6 +400,43 @@ test_verdict_protocol_mismatch(void **state)
 }
 
 static void
+add_upgraded(Fixture *fx, const char *client, guint16 port, const char *start, gboolean has_auth)
+{
+    PtlFlowRecord rec = make_rec(fx, client, "10.20.0.11", port, PTL_FLOW_CLOSED, "tls");
+    rec.upgraded_from = start;
+    rec.facts = 1u << PTL_FACT_UPGRADE_TLS | 1u << PTL_FACT_CONFIRMED;
+    if (has_auth) {
+        rec.facts |= 1u << PTL_FACT_CLEARTEXT_AUTH;
+        g_strlcpy(rec.auth_detail, "HTTP Proxy-Basic user ops", sizeof rec.auth_detail);
+    }
+    ptl_verdict_add(fx->v, &rec);
+}
+
+/* A clear-text start that switched to TLS meets a rule expecting tls and a rule
+ * expecting its start; any other rule still sees a mismatch, and credentials sent
+ * before the switch are still clear text. */
+static void
+test_verdict_upgraded_flows(void **state)
+{
+    Fixture *fx = *state;
+    const char *const products[] = { "alpha", NULL };
+    fixture_start(fx, cluster_inventory, products);
+    add_upgraded(fx, "10.0.0.5", 7711, "http", FALSE);   /* rule: tls */
+    add_upgraded(fx, "10.0.0.6", 8081, "http", FALSE);   /* rule: http */
+    add_upgraded(fx, "10.20.0.12", 5672, "http", FALSE); /* rule: amqp */
+    add_upgraded(fx, "10.0.0.7", 8081, "http", TRUE);
+    ptl_verdict_finish(fx->v);
+
+    assert_null(find_finding(fx, "protocol-mismatch", "10.0.0.5", "10.20.0.11", 7711));
+    assert_null(find_finding(fx, "protocol-mismatch", "10.0.0.6", "10.20.0.11", 8081));
+    JsonObject *other = find_finding(fx, "protocol-mismatch", "10.20.0.12", "10.20.0.11", 5672);
+    assert_non_null(other);
+    assert_string_equal(member_string(other, "severity"), "warning");
+    assert_non_null(find_finding(fx, "cleartext-credentials", "10.0.0.7", "10.20.0.11", 8081));
+    assert_int_equal(count_findings_json(fx), 2);
+}
+
+static void
 test_verdict_undocumented_port(void **state)
 {
     Fixture *fx = *state;
@@ -1326,6 +1363,7 @@ main(void)
         VERDICT_TEST(test_verdict_judge_flow_findings),
         VERDICT_TEST(test_verdict_direction_violation),
         VERDICT_TEST(test_verdict_protocol_mismatch),
+        VERDICT_TEST(test_verdict_upgraded_flows),
         VERDICT_TEST(test_verdict_undocumented_port),
         VERDICT_TEST(test_verdict_cleartext_credentials),
         VERDICT_TEST(test_verdict_example_records),

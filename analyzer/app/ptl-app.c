@@ -12,6 +12,8 @@
 /* an emptied pending buffer up to this size is kept for the flow's next split
  * message instead of being freed and allocated again */
 #define APP_KEEP_PENDING (16 * 1024)
+/* the dissector a documented clear-text start hands the stream to */
+#define APP_TLS_PLUGIN "tls"
 
 static const char *const app_fact_names[PTL_FACT_COUNT] = {
     [PTL_FACT_CONFIRMED] = "confirmed",
@@ -30,6 +32,9 @@ struct _PtlApp {
     const PtlPlugin    *port_candidate;
     gboolean            is_forced;
     gpointer            state;
+    /* after a clear-text start upgraded to TLS: the first dissector, kept for emit */
+    const PtlPlugin    *first_plugin;
+    gpointer            first_state;
     /* candidates: as many as the set holds, in the app's own block (app_alloc) */
     guint               n_order;
     guint              *order;             /* plugin indexes, port candidate first */
@@ -285,6 +290,8 @@ ptl_app_free(PtlApp *app)
         return;
     if (app->state != NULL)
         app->plugin->desc->state_free(app->state);
+    if (app->first_state != NULL)
+        app->first_plugin->desc->state_free(app->first_state);
     app_drop_probe(app);
     for (int d = 0; d < 2; d++)
         g_clear_pointer(&app->pending[d], g_byte_array_unref);
@@ -381,6 +388,8 @@ app_fail(PtlApp *app, char *message)
     }
 }
 
+static void app_upgrade_tls(PtlApp *app);
+
 static void
 app_keep_peak(PtlApp *app, PtlDirection dir)
 {
@@ -416,6 +425,7 @@ app_feed(PtlApp *app, PtlDirection dir, const guint8 *data, gsize len)
     }
     app->need[dir] = 0;
     g_autoptr(GError) error = NULL;
+    gboolean had_upgrade = ptl_app_has_fact(app, PTL_FACT_UPGRADE_TLS);
     gssize used = desc->feed(app->state, &app->ctx, dir, p, n, &error);
     if (used < 0) {
         app_fail(app, g_strdup(error != NULL ? error->message : "dissector failed without a reason"));
@@ -446,6 +456,35 @@ app_feed(PtlApp *app, PtlDirection dir, const guint8 *data, gsize len)
         app->pending_peak[dir] > APP_KEEP_PENDING) {
         g_clear_pointer(&app->pending[dir], g_byte_array_unref);
         app->pending_peak[dir] = 0;
+    }
+    if (!had_upgrade && ptl_app_has_fact(app, PTL_FACT_UPGRADE_TLS))
+        app_upgrade_tls(app);
+}
+
+/* The protocol change, once per flow.  A dissector that raises
+ * PTL_FACT_UPGRADE_TLS from feed has consumed its direction exactly up to the
+ * switch point (the end of the server's "go ahead": SMTP 220 after STARTTLS,
+ * PostgreSQL 'S', HTTP 2xx to CONNECT ...).  Whatever it left unconsumed, in
+ * both directions, and every later byte belong to the TLS dissector; the first
+ * dissector's state is kept for the report. */
+static void
+app_upgrade_tls(PtlApp *app)
+{
+    const PtlPlugin *tls = ptl_plugin_set_find(app->plugins, APP_TLS_PLUGIN);
+    if (app->first_plugin != NULL || tls == NULL || app->plugin == tls || app->error != NULL)
+        return;
+    app->first_plugin = app->plugin;
+    app->first_state = app->state;
+    gsize first_cost = app->state_cost;
+    app->plugin = tls;
+    app->state = app_state_new(app, tls);
+    app->state_cost += first_cost;
+    for (int d = 0; d < 2; d++) {
+        GByteArray *held = g_steal_pointer(&app->pending[d]);
+        app->pending_peak[d] = 0;
+        if (held != NULL && held->len > 0)
+            app_feed(app, (PtlDirection) d, held->data, held->len);
+        g_clear_pointer(&held, g_byte_array_unref);
     }
 }
 
@@ -627,6 +666,12 @@ ptl_app_protocol(const PtlApp *app)
     }
 }
 
+const char *
+ptl_app_upgraded_from(const PtlApp *app)
+{
+    return app->first_plugin != NULL ? app->first_plugin->desc->name : NULL;
+}
+
 const PtlPlugin *
 ptl_app_plugin(const PtlApp *app)
 {
@@ -698,10 +743,23 @@ ptl_app_emit(PtlApp *app, JsonBuilder *b)
         json_builder_set_member_name(b, "protocol_by");
         json_builder_add_string_value(b, app->is_forced ? "port" : "content");
     }
+    if (app->first_plugin != NULL) {
+        json_builder_set_member_name(b, "protocols");
+        json_builder_begin_array(b);
+        json_builder_add_string_value(b, app->first_plugin->desc->name);
+        json_builder_add_string_value(b, app->plugin->desc->name);
+        json_builder_end_array(b);
+    }
     app_emit_candidate(app->port_candidate, b);
     if (app->status == PTL_APP_IDENTIFIED) {
         json_builder_set_member_name(b, "app");
         json_builder_begin_object(b);
+        if (app->first_plugin != NULL) {
+            json_builder_set_member_name(b, app->first_plugin->desc->name);
+            json_builder_begin_object(b);
+            app->first_plugin->desc->emit(app->first_state, b);
+            json_builder_end_object(b);
+        }
         json_builder_set_member_name(b, app->plugin->desc->name);
         json_builder_begin_object(b);
         app->plugin->desc->emit(app->state, b);

@@ -3,7 +3,8 @@
  * Probes each direction's first bytes with every dissector (the port only
  * orders the candidates; content decides), then feeds the chosen dissector the
  * reassembled bytes, holding what it did not consume (at most PTL_PENDING_MAX
- * per direction).  Keeps the facts dissectors report for the rule engine.
+ * per direction).  A flow changes protocol at most once: when its dissector
+ * reports PTL_FACT_UPGRADE_TLS (STARTTLS and its kin), the rest goes to "tls".  Keeps the facts dissectors report for the rule engine.
  * Allocated only for flows that carry payload. */
 #pragma once
 
@@ -71,7 +72,10 @@ PtlAppStatus ptl_app_status(const PtlApp *app);
 /* "amqp", "websocket" after an upgrade, "unknown" (also when undecided), or NULL
  * while probing. transfer none */
 const char  *ptl_app_protocol(const PtlApp *app);
-/* transfer none: the identified dissector, or NULL */
+/* After a clear-text start upgraded to TLS (protocol "tls"): the first
+ * protocol ("smtp"), else NULL.  transfer none */
+const char  *ptl_app_upgraded_from(const PtlApp *app);
+/* transfer none: the identified dissector (TLS after an upgrade), or NULL */
 const PtlPlugin *ptl_app_plugin(const PtlApp *app);
 gboolean     ptl_app_has_fact(const PtlApp *app, PtlFact fact);
 /* transfer none: distinct details of a fact (at most a few), or NULL */
@@ -81,7 +85,8 @@ const char  *ptl_app_error(const PtlApp *app);
 gboolean     ptl_app_is_truncated(const PtlApp *app);
 gboolean     ptl_app_has_gap(const PtlApp *app);
 
-/* Members of a flow object: protocol, protocol_by, port_candidate, app {name: {...}},
+/* Members of a flow object: protocol, protocol_by, protocols (after an upgrade:
+ * ["smtp", "tls"]), port_candidate, app {name: {...}},
  * and when they apply dissector_error, truncated, unknown_bytes, undecided. */
 void         ptl_app_emit(PtlApp *app, JsonBuilder *builder);
 /* For flows without an app (no payload): protocol null and the port candidate. */

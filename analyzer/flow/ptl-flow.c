@@ -105,6 +105,7 @@ static const char *const flow_initiator_names[] = {
     [PTL_INITIATOR_SYNACK] = "syn-ack",
     [PTL_INITIATOR_FIRST_PACKET] = "first-packet",
     [PTL_INITIATOR_INFERRED] = "inferred",
+    [PTL_INITIATOR_PORT] = "port",
 };
 
 gboolean
@@ -376,14 +377,56 @@ flow_is_service_port(const PtlFlowTable *table, guint8 proto, guint16 port)
     return port < 1024;
 }
 
+/* UDP services whose port says which side serves, even when both ports are
+ * below 1024 or the server speaks first (a DHCP offer, an SNMP trap). */
+static const guint16 flow_udp_server_ports[] = {
+    53,          /* DNS */
+    67,          /* DHCP server (its clients use 68) */
+    123,         /* NTP */
+    137, 138,    /* NetBIOS name and datagram service */
+    161, 162,    /* SNMP agent, trap receiver */
+    514,         /* syslog */
+    547,         /* DHCPv6 server (its clients use 546) */
+    2152,        /* GTP-U */
+    3544,        /* Teredo */
+    4789, 8472,  /* VXLAN (IANA, Linux default) */
+    6081,        /* Geneve */
+};
+
+/* The client ports of the services above that have fixed ones. */
+static const guint16 flow_udp_client_ports[] = { 68, 546 };
+
+static gboolean
+flow_port_in(const guint16 *ports, gsize n, guint16 port)
+{
+    for (gsize i = 0; i < n; i++)
+        if (ports[i] == port)
+            return TRUE;
+    return FALSE;
+}
+
+/* How strongly a UDP port says "server": 2 a well-known service, 1 a fixed
+ * client port of one, 0 neither. */
+static int
+flow_udp_port_rank(guint16 port)
+{
+    if (flow_port_in(flow_udp_server_ports, G_N_ELEMENTS(flow_udp_server_ports), port))
+        return 2;
+    if (flow_port_in(flow_udp_client_ports, G_N_ELEMENTS(flow_udp_client_ports), port))
+        return 1;
+    return 0;
+}
+
 /* TRUE when the first packet's sender is the client.  TCP: the SYN, else the
- * SYN/ACK decide.  Otherwise a service port on exactly one side marks the
- * server (inferred); failing that TCP takes the lower port as the server
- * (inferred) and UDP the first datagram's sender as the client (first-packet). */
+ * SYN/ACK decide.  UDP: a well-known service port on one side, then any service
+ * port on exactly one side marks the server (port), else the first datagram's
+ * sender is the client (first-packet).  TCP mid-stream: a service port on
+ * exactly one side, else the lower port is the server (inferred). */
 static gboolean
 flow_sender_is_client(const PtlFlowTable *table, const PtlDecoded *pkt, PtlInitiator *initiator)
 {
     const PtlTuple *tuple = &pkt->tuple;
+    gboolean is_udp = tuple->proto == FLOW_PROTO_UDP;
     if (tuple->proto == FLOW_PROTO_TCP) {
         guint8 syn_ack = pkt->tcp_flags & (FLOW_TCP_SYN | FLOW_TCP_ACK);
         if (syn_ack == FLOW_TCP_SYN) {
@@ -394,14 +437,26 @@ flow_sender_is_client(const PtlFlowTable *table, const PtlDecoded *pkt, PtlIniti
             *initiator = PTL_INITIATOR_SYNACK;
             return FALSE;
         }
+    } else if (is_udp) {
+        int src_rank = flow_udp_port_rank(tuple->sport);
+        int dst_rank = flow_udp_port_rank(tuple->dport);
+        if (src_rank != dst_rank) {
+            *initiator = PTL_INITIATOR_PORT;
+            return dst_rank > src_rank;
+        }
+        if (src_rank == 2) {
+            /* the same service both ends (NTP 123 to 123): the order decides */
+            *initiator = PTL_INITIATOR_FIRST_PACKET;
+            return TRUE;
+        }
     }
     gboolean is_src_service = flow_is_service_port(table, tuple->proto, tuple->sport);
     gboolean is_dst_service = flow_is_service_port(table, tuple->proto, tuple->dport);
     if (is_src_service != is_dst_service) {
-        *initiator = PTL_INITIATOR_INFERRED;
+        *initiator = is_udp ? PTL_INITIATOR_PORT : PTL_INITIATOR_INFERRED;
         return is_dst_service;
     }
-    if (tuple->proto == FLOW_PROTO_UDP) {
+    if (is_udp) {
         *initiator = PTL_INITIATOR_FIRST_PACKET;
         return TRUE;
     }
@@ -455,16 +510,20 @@ flow_create(PtlFlowTable *table, guint64 hash, const PtlDecoded *pkt, gint64 ts_
 
 /* ---- per packet ---- */
 
-/* A new SYN (other ISN) on a finished connection starts a new one. */
+/* A new SYN, or a SYN/ACK whose SYN the capture missed, on a finished
+ * connection starts a new one (as Zeek and tshark do); a retransmission (the
+ * ISN already seen from that side) stays in the old one. */
 static gboolean
 flow_is_reused_by(const PtlFlow *flow, const PtlDecoded *pkt, PtlDirection dir)
 {
     if (flow->proto != FLOW_PROTO_TCP || !flow_is_finished(flow))
         return FALSE;
-    if ((pkt->tcp_flags & (FLOW_TCP_SYN | FLOW_TCP_ACK)) != FLOW_TCP_SYN)
-        return FALSE;
-    gboolean is_retry = flow->has_syn && dir == PTL_DIR_TO_SERVER && pkt->seq == flow->client_isn;
-    return !is_retry;
+    guint8 syn_ack = pkt->tcp_flags & (FLOW_TCP_SYN | FLOW_TCP_ACK);
+    if (syn_ack == FLOW_TCP_SYN)
+        return !(flow->has_syn && dir == PTL_DIR_TO_SERVER && pkt->seq == flow->client_isn);
+    if (syn_ack == (FLOW_TCP_SYN | FLOW_TCP_ACK))
+        return !(flow->has_synack && dir == PTL_DIR_TO_CLIENT && pkt->seq == flow->server_isn);
+    return FALSE;
 }
 
 static void
@@ -491,8 +550,9 @@ flow_track_tcp(PtlFlow *flow, PtlDirection dir, const PtlDecoded *pkt)
     if (syn_ack == FLOW_TCP_SYN && is_to_server && !flow->has_syn) {
         flow->has_syn = TRUE;
         flow->client_isn = pkt->seq;
-    } else if (syn_ack == (FLOW_TCP_SYN | FLOW_TCP_ACK) && !is_to_server) {
+    } else if (syn_ack == (FLOW_TCP_SYN | FLOW_TCP_ACK) && !is_to_server && !flow->has_synack) {
         flow->has_synack = TRUE;
+        flow->server_isn = pkt->seq;
     } else if (syn_ack == FLOW_TCP_ACK && is_to_server && flow->has_synack) {
         flow->has_handshake = TRUE;
     }

@@ -44,10 +44,12 @@ typedef enum {
     PTL_INITIATOR_SYN,          /* the SYN's sender is the client */
     PTL_INITIATOR_SYNACK,       /* SYN missed, the SYN/ACK's receiver is the client */
     PTL_INITIATOR_FIRST_PACKET, /* UDP: the first datagram's sender, no port said otherwise */
-    PTL_INITIATOR_INFERRED,     /* mid-stream: service port, then the lower port */
+    PTL_INITIATOR_INFERRED,     /* TCP mid-stream: service port, then the lower port */
+    PTL_INITIATOR_PORT,         /* UDP: a service port on exactly one side (DNS 53, DHCP 67) */
 } PtlInitiator;
 
-const char *ptl_initiator_name(PtlInitiator initiator); /* "syn", "syn-ack", "first-packet", "inferred" */
+/* "syn", "syn-ack", "first-packet", "inferred", "port" */
+const char *ptl_initiator_name(PtlInitiator initiator);
 
 /* How much of the TCP three-way handshake the capture saw. */
 typedef enum {
@@ -82,7 +84,7 @@ typedef enum {
     PTL_FLOW_END_CAPTURE,   /* end of input */
     PTL_FLOW_END_IDLE,      /* idle timeout (or closed and quiet) */
     PTL_FLOW_END_EVICTED,   /* table full: least recently active */
-    PTL_FLOW_END_REUSED,    /* a new SYN reused the tuple of a finished connection */
+    PTL_FLOW_END_REUSED,    /* a new SYN or SYN/ACK (other ISN) reused a finished tuple */
 } PtlFlowEnd;
 
 typedef struct {
@@ -115,6 +117,7 @@ struct _PtlFlow {
     guint8          icmp_type, icmp_code; /* the unreachable, when is_refused by ICMP */
     guint8          is_memcap_evicted; /* ended early to keep within the memory budget */
     guint32         client_isn;
+    guint32         server_isn;     /* the SYN/ACK's sequence number, when has_synack */
     gpointer        app;            /* the caller's per-flow data; the caller frees it in on_end */
     /* table internals */
     PtlFlow        *lru_prev, *lru_next;

@@ -173,6 +173,16 @@ verdict_protocol_normal(const char *observed)
     return g_strcmp0(observed, "websocket") == 0 ? "http" : observed;
 }
 
+/* A rule's protocol is met by what the flow is now, or by the clear-text start
+ * of a documented upgrade (an smtp rule explains SMTP that went STARTTLS). */
+static gboolean
+verdict_protocol_meets(const char *observed, const char *upgraded_from, const char *expected)
+{
+    const char *normal = verdict_protocol_normal(observed);
+    return (normal != NULL && g_strcmp0(expected, normal) == 0) ||
+           (upgraded_from != NULL && g_strcmp0(expected, upgraded_from) == 0);
+}
+
 static guint32
 verdict_port_key(guint8 transport, guint16 port)
 {
@@ -305,17 +315,17 @@ ptl_verdict_add(PtlVerdict *v, const PtlFlowRecord *rec)
  * what was observed, then the product listed first, then the first rule. */
 static const PtlRule *
 verdict_pick(const PtlVerdict *v, const GPtrArray *rules, gboolean want_inbound,
-             const char *observed)
+             const PtlFlowRecord *rec)
 {
     const PtlRule *best = NULL;
     gboolean is_best_same = FALSE;
     guint best_rank = 0;
-    const char *normal = verdict_protocol_normal(observed);
     for (guint i = 0; i < rules->len; i++) {
         const PtlRule *rule = g_ptr_array_index(rules, i);
         if (verdict_is_inbound(rule) != want_inbound)
             continue;
-        gboolean is_same = normal != NULL && g_strcmp0(rule->protocol, normal) == 0;
+        gboolean is_same = verdict_protocol_meets(rec->protocol, rec->upgraded_from,
+                                                  rule->protocol);
         guint rank = ptl_products_rank(v->products, rule->product);
         gboolean is_site = rank == PTL_PRODUCTS_RANK_SITE;
         gboolean is_best_site = best_rank == PTL_PRODUCTS_RANK_SITE;
@@ -411,10 +421,10 @@ verdict_issue(VerdictJudgement *j, PtlFindingKind kind, PtlSeverity severity)
 static void
 verdict_judge_protocol(const PtlFlowRecord *rec, const PtlRule *rule, VerdictJudgement *j)
 {
-    const char *observed = verdict_protocol_normal(rec->protocol);
     const char *expected = rule->protocol;
-    if (observed == NULL || g_strcmp0(expected, "any") == 0 ||
-        g_strcmp0(expected, "opaque") == 0 || g_strcmp0(expected, observed) == 0)
+    if (rec->protocol == NULL || g_strcmp0(expected, "any") == 0 ||
+        g_strcmp0(expected, "opaque") == 0 ||
+        verdict_protocol_meets(rec->protocol, rec->upgraded_from, expected))
         return;
     verdict_issue(j, PTL_FINDING_PROTOCOL_MISMATCH,
                   g_strcmp0(expected, "tls") == 0 ? PTL_SEVERITY_ERROR : PTL_SEVERITY_WARNING);
@@ -452,7 +462,9 @@ verdict_judge_inbound(const PtlVerdict *v, const PtlFlowRecord *rec, const PtlRu
 static void
 verdict_judge_cleartext(const PtlFlowRecord *rec, VerdictJudgement *j)
 {
-    if (!(rec->facts & (1u << PTL_FACT_CLEARTEXT_AUTH)) || g_strcmp0(rec->protocol, "tls") == 0)
+    /* credentials sent before a STARTTLS still crossed in clear */
+    if (!(rec->facts & (1u << PTL_FACT_CLEARTEXT_AUTH)) ||
+        (g_strcmp0(rec->protocol, "tls") == 0 && rec->upgraded_from == NULL))
         return;
     gboolean is_tls_expected = j->rule != NULL && g_strcmp0(j->rule->protocol, "tls") == 0;
     verdict_issue(j, PTL_FINDING_CLEARTEXT_CREDENTIALS,
@@ -503,8 +515,8 @@ verdict_judge(const PtlVerdict *v, const PtlFlowRecord *rec, VerdictJudgement *j
     guint32 server_role = verdict_role(v, &rec->server, &is_inferred);
     g_autoptr(GPtrArray) rules = ptl_products_candidates(v->products, rec->transport,
                                                          rec->server_port);
-    const PtlRule *inbound = verdict_pick(v, rules, TRUE, rec->protocol);
-    const PtlRule *outbound = verdict_pick(v, rules, FALSE, rec->protocol);
+    const PtlRule *inbound = verdict_pick(v, rules, TRUE, rec);
+    const PtlRule *outbound = verdict_pick(v, rules, FALSE, rec);
     j->is_node_inferred = ptl_products_is_inferring_nodes(v->products);
     verdict_set_rule(v, rec, NULL, j);
     if (server_role & PTL_ROLE_NODE) {

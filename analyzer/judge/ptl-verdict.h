@@ -54,6 +54,7 @@ typedef struct {
     guint8       icmp_type, icmp_code; /* the unreachable, when refused by ICMP */
     guint8       handshake;       /* PtlHandshake */
     const char  *protocol;        /* interned: dissector name, "websocket", "unknown"; NULL: no payload */
+    const char  *upgraded_from;   /* the clear-text start of a flow upgraded to TLS ("smtp"), or NULL */
     guint32      facts;           /* 1 << PtlFact */
     char         auth_detail[PTL_AUTH_DETAIL_MAX]; /* first cleartext-auth detail
                                                       ("AMQP PLAIN user guest"), or "" */

@@ -46,6 +46,7 @@ ptl_flow_record_fill(PtlFlowRecord *rec, const PtlFlow *flow, PtlFlowEnd why, co
      * dissector could decide on are unconfirmed, like no payload: no verdict on them */
     if (ptl_app_status(app) != PTL_APP_UNDECIDED)
         rec->protocol = ptl_app_protocol(app);
+    rec->upgraded_from = ptl_app_upgraded_from(app);
     for (int f = 0; f < PTL_FACT_COUNT; f++)
         if (ptl_app_has_fact(app, (PtlFact) f))
             rec->facts |= 1u << f;

@@ -165,8 +165,13 @@ def tls_session(cap, client, server, port=443, sni="node1.cluster.local", app_re
                 **kwargs):
     """ClientHello with SNI, ServerHello + CCS + encrypted flight, client CCS + Finished,
     then opaque application data both ways."""
-    seed = (cap.name, client.ip, server.ip, port)
     conn = connect(cap, client, server, port, **kwargs)
+    tls_handshake(conn, (cap.name, client.ip, server.ip, port), sni, app_records)
+    conn.close()
+
+
+def tls_handshake(conn, seed, sni, app_records=2):
+    """The TLS part of tls_session on an open connection (also after a clear-text start)."""
     hello = tls.client_hello(sni, digest("tls-cr", *seed), digest("tls-sid", *seed),
                              digest("tls-ck", *seed))
     encrypted_flight = tls.application_data(digest("tls-ee", *seed) * 40)
@@ -179,6 +184,18 @@ def tls_session(cap, client, server, port=443, sni="node1.cluster.local", app_re
             request = tls.change_cipher_spec() + tls.application_data(
                 digest("tls-fin", *seed) + b"\x16") + request
         conn.request(request, tls.application_data(digest("tls-resp", n, *seed) * 12))
+
+
+def starttls_session(cap, client, server, port, start, sni, **kwargs):
+    """A clear-text start (protocols/starttls.py: greeting, exchanges up to the grant),
+    then a TLS handshake with SNI and application data on the same connection."""
+    conn = connect(cap, client, server, port, **kwargs)
+    greeting, steps = start
+    if greeting is not None:
+        conn.send(SERVER, greeting)
+    for request, response in steps:
+        conn.request(request, response)
+    tls_handshake(conn, (cap.name, client.ip, server.ip, port), sni, app_records=1)
     conn.close()
 
 
