@@ -371,7 +371,7 @@ static void
 test_frag_timeout(void **state)
 {
     (void) state;
-    PtlDecoderConfig cfg = { 0, 0, TEST_SECOND };
+    PtlDecoderConfig cfg = { 0, 0, TEST_SECOND, { 0 } };
     g_autoptr(PtlDecoder) dec = ptl_decoder_new(&cfg);
     guint8 whole[TEST_UDP_LEN];
     datagram_udp(whole, 4);
@@ -394,7 +394,7 @@ static void
 test_frag_cap_datagrams(void **state)
 {
     (void) state;
-    PtlDecoderConfig cfg = { 0, 2, 0 };
+    PtlDecoderConfig cfg = { 0, 2, 0, { 0 } };
     g_autoptr(PtlDecoder) dec = ptl_decoder_new(&cfg);
     guint8 whole[TEST_UDP_LEN];
     datagram_udp(whole, 5);
@@ -417,7 +417,7 @@ static void
 test_frag_cap_memory(void **state)
 {
     (void) state;
-    PtlDecoderConfig cfg = { 2048, 0, 0 };
+    PtlDecoderConfig cfg = { 2048, 0, 0, { 0 } };
     g_autoptr(PtlDecoder) dec = ptl_decoder_new(&cfg);
     guint8 whole[TEST_UDP_LEN];
     datagram_udp(whole, 6);
