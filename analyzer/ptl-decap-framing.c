@@ -15,7 +15,9 @@ PtlDecapResult
 ptl_decap_ppp(PtlCursor *c, PtlDecap *out)
 {
     const guint8 *head = ptl_cursor_peek(c, 2);
-    if (head != NULL && head[0] == FRAMING_PPP_ADDRESS && head[1] == FRAMING_PPP_CONTROL)
+    if (head == NULL)
+        return PTL_DECAP_TRUNCATED;            /* not even a protocol and a byte of data */
+    if (head[0] == FRAMING_PPP_ADDRESS && head[1] == FRAMING_PPP_CONTROL)
         ptl_cursor_skip(c, 2);
     guint16 protocol = ptl_cursor_u8(c);
     if (!(protocol & 1u))                      /* not compressed to one byte (RFC 1661 6.5) */

@@ -34,6 +34,8 @@ ptl_decap_gtpu(PtlCursor *c, PtlDecap *out)
             if (++n > GTPU_MAX_EXTENSIONS)
                 return PTL_DECAP_MALFORMED;
             guint8 words = ptl_cursor_u8(&body); /* 4-byte units, next-type byte included */
+            if (!ptl_cursor_ok(&body))
+                break;
             if (words == 0)
                 return PTL_DECAP_MALFORMED;
             ptl_cursor_skip(&body, (gsize) words * 4u - 2u);
