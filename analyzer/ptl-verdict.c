@@ -207,7 +207,8 @@ verdict_aggregate_hash(gconstpointer p)
     h = h * 33 + (guint) k->state;
     h = h * 33 + g_str_hash(k->protocol != NULL ? k->protocol : "");
     h = h * 33 + k->facts;
-    h = h * 33 + k->tunnel.id;
+    if (k->tunnel.id != 0)                     /* untunnelled: the hash (and order) of before */
+        h = h * 33 + k->tunnel.id;
     return h * 33 + g_str_hash(k->auth_detail);
 }
 
@@ -532,7 +533,8 @@ verdict_finding_hash(gconstpointer p)
 {
     const VerdictFinding *f = p;
     guint h = ptl_addr_hash(&f->client) * 33 + ptl_addr_hash(&f->server);
-    h = h * 33 + f->tunnel.id;
+    if (f->tunnel.id != 0)
+        h = h * 33 + f->tunnel.id;
     return (h * 33 + (guint) f->kind) * 33 + verdict_port_key(f->transport, f->port);
 }
 
