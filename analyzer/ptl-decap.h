@@ -66,5 +66,10 @@ PtlDecapResult ptl_decap_chdlc(PtlCursor *c, PtlDecap *out);
 /* 802.1ah I-TAG after ethertype 0x88e7: the customer frame follows */
 PtlDecapResult ptl_decap_pbb(PtlCursor *c, PtlDecap *out);
 
+/* 802.11 data frame with LLC/SNAP (DLT 105); management, control, protected: NOT_DATA */
+PtlDecapResult ptl_decap_wifi(PtlCursor *c, PtlDecap *out);
+/* radiotap (DLT 127): skips the header; the 802.11 frame follows */
+PtlDecapResult ptl_decap_radiotap(PtlCursor *c);
+
 /* An ethertype as an inner kind; FALSE: not one we follow */
 gboolean ptl_decap_from_ethertype(guint16 type, PtlDecapInner *inner);

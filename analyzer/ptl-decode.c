@@ -972,6 +972,20 @@ decode_nflog(DecodeCtx *ctx, PtlCursor *c)
 }
 
 static PtlDecodeResult
+decode_radiotap(DecodeCtx *ctx, PtlCursor *c)
+{
+    switch (ptl_decap_radiotap(c)) {
+    case PTL_DECAP_OK:
+        return decode_framing(ctx, c, ptl_decap_wifi);
+    case PTL_DECAP_TRUNCATED:
+        return decode_skip(ctx, PTL_SKIP_LINK_TRUNCATED);
+    case PTL_DECAP_MALFORMED:
+    default:
+        return decode_skip(ctx, PTL_SKIP_NOT_IP);
+    }
+}
+
+static PtlDecodeResult
 decode_link(DecodeCtx *ctx, PtlCursor *c)
 {
     switch (ctx->pkt->linktype) {
@@ -1000,6 +1014,10 @@ decode_link(DecodeCtx *ctx, PtlCursor *c)
         return decode_framing(ctx, c, ptl_decap_ppp);
     case DLT_PPP_ETHER:
         return decode_framing(ctx, c, ptl_decap_pppoe);
+    case DLT_IEEE802_11:
+        return decode_framing(ctx, c, ptl_decap_wifi);
+    case DLT_IEEE802_11_RADIO:
+        return decode_radiotap(ctx, c);
     default:
         decode_note_linktype(ctx->dec, ctx->pkt->linktype);
         return decode_skip(ctx, PTL_SKIP_LINKTYPE);

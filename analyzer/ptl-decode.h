@@ -5,7 +5,8 @@
  * fragment reassembly under memory and time caps; ICMP/ICMPv6 destination
  * unreachable messages yield the tuple they quote.  Tunnels (ptl-decap.h) are
  * opened up to PTL_TUNNEL_MAX_DEPTH deep: the packet is then the innermost one
- * and names the tunnel it came through.  Link types add Cisco HDLC and PPP.
+ * and names the tunnel it came through.  Link types add Cisco HDLC, PPP,
+ * PPPoE, 802.11 and radiotap (data frames).
  * No allocation per packet except while fragments are held and for a tunnel
  * seen for the first time. */
 #pragma once

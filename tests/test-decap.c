@@ -173,6 +173,15 @@ static const guint8 pbb_itag[] = { 0, 0x01, 0x00, 0x2a, 2, 0, 0, 0, 0, 3, 2, 0, 
 static const guint8 mpls_bottom[] = { 0, 0x01, 0x01, 0x40 };
 static const guint8 chdlc_ipv4[] = { 0x0f, 0, 0x08, 0x00 };
 static const guint8 ppp_ipv4[] = { 0xff, 0x03, 0x00, 0x21 };
+/* radiotap (8 bytes, no fields), QoS data to the AP, LLC/SNAP IPv4 */
+static const guint8 radiotap_qos_snap[] = { 0, 0, 8, 0, 0, 0, 0, 0,
+                                            0x88, 0x01, 0, 0, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2,
+                                            3, 3, 3, 3, 3, 3, 0x10, 0, 0, 0,
+                                            0xaa, 0xaa, 0x03, 0, 0, 0, 0x08, 0x00 };
+/* plain data from the AP, LLC/SNAP IPv4 */
+static const guint8 wifi_data_snap[] = { 0x08, 0x02, 0, 0, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2,
+                                         3, 3, 3, 3, 3, 3, 0x10, 0,
+                                         0xaa, 0xaa, 0x03, 0, 0, 0, 0x08, 0x00 };
 
 typedef struct {
     const char    *name;
@@ -243,8 +252,12 @@ build_case(guint i)
     case 16:
         return raw(chdlc_ipv4, sizeof chdlc_ipv4, inner_ip());
     case 17:
-    default:
         return raw(ppp_ipv4, sizeof ppp_ipv4, inner_ip());
+    case 18:
+        return raw(radiotap_qos_snap, sizeof radiotap_qos_snap, inner_ip());
+    case 19:
+    default:
+        return raw(wifi_data_snap, sizeof wifi_data_snap, inner_ip());
     }
 }
 
@@ -267,6 +280,8 @@ static const DecapCase decap_cases[] = {
     { "mpls-udp", DLT_EN10MB, PTL_TUNNEL_MPLS_UDP, FALSE, 0, FALSE },
     { "chdlc", DLT_C_HDLC, PTL_TUNNEL_NONE, FALSE, 0, FALSE },
     { "ppp", DLT_PPP, PTL_TUNNEL_NONE, FALSE, 0, FALSE },
+    { "radiotap-802.11-qos", DLT_IEEE802_11_RADIO, PTL_TUNNEL_NONE, FALSE, 0, FALSE },
+    { "802.11", DLT_IEEE802_11, PTL_TUNNEL_NONE, FALSE, 0, FALSE },
 };
 
 /* The PBB case carries its customer frame in the I-TAG's trailing bytes: put the
@@ -520,6 +535,16 @@ test_decap_control_is_not_ip(void **state)
     g_autoptr(PtlDecoder) dec = ptl_decoder_new(NULL);
     PtlDecoded d;
     assert_int_equal(decode_bytes(dec, DLT_PPP, ppp_lcp, sizeof ppp_lcp, sizeof ppp_lcp, &d),
+                     PTL_DECODE_SKIPPED);
+    assert_int_equal(d.skip, PTL_SKIP_NOT_IP);
+    guint8 wifi_protected[sizeof wifi_data_snap];
+    memcpy(wifi_protected, wifi_data_snap, sizeof wifi_protected);
+    wifi_protected[1] |= 0x40;                 /* encrypted: nothing readable */
+    assert_int_equal(decode_bytes(dec, DLT_IEEE802_11, wifi_protected, sizeof wifi_protected,
+                                  sizeof wifi_protected, &d), PTL_DECODE_SKIPPED);
+    assert_int_equal(d.skip, PTL_SKIP_NOT_IP);
+    static const guint8 beacon[] = { 0x80, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+    assert_int_equal(decode_bytes(dec, DLT_IEEE802_11, beacon, sizeof beacon, sizeof beacon, &d),
                      PTL_DECODE_SKIPPED);
     assert_int_equal(d.skip, PTL_SKIP_NOT_IP);
 }
