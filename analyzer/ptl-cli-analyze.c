@@ -16,6 +16,7 @@ static const char analyze_summary[] =
     "  portolan analyze --product sisense --nodes 10.0.0.11-10.0.0.13 capture.pcap\n"
     "  portolan analyze -f 'tcp port 5672' --json report.json --flows flows.jsonl *.pcap\n"
     "  portolan analyze --set wso2-das.offset=1 --fail-on warning das.pcap\n"
+    "  portolan analyze --inventory site.inventory --vxlan-port 4790 cloud-mirror.pcap\n"
     "\n"
     "Refused before anything is read (status 2, with the option or file:line): a number\n"
     "out of its range, an unknown product (one differing only in case is taken, with a\n"

@@ -76,10 +76,9 @@ ptl_cli_parse_analysis_numbers(PtlCliOptions *o, GError **error)
                        PTL_DECODER_MAX_VXLAN_PORTS);
     for (guint i = 0; i < n_ports; i++) {
         gint64 port = 0;
-        const PtlCliNumber number = { "--vxlan-port", o->vxlan_ports_text[i], 1, 65535, "port",
-                                      &port };
-        if (!ptl_cli_parse_numbers(&number, 1, error))
-            return FALSE;
+        if (!g_ascii_string_to_signed(o->vxlan_ports_text[i], 10, 1, 65535, &port, NULL))
+            return cli_bad(error, "--vxlan-port '%s': takes a UDP port, 1..65535",
+                           o->vxlan_ports_text[i]);
         o->vxlan_ports[i] = (guint16) port;
     }
     if (o->memcap != NULL && !ptl_memcap_parse_size(o->memcap, &o->memcap_bytes)) {

@@ -7,6 +7,7 @@
 - two tenants (VNI 1 and 2) carrying identical inner traffic stay apart: twice the flows;
 - tshark's inner TCP/UDP conversations of the VXLAN, Geneve and ERSPAN captures are
   portolan's flows (skipped without tshark);
+- --vxlan-port opens VXLAN on another port, which is otherwise a plain UDP flow;
 - a depth-100 IP-in-IP bomb is counted as one skipped packet, four levels deep.
 """
 import json
@@ -25,14 +26,16 @@ IP_ONLY = {"ipip", "gtpu"}  # carry the IP packet, not the frame: bytes count no
 TSHARK_WRAPPERS = {"vxlan": 1, "geneve": 1, "erspan2": 0}  # outer UDP headers per frame
 
 
-def wrap(kind, src, dst, tunnel_id=42):
+def wrap(kind, src, dst, tunnel_id=42, port=None):
     script = ptltest.source_dir() / "samples" / "gen" / "wrap.py"
     args = [sys.executable, str(script), kind, str(src), str(dst), "--id", str(tunnel_id)]
+    if port is not None:
+        args += ["--port", str(port)]
     subprocess.run(args, check=True, timeout=60)
 
 
-def analyze(capture, inventory):
-    args = ["analyze", *ptltest._plugin_args(), "-q", "--no-progress", "--json", "-"]
+def analyze(capture, inventory, *extra):
+    args = ["analyze", *ptltest._plugin_args(), "-q", "--no-progress", "--json", "-", *extra]
     if inventory is not None:
         args += ["--inventory", str(inventory)]
     return json.loads(ptltest.run_portolan(args + [str(capture)]))
@@ -155,6 +158,19 @@ def check_tshark(checks, tmp):
                          f"only tshark's {sorted(theirs - ours)[:3]}")
 
 
+def check_vxlan_port(checks, tmp):
+    samples = ptltest.source_dir() / "samples"
+    capture, inventory = samples / "sisense.pcap", samples / "sisense.inventory"
+    wrapped = Path(tmp) / "port-4790.pcap"
+    wrap("vxlan", capture, wrapped, 42, 4790)
+    plain = analyze(capture, inventory)
+    without = analyze(wrapped, inventory)
+    checks.check("UDP 4790 without --vxlan-port: no tunnel",
+                 without["capture"]["tunnels_total"] == 0)
+    given = analyze(wrapped, inventory, "--vxlan-port", "4790")
+    checks.check("--vxlan-port 4790: the sample's findings", findings(given) == findings(plain))
+
+
 def check_bomb(checks, tmp):
     bomb = Path(tmp) / "bomb.pcap"
     script = ptltest.source_dir() / "samples" / "gen" / "wrap.py"
@@ -176,6 +192,7 @@ def main():
         check_wrapped(checks, tmp)
         check_tenants(checks, tmp)
         check_tshark(checks, tmp)
+        check_vxlan_port(checks, tmp)
         check_bomb(checks, tmp)
     return checks.status()
 

@@ -83,8 +83,8 @@ def outer_udp(dport, payload, ident, frame):
     return outer(net.PROTO_UDP, net.udp(OUTER_SRC, OUTER_DST, sport, dport, payload), ident)
 
 
-def vxlan(frame, ident, vni):
-    return outer_udp(PORT_VXLAN, struct.pack(">B3xI", 0x08, vni << 8) + frame, ident, frame)
+def vxlan(frame, ident, vni, port=PORT_VXLAN):
+    return outer_udp(port, struct.pack(">B3xI", 0x08, vni << 8) + frame, ident, frame)
 
 
 def geneve(frame, ident, vni):
@@ -132,11 +132,12 @@ WRAPPERS = {"vxlan": vxlan, "geneve": geneve, "gre": gre, "erspan2": erspan2,
             "erspan3": erspan3, "ipip": ipip, "gtpu": gtpu}
 
 
-def wrap(kind, src, dst, tunnel_id=42):
+def wrap(kind, src, dst, tunnel_id=42, port=None):
     linktype, packets = read(src)
     out = []
+    extra = {"port": port} if port is not None else {}
     for n, (ts_us, frame) in enumerate(packets):
-        wrapped = WRAPPERS[kind](as_ethernet(linktype, frame), n + 1, tunnel_id)
+        wrapped = WRAPPERS[kind](as_ethernet(linktype, frame), n + 1, tunnel_id, **extra)
         if wrapped is not None:
             out.append((ts_us, wrapped))
     pcap.write(dst, pcap.LINKTYPE_ETHERNET, out)
@@ -161,11 +162,12 @@ def main():
     parser.add_argument("paths", nargs="+", help="IN OUT, or OUT for a bomb")
     parser.add_argument("--id", type=int, default=42, help="VNI, key, session or TEID")
     parser.add_argument("--depth", type=int, default=100)
+    parser.add_argument("--port", type=int, help="VXLAN only: the UDP port (default 4789)")
     args = parser.parse_args()
     if args.kind == "bomb":
         bomb(args.paths[-1], args.depth)
     else:
-        wrap(args.kind, args.paths[0], args.paths[1], args.id)
+        wrap(args.kind, args.paths[0], args.paths[1], args.id, args.port)
 
 
 if __name__ == "__main__":
