@@ -503,6 +503,7 @@ decode_fragment(DecodeCtx *ctx, PtlFragment *fragment, const guint8 **data, guin
 {
     fragment->key.src = ctx->out->tuple.src;
     fragment->key.dst = ctx->out->tuple.dst;
+    fragment->key.tunnel_id = ctx->out->tunnel != NULL ? ctx->out->tunnel->id : 0;
     fragment->ts_ns = ctx->pkt->ts_ns;
     switch (ptl_frag_add(ctx->dec->frag, fragment, data, len)) {
     case PTL_FRAG_COMPLETE:

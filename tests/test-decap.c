@@ -523,6 +523,62 @@ test_decap_configured_vxlan_port(void **state)
     assert_int_equal(d.tuple.dport, TEST_INNER_DPORT);
 }
 
+/* An inner IPv4 fragment of a UDP datagram (id 7): offset in 8-byte units */
+static GByteArray *
+vxlan_fragment(guint32 vni, guint16 offset8, gboolean has_more, guint8 fill)
+{
+    GByteArray *piece = g_byte_array_new();
+    if (offset8 == 0) {                        /* the UDP header: 8 + 16 bytes in all */
+        put_be16(piece, 53000);
+        put_be16(piece, 9000);
+        put_be16(piece, 24);
+        put_be16(piece, 0);
+    }
+    for (guint i = 0; i < 8u; i++)
+        g_byte_array_append(piece, &fill, 1);
+    GByteArray *ip = g_byte_array_new();
+    put_be16(ip, 0x4500);
+    put_be16(ip, (guint16) (20 + piece->len));
+    put_be16(ip, 7);
+    put_be16(ip, (guint16) ((has_more ? 0x2000 : 0) | offset8));
+    put_be16(ip, 64 << 8 | 17);
+    put_be16(ip, 0);
+    put_addr(ip, "10.0.0.1");
+    put_addr(ip, "10.0.0.2");
+    ip = wrap(ip, piece);
+    guint8 header[8] = { 0x08, 0, 0, 0, (guint8) (vni >> 16), (guint8) (vni >> 8), (guint8) vni,
+                         0 };
+    return underlay_udp(4789, raw(header, sizeof header, ethernet(0x0800, ip)));
+}
+
+/* The same inner fragments (addresses, id) in two tenants reassemble apart. */
+static void
+test_decap_inner_fragments_per_tunnel(void **state)
+{
+    (void) state;
+    g_autoptr(PtlDecoder) dec = ptl_decoder_new(NULL);
+    const struct { guint32 vni; guint16 offset8; gboolean has_more; guint8 fill; } pieces[] = {
+        { 1, 0, TRUE, 'a' }, { 2, 0, TRUE, 'b' }, { 1, 2, FALSE, 'a' }, { 2, 2, FALSE, 'b' },
+    };
+    for (guint i = 0; i < G_N_ELEMENTS(pieces); i++) {
+        g_autoptr(GByteArray) frame = vxlan_fragment(pieces[i].vni, pieces[i].offset8,
+                                                     pieces[i].has_more, pieces[i].fill);
+        PtlDecoded d;
+        PtlDecodeResult result = decode_bytes(dec, DLT_EN10MB, frame->data, frame->len,
+                                              frame->len, &d);
+        if (pieces[i].has_more) {
+            assert_int_equal(result, PTL_DECODE_HELD);
+            continue;
+        }
+        assert_int_equal(result, PTL_DECODE_OK);
+        assert_int_equal(d.tunnel->key, pieces[i].vni);
+        assert_int_equal(d.payload_len, 16);
+        for (guint k = 0; k < d.payload_len; k++)
+            assert_int_equal(d.payload[k], pieces[i].fill);
+    }
+    assert_int_equal(ptl_decoder_skip_counts(dec)[PTL_SKIP_FRAGMENT_DROPPED], 0);
+}
+
 /* Control traffic in a tunnel carries no inner packet: counted, not a flow. */
 static void
 test_decap_control_is_not_ip(void **state)
@@ -561,6 +617,7 @@ main(void)
         cmocka_unit_test(test_decap_tenants_never_merge),
         cmocka_unit_test(test_decap_configured_vxlan_port),
         cmocka_unit_test(test_decap_control_is_not_ip),
+        cmocka_unit_test(test_decap_inner_fragments_per_tunnel),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
