@@ -761,20 +761,22 @@ decode_inner(DecodeCtx *ctx, PtlCursor *c, PtlDecapInner inner)
     }
 }
 
-/* A link framing (PPPoE, PBB, Cisco HDLC, PPP): no tunnel context of its own. */
+/* A framing header that did not decode: cut short, or not one we can read. */
+static PtlDecodeResult
+decode_framing_skip(DecodeCtx *ctx, PtlDecapResult result)
+{
+    return decode_skip(ctx, result == PTL_DECAP_TRUNCATED ? PTL_SKIP_LINK_TRUNCATED
+                                                          : PTL_SKIP_NOT_IP);
+}
+
+/* A link framing (PPPoE, PBB, Cisco HDLC, PPP, 802.11): no tunnel context of its own. */
 static PtlDecodeResult
 decode_framing(DecodeCtx *ctx, PtlCursor *c, PtlDecapResult (*decap)(PtlCursor *, PtlDecap *))
 {
     PtlDecap framing = { 0 };
-    switch (decap(c, &framing)) {
-    case PTL_DECAP_OK:
-        return decode_inner(ctx, c, framing.inner);
-    case PTL_DECAP_TRUNCATED:
-        return decode_skip(ctx, PTL_SKIP_LINK_TRUNCATED);
-    case PTL_DECAP_MALFORMED:
-    default:
-        return decode_skip(ctx, PTL_SKIP_NOT_IP);
-    }
+    PtlDecapResult result = decap(c, &framing);
+    return result == PTL_DECAP_OK ? decode_inner(ctx, c, framing.inner)
+                                  : decode_framing_skip(ctx, result);
 }
 
 static PtlDecapResult
@@ -975,15 +977,9 @@ decode_nflog(DecodeCtx *ctx, PtlCursor *c)
 static PtlDecodeResult
 decode_radiotap(DecodeCtx *ctx, PtlCursor *c)
 {
-    switch (ptl_decap_radiotap(c)) {
-    case PTL_DECAP_OK:
-        return decode_framing(ctx, c, ptl_decap_wifi);
-    case PTL_DECAP_TRUNCATED:
-        return decode_skip(ctx, PTL_SKIP_LINK_TRUNCATED);
-    case PTL_DECAP_MALFORMED:
-    default:
-        return decode_skip(ctx, PTL_SKIP_NOT_IP);
-    }
+    PtlDecapResult result = ptl_decap_radiotap(c);
+    return result == PTL_DECAP_OK ? decode_framing(ctx, c, ptl_decap_wifi)
+                                  : decode_framing_skip(ctx, result);
 }
 
 static PtlDecodeResult
