@@ -308,7 +308,8 @@ analyzer_process(PtlAnalyzer *a, const PtlPacket *pkt)
     }
     s->decoded++;
     PtlDirection dir;
-    PtlFlow *flow = ptl_flow_table_packet(a->flows, &d, pkt->ts_ns, pkt->wirelen, &dir);
+    guint32 wirelen = d.tunnel != NULL ? d.inner_wirelen : pkt->wirelen;
+    PtlFlow *flow = ptl_flow_table_packet(a->flows, &d, pkt->ts_ns, wirelen, &dir);
     if (flow == NULL)
         return;
     if (d.tuple.proto == PTL_TRANSPORT_TCP)
@@ -431,4 +432,10 @@ GArray *
 ptl_analyzer_unsupported_linktypes(const PtlAnalyzer *a)
 {
     return ptl_decoder_unsupported_linktypes(a->decoder);
+}
+
+const GPtrArray *
+ptl_analyzer_tunnels(const PtlAnalyzer *a)
+{
+    return ptl_decoder_tunnels(a->decoder);
 }

@@ -78,3 +78,5 @@ guint                   ptl_analyzer_flows_now(const PtlAnalyzer *a);
 guint                   ptl_analyzer_flows_peak(const PtlAnalyzer *a);
 /* DLTs seen that no decoder reads; transfer none */
 GArray                 *ptl_analyzer_unsupported_linktypes(const PtlAnalyzer *a);
+/* PtlTunnel*, in order of first sight; transfer none */
+const GPtrArray *ptl_analyzer_tunnels(const PtlAnalyzer *a);

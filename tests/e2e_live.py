@@ -182,6 +182,29 @@ def scenario(res, tmp, replay_bin, path):
               summary(json.load(open(resaved))) == summary(ref))
 
 
+def cloud_mirror(res, tmp, replay_bin):
+    """A cloud traffic mirror target: the Sisense sample arrives wrapped in VXLAN (as AWS
+    and Azure deliver it) and live gives the findings analyze gives on the plain sample."""
+    mirror_dir = os.path.join(tmp, "vxlan")
+    os.makedirs(mirror_dir, exist_ok=True)
+    wrapped = os.path.join(mirror_dir, "sisense.pcap")
+    sh(sys.executable, os.path.join(ROOT, "samples", "gen", "wrap.py"), "vxlan",
+       os.path.join(ROOT, "samples", "sisense.pcap"), wrapped)
+    # a mirror target takes the 50 bytes VXLAN adds to a full-size frame
+    for ns, dev in ((NS_A, IF_A), (NS_B, IF_B)):
+        sh(*in_ns(ns, "ip", "link", "set", dev, "mtu", "1600"))
+    scenario(res, mirror_dir, replay_bin, wrapped)
+    for ns, dev in ((NS_A, IF_A), (NS_B, IF_B)):
+        sh(*in_ns(ns, "ip", "link", "set", dev, "mtu", "1500"))
+    plain = os.path.join(tmp, "plain.json")
+    analyze(os.path.join(ROOT, "samples", "sisense.pcap"),
+            ["--inventory", os.path.join(ROOT, "samples", "sisense.inventory")], plain)
+    live = os.path.join(mirror_dir, "sisense.live.json")
+    res.check("vxlan mirror: live findings equal the unwrapped sample's",
+              os.path.exists(live) and
+              finding_keys(json.load(open(live))) == finding_keys(json.load(open(plain))))
+
+
 def interim_and_interface_down(res, tmp, replay_bin, path):
     report = os.path.join(tmp, "down.json")
     proc, err = start_live(IF_B, ["--json", report], tmp, "down")
@@ -333,6 +356,7 @@ def main():
                 continue
             scenario(res, tmp, replay_bin, path)
         long_lived_login(res, tmp)
+        cloud_mirror(res, tmp, replay_bin)
         interim_and_interface_down(res, tmp, replay_bin, samples[0])
     finally:
         remove_link()

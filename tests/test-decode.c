@@ -747,10 +747,10 @@ static void
 test_decode_other_l4(void **state)
 {
     (void) state;
-    Pkt gre = { 0 };
-    pkt_ipv4(&gre, 47, 4);
-    pkt_zeros(&gre, 4);
-    assert_skip(DLT_RAW, gre.data, gre.len, PTL_SKIP_OTHER_L4);
+    Pkt esp = { 0 };                           /* GRE is followed now: ESP is not */
+    pkt_ipv4(&esp, 50, 4);
+    pkt_zeros(&esp, 4);
+    assert_skip(DLT_RAW, esp.data, esp.len, PTL_SKIP_OTHER_L4);
 
     Pkt icmp6_in_v4 = { 0 };
     pkt_ipv4(&icmp6_in_v4, 58, 8);

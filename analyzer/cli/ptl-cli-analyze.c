@@ -17,6 +17,7 @@ static const char analyze_summary[] =
     "  portolan analyze -f 'tcp port 5672' --json report.json --flows flows.jsonl *.pcap\n"
     "  portolan analyze --set wso2-das.offset=1 --fail-on warning das.pcap\n"
     "  portolan analyze -q --records requests.jsonl --flows flows.jsonl web.pcap\n"
+    "  portolan analyze --inventory site.inventory --vxlan-port 4790 cloud-mirror.pcap\n"
     "\n"
     "Refused before anything is read (status 2, with the option or file:line): a number\n"
     "out of its range, an unknown product (one differing only in case is taken, with a\n"

@@ -70,6 +70,17 @@ ptl_cli_parse_analysis_numbers(PtlCliOptions *o, GError **error)
     };
     if (!ptl_cli_parse_numbers(numbers, G_N_ELEMENTS(numbers), error))
         return FALSE;
+    guint n_ports = o->vxlan_ports_text != NULL ? g_strv_length(o->vxlan_ports_text) : 0;
+    if (n_ports > PTL_DECODER_MAX_VXLAN_PORTS)
+        return cli_bad(error, "--vxlan-port: given %u times, at most %u", n_ports,
+                       PTL_DECODER_MAX_VXLAN_PORTS);
+    for (guint i = 0; i < n_ports; i++) {
+        gint64 port = 0;
+        if (!g_ascii_string_to_signed(o->vxlan_ports_text[i], 10, 1, 65535, &port, NULL))
+            return cli_bad(error, "--vxlan-port '%s': takes a UDP port, 1..65535",
+                           o->vxlan_ports_text[i]);
+        o->vxlan_ports[i] = (guint16) port;
+    }
     if (o->memcap != NULL && !ptl_memcap_parse_size(o->memcap, &o->memcap_bytes)) {
         g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                     "--memcap: '%s' is not a size (e.g. 512M, 2G)", o->memcap);

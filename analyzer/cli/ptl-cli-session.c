@@ -68,6 +68,8 @@ ptl_cli_analysis_group(PtlCliOptions *o)
         { "max-flows", 0, 0, G_OPTION_ARG_STRING, &o->max_flows_text,
           "Most flows tracked at once, 1..100000000; the least recently active are ended "
           "(default 1000000)", "N" },
+        { "vxlan-port", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o->vxlan_ports_text,
+          "Also read UDP to PORT as VXLAN, besides 4789 and 8472 (repeatable, up to 8)", "PORT" },
         { "memcap", 0, 0, G_OPTION_ARG_STRING, &o->memcap,
           "Memory budget for flows and their buffers (K, M, G suffixes; default 1G); when it "
           "is reached the least recently active flows are ended early", "SIZE" },
@@ -101,6 +103,7 @@ ptl_cli_options_clear(PtlCliOptions *o)
     g_free(o->tcp_timeout_text);
     g_free(o->udp_timeout_text);
     g_free(o->max_flows_text);
+    g_strfreev(o->vxlan_ports_text);
 }
 
 static void
@@ -352,6 +355,7 @@ ptl_cli_session_analyzer_config(PtlCliSession *s)
     cfg.flow.udp_idle_ns = o->udp_timeout * G_GINT64_CONSTANT(1000000000);
     cfg.flow.max_flows = (guint) o->max_flows;
     cfg.memcap = o->memcap_bytes;
+    memcpy(cfg.decoder.vxlan_ports, o->vxlan_ports, sizeof cfg.decoder.vxlan_ports);
     cfg.plugins = s->plugins;
     cfg.rules = s->rules;
     cfg.verdict = s->verdict;

@@ -37,6 +37,8 @@ typedef struct {
     gint64   tcp_timeout, udp_timeout, max_flows;   /* checked; 0: the default */
     char    *memcap;       /* --memcap SIZE */
     guint64  memcap_bytes; /* parsed; 0: the default */
+    char   **vxlan_ports_text; /* --vxlan-port N, repeatable, as typed */
+    guint16  vxlan_ports[PTL_DECODER_MAX_VXLAN_PORTS]; /* parsed; 0: unused */
 } PtlCliOptions;
 
 #define PTL_CLI_MAX_TIMEOUT_S (7 * 86400)     /* a week: longer is not "idle" */

@@ -10,14 +10,16 @@
 #include <string.h>
 
 #include "ptl-cursor.h"
+#include "ptl-decap.h"
 #include "ptl-frag.h"
+#include "ptl-tunnel.h"
 
 #define DECODE_DEFAULT_FRAG_BYTES     ((gsize) 16 * 1024 * 1024)
 #define DECODE_DEFAULT_FRAG_DATAGRAMS 4096u
 #define DECODE_DEFAULT_FRAG_TIMEOUT   (G_GINT64_CONSTANT(30) * G_GINT64_CONSTANT(1000000000))
 
 #define DECODE_MAX_UNSUPPORTED 64u  /* distinct link types remembered for the message */
-#define DECODE_MAX_ETHERNET    4u   /* Ethernet frames nested in MPLS pseudowires */
+#define DECODE_MAX_ETHERNET    8u   /* Ethernet frames nested in pseudowires, PBB, tunnels */
 #define DECODE_MAX_IP6_EXT     8u   /* IPv6 extension headers in one chain */
 
 #define DECODE_LINKTYPE_RAW    101  /* LINKTYPE_RAW, when a reader hands it through */
@@ -30,8 +32,18 @@
 #define DECODE_ETH_QINQ_OLD    0x9100
 #define DECODE_ETH_MPLS        0x8847
 #define DECODE_ETH_MPLS_MC     0x8848
+#define DECODE_ETH_PPPOE       0x8864
+#define DECODE_ETH_PBB         0x88e7
 #define DECODE_MPLS_BOTTOM     0x100u
 #define DECODE_ARPHRD_NETLINK  824     /* SLL protocol field is a netlink family */
+
+#define DECODE_PORT_VXLAN      4789
+#define DECODE_PORT_VXLAN_LINUX 8472   /* the Linux kernel's default before IANA's */
+#define DECODE_PORT_GENEVE     6081
+#define DECODE_PORT_GTPU       2152
+#define DECODE_PORT_TEREDO     3544
+#define DECODE_PORT_AYIYA      5072
+#define DECODE_PORT_MPLS_UDP   6635    /* RFC 7510 */
 
 #define DECODE_NFLOG_PAYLOAD   9       /* NFULA_PAYLOAD */
 #define DECODE_NFLOG_TYPE_MASK 0x3fffu /* drop the nested / byte-order flags */
@@ -39,6 +51,9 @@
 #define DECODE_AF_INET6_LINUX  10
 
 #define DECODE_IP_ICMP         1
+#define DECODE_IP_IPIP         4
+#define DECODE_IP_IPV6_IN      41
+#define DECODE_IP_GRE          47
 #define DECODE_IP_TCP          6
 #define DECODE_IP_UDP          17
 #define DECODE_IP_ICMPV6       58
@@ -53,9 +68,11 @@
 #define DECODE_IPV4_OFFSET     0x1fffu
 
 struct _PtlDecoder {
-    PtlFrag *frag;
-    guint64  skips[PTL_SKIP_COUNT];
-    GArray  *unsupported;  /* int DLT numbers, distinct, at most DECODE_MAX_UNSUPPORTED */
+    PtlFrag        *frag;
+    PtlTunnelTable *tunnels;
+    guint16         vxlan_ports[PTL_DECODER_MAX_VXLAN_PORTS]; /* configured, 0: unused */
+    guint64         skips[PTL_SKIP_COUNT];
+    GArray         *unsupported;  /* int DLT numbers, distinct, at most DECODE_MAX_UNSUPPORTED */
 };
 
 typedef struct {
@@ -64,6 +81,7 @@ typedef struct {
     PtlDecoded      *out;
     guint            n_vlans;
     guint            n_ethernet;
+    guint            n_tunnels;   /* nested so far; out->tunnel is the innermost */
 } DecodeCtx;
 
 typedef struct {
@@ -85,6 +103,10 @@ static const char *const decode_skip_names[PTL_SKIP_COUNT] = {
     [PTL_SKIP_OTHER_L4] = "other_l4",
     [PTL_SKIP_FRAGMENT_DROPPED] = "fragment_dropped",
     [PTL_SKIP_ICMP_OTHER] = "icmp_other",
+    [PTL_SKIP_TUNNEL_TRUNCATED] = "tunnel_truncated",
+    [PTL_SKIP_TUNNEL_MALFORMED] = "tunnel_malformed",
+    [PTL_SKIP_TUNNEL_TOO_DEEP] = "tunnel_too_deep",
+    [PTL_SKIP_TUNNEL_LIMIT] = "tunnel_limit",
 };
 
 const char *
@@ -98,7 +120,7 @@ PtlDecoder *
 ptl_decoder_new(const PtlDecoderConfig *cfg)
 {
     PtlDecoderConfig use = { DECODE_DEFAULT_FRAG_BYTES, DECODE_DEFAULT_FRAG_DATAGRAMS,
-                             DECODE_DEFAULT_FRAG_TIMEOUT };
+                             DECODE_DEFAULT_FRAG_TIMEOUT, { 0 } };
 
     /* a zero field keeps its default */
     if (cfg != NULL && cfg->frag_max_bytes > 0)
@@ -111,6 +133,9 @@ ptl_decoder_new(const PtlDecoderConfig *cfg)
     PtlDecoder *dec = g_new0(PtlDecoder, 1);
     dec->frag = ptl_frag_new(use.frag_max_bytes, use.frag_max_datagrams, use.frag_timeout_ns);
     dec->unsupported = g_array_new(FALSE, FALSE, sizeof(int));
+    dec->tunnels = ptl_tunnel_table_new();
+    if (cfg != NULL)
+        memcpy(dec->vxlan_ports, cfg->vxlan_ports, sizeof dec->vxlan_ports);
     return dec;
 }
 
@@ -121,6 +146,7 @@ ptl_decoder_free(PtlDecoder *dec)
         return;
     g_clear_pointer(&dec->frag, ptl_frag_free);
     g_clear_pointer(&dec->unsupported, g_array_unref);
+    g_clear_pointer(&dec->tunnels, ptl_tunnel_table_free);
     g_free(dec);
 }
 
@@ -137,6 +163,13 @@ ptl_decoder_finish(PtlDecoder *dec)
     g_return_if_fail(dec != NULL);
     ptl_frag_drop_all(dec->frag);
     dec->skips[PTL_SKIP_FRAGMENT_DROPPED] += ptl_frag_take_dropped(dec->frag);
+}
+
+const GPtrArray *
+ptl_decoder_tunnels(const PtlDecoder *dec)
+{
+    g_return_val_if_fail(dec != NULL, NULL);
+    return ptl_tunnel_table_list(dec->tunnels);
 }
 
 GArray *
@@ -386,6 +419,38 @@ decode_icmp(PtlDecoded *out, PtlCursor *c, guint32 wire)
     return reason;
 }
 
+static PtlDecodeResult decode_tunnel(DecodeCtx *ctx, PtlTunnelType type, PtlCursor *c);
+
+/* The tunnel a UDP port pair says, or PTL_TUNNEL_NONE: one switch and, only
+ * when --vxlan-port was given, a short loop. */
+static PtlTunnelType
+decode_udp_tunnel(const PtlDecoder *dec, guint16 sport, guint16 dport)
+{
+    switch (dport) {
+    case DECODE_PORT_VXLAN:
+    case DECODE_PORT_VXLAN_LINUX:
+        return PTL_TUNNEL_VXLAN;
+    case DECODE_PORT_GENEVE:
+        return PTL_TUNNEL_GENEVE;
+    case DECODE_PORT_MPLS_UDP:
+        return PTL_TUNNEL_MPLS_UDP;
+    default:
+        break;
+    }
+    /* these answer from their well-known port too */
+    if (dport == DECODE_PORT_GTPU || sport == DECODE_PORT_GTPU)
+        return PTL_TUNNEL_GTPU;
+    if (dport == DECODE_PORT_TEREDO || sport == DECODE_PORT_TEREDO)
+        return PTL_TUNNEL_TEREDO;
+    if (dport == DECODE_PORT_AYIYA || sport == DECODE_PORT_AYIYA)
+        return PTL_TUNNEL_AYIYA;
+    for (guint i = 0; i < PTL_DECODER_MAX_VXLAN_PORTS && dec->vxlan_ports[i] != 0; i++) {
+        if (dec->vxlan_ports[i] == dport)
+            return PTL_TUNNEL_VXLAN;
+    }
+    return PTL_TUNNEL_NONE;
+}
+
 /* c is at the transport header; wire bytes are claimed from there on. */
 static PtlDecodeResult
 decode_transport(DecodeCtx *ctx, guint8 proto, PtlCursor *c, guint32 wire)
@@ -396,11 +461,22 @@ decode_transport(DecodeCtx *ctx, guint8 proto, PtlCursor *c, guint32 wire)
 
     out->ip_proto = proto;
     out->tuple.proto = proto;
-    if (proto == DECODE_IP_TCP)
+    if (proto == DECODE_IP_TCP) {
         reason = decode_tcp(out, c, wire);
-    else if (proto == DECODE_IP_UDP)
+    } else if (proto == DECODE_IP_UDP) {
         reason = decode_udp(out, c, wire);
-    else if (proto == (is_v4 ? DECODE_IP_ICMP : DECODE_IP_ICMPV6))
+        PtlTunnelType type = reason == PTL_SKIP_NONE
+                                 ? decode_udp_tunnel(ctx->dec, out->tuple.sport, out->tuple.dport)
+                                 : PTL_TUNNEL_NONE;
+        if (type != PTL_TUNNEL_NONE) {
+            PtlCursor inner = ptl_cursor_init(out->payload, out->payload_len);
+            return decode_tunnel(ctx, type, &inner);
+        }
+    } else if (proto == DECODE_IP_GRE) {
+        return decode_tunnel(ctx, PTL_TUNNEL_GRE, c);
+    } else if (proto == DECODE_IP_IPIP || proto == DECODE_IP_IPV6_IN) {
+        return decode_tunnel(ctx, PTL_TUNNEL_IPIP, c);
+    } else if (proto == (is_v4 ? DECODE_IP_ICMP : DECODE_IP_ICMPV6))
         reason = decode_icmp(out, c, wire);
     else
         reason = PTL_SKIP_OTHER_L4;
@@ -413,7 +489,8 @@ decode_transport(DecodeCtx *ctx, guint8 proto, PtlCursor *c, guint32 wire)
 static gboolean
 decode_is_followed(guint8 family, guint8 proto)
 {
-    if (proto == DECODE_IP_TCP || proto == DECODE_IP_UDP)
+    if (proto == DECODE_IP_TCP || proto == DECODE_IP_UDP || proto == DECODE_IP_GRE
+        || proto == DECODE_IP_IPIP || proto == DECODE_IP_IPV6_IN)
         return TRUE;
     if (family == 4)
         return proto == DECODE_IP_ICMP;
@@ -426,6 +503,7 @@ decode_fragment(DecodeCtx *ctx, PtlFragment *fragment, const guint8 **data, guin
 {
     fragment->key.src = ctx->out->tuple.src;
     fragment->key.dst = ctx->out->tuple.dst;
+    fragment->key.tunnel_id = ctx->out->tunnel != NULL ? ctx->out->tunnel->id : 0;
     fragment->ts_ns = ctx->pkt->ts_ns;
     switch (ptl_frag_add(ctx->dec->frag, fragment, data, len)) {
     case PTL_FRAG_COMPLETE:
@@ -447,6 +525,8 @@ decode_ipv4_fragment(DecodeCtx *ctx, PtlCursor *body, guint32 wire, guint16 id, 
 
     if (!decode_is_followed(4, proto))
         return decode_skip(ctx, PTL_SKIP_OTHER_L4);
+    if (ctx->out->is_fragmented)               /* inside a reassembled tunnel packet */
+        return decode_skip(ctx, PTL_SKIP_FRAGMENT_DROPPED);
     if (ptl_cursor_remaining(body) < wire)
         return decode_skip(ctx, PTL_SKIP_FRAGMENT_DROPPED); /* cut by the capture */
 
@@ -612,6 +692,8 @@ decode_ip(DecodeCtx *ctx, PtlCursor *c, guint family)
 /* ---- link --------------------------------------------------------------- */
 
 static PtlDecodeResult decode_ethernet(DecodeCtx *ctx, PtlCursor *c);
+static PtlDecodeResult decode_framing(DecodeCtx *ctx, PtlCursor *c,
+                                      PtlDecapResult (*decap)(PtlCursor *, PtlDecap *));
 
 static void
 decode_add_vlan(DecodeCtx *ctx, guint16 tci)
@@ -651,6 +733,112 @@ decode_mpls(DecodeCtx *ctx, PtlCursor *c)
     }
 }
 
+/* What a tunnel or framing header said follows. */
+static PtlDecodeResult
+decode_inner(DecodeCtx *ctx, PtlCursor *c, PtlDecapInner inner)
+{
+    switch (inner) {
+    case PTL_DECAP_ETHERNET:
+        return decode_ethernet(ctx, c);
+    case PTL_DECAP_IP:
+        return decode_ip(ctx, c, 0);
+    case PTL_DECAP_IPV4:
+        return decode_ip(ctx, c, 4);
+    case PTL_DECAP_IPV6:
+        return decode_ip(ctx, c, 6);
+    case PTL_DECAP_MPLS:
+        return decode_mpls(ctx, c);
+    case PTL_DECAP_PPP: {
+        PtlDecap ppp = { 0 };
+        if (ptl_decap_ppp(c, &ppp) != PTL_DECAP_OK)
+            return decode_skip(ctx, PTL_SKIP_LINK_TRUNCATED);
+        return ppp.inner == PTL_DECAP_PPP ? decode_skip(ctx, PTL_SKIP_NOT_IP)
+                                          : decode_inner(ctx, c, ppp.inner);
+    }
+    case PTL_DECAP_NOT_DATA:
+    default:
+        return decode_skip(ctx, PTL_SKIP_NOT_IP);
+    }
+}
+
+/* A framing header that did not decode: cut short, or not one we can read. */
+static PtlDecodeResult
+decode_framing_skip(DecodeCtx *ctx, PtlDecapResult result)
+{
+    return decode_skip(ctx, result == PTL_DECAP_TRUNCATED ? PTL_SKIP_LINK_TRUNCATED
+                                                          : PTL_SKIP_NOT_IP);
+}
+
+/* A link framing (PPPoE, PBB, Cisco HDLC, PPP, 802.11): no tunnel context of its own. */
+static PtlDecodeResult
+decode_framing(DecodeCtx *ctx, PtlCursor *c, PtlDecapResult (*decap)(PtlCursor *, PtlDecap *))
+{
+    PtlDecap framing = { 0 };
+    PtlDecapResult result = decap(c, &framing);
+    return result == PTL_DECAP_OK ? decode_inner(ctx, c, framing.inner)
+                                  : decode_framing_skip(ctx, result);
+}
+
+static PtlDecapResult
+decode_tunnel_header(PtlTunnelType *type, PtlCursor *c, PtlDecap *decap)
+{
+    switch (*type) {
+    case PTL_TUNNEL_VXLAN:
+        return ptl_decap_vxlan(c, decap);
+    case PTL_TUNNEL_GENEVE:
+        return ptl_decap_geneve(c, decap);
+    case PTL_TUNNEL_GRE:
+        return ptl_decap_gre(c, decap, type);
+    case PTL_TUNNEL_GTPU:
+        return ptl_decap_gtpu(c, decap);
+    case PTL_TUNNEL_TEREDO:
+        return ptl_decap_teredo(c, decap);
+    case PTL_TUNNEL_AYIYA:
+        return ptl_decap_ayiya(c, decap);
+    case PTL_TUNNEL_MPLS_UDP:
+        decap->inner = PTL_DECAP_MPLS;
+        return PTL_DECAP_OK;
+    case PTL_TUNNEL_IPIP:
+    default:
+        decap->inner = PTL_DECAP_IP;           /* protocol 4 or 41: the IP header follows */
+        return PTL_DECAP_OK;
+    }
+}
+
+/* c is at the tunnel header; out->tuple still holds the outer endpoints.  The
+ * depth is checked before anything is read, so a nested bomb stops here. */
+static PtlDecodeResult
+decode_tunnel(DecodeCtx *ctx, PtlTunnelType type, PtlCursor *c)
+{
+    PtlDecoded *out = ctx->out;
+    if (ctx->n_tunnels >= PTL_TUNNEL_MAX_DEPTH)
+        return decode_skip(ctx, PTL_SKIP_TUNNEL_TOO_DEEP);
+    PtlDecap decap = { 0 };
+    PtlDecapResult header = decode_tunnel_header(&type, c, &decap);
+    if (header != PTL_DECAP_OK)
+        return decode_skip(ctx, header == PTL_DECAP_TRUNCATED ? PTL_SKIP_TUNNEL_TRUNCATED
+                                                              : PTL_SKIP_TUNNEL_MALFORMED);
+    PtlTunnel *tunnel = ptl_tunnel_table_intern(ctx->dec->tunnels, out->tunnel, (guint8) type,
+                                                decap.has_id, decap.id, &out->tuple.src,
+                                                &out->tuple.dst);
+    if (tunnel == NULL)
+        return decode_skip(ctx, PTL_SKIP_TUNNEL_LIMIT);
+    if (tunnel->packets++ == 0)
+        tunnel->first_ts_ns = ctx->pkt->ts_ns;
+    tunnel->bytes += ctx->pkt->wirelen;
+    tunnel->first_ts_ns = MIN(tunnel->first_ts_ns, ctx->pkt->ts_ns);
+    tunnel->last_ts_ns = MAX(tunnel->last_ts_ns, ctx->pkt->ts_ns);
+    ctx->n_tunnels++;
+    out->tunnel = tunnel;
+    /* what the inner packet says from here on is its own */
+    out->payload = NULL;
+    out->payload_len = out->payload_wire_len = 0;
+    out->tuple.sport = out->tuple.dport = 0;
+    gsize cut = ctx->pkt->wirelen > ctx->pkt->caplen ? ctx->pkt->wirelen - ctx->pkt->caplen : 0;
+    out->inner_wirelen = (guint32) MIN(ptl_cursor_remaining(c) + cut, (gsize) G_MAXUINT32);
+    return decode_inner(ctx, c, decap.inner);
+}
+
 static gboolean
 decode_is_vlan_type(guint16 type)
 {
@@ -675,6 +863,10 @@ decode_ethertype(DecodeCtx *ctx, PtlCursor *c, guint16 type)
     case DECODE_ETH_MPLS:
     case DECODE_ETH_MPLS_MC:
         return decode_mpls(ctx, c);
+    case DECODE_ETH_PPPOE:
+        return decode_framing(ctx, c, ptl_decap_pppoe);
+    case DECODE_ETH_PBB:
+        return decode_framing(ctx, c, ptl_decap_pbb);
     default:
         return decode_skip(ctx, PTL_SKIP_NOT_IP);  /* ARP, LLDP, 802.3 length + LLC ... */
     }
@@ -783,6 +975,14 @@ decode_nflog(DecodeCtx *ctx, PtlCursor *c)
 }
 
 static PtlDecodeResult
+decode_radiotap(DecodeCtx *ctx, PtlCursor *c)
+{
+    PtlDecapResult result = ptl_decap_radiotap(c);
+    return result == PTL_DECAP_OK ? decode_framing(ctx, c, ptl_decap_wifi)
+                                  : decode_framing_skip(ctx, result);
+}
+
+static PtlDecodeResult
 decode_link(DecodeCtx *ctx, PtlCursor *c)
 {
     switch (ctx->pkt->linktype) {
@@ -805,6 +1005,16 @@ decode_link(DecodeCtx *ctx, PtlCursor *c)
         return decode_null(ctx, c, TRUE);
     case DLT_NFLOG:
         return decode_nflog(ctx, c);
+    case DLT_C_HDLC:
+        return decode_framing(ctx, c, ptl_decap_chdlc);
+    case DLT_PPP:
+        return decode_framing(ctx, c, ptl_decap_ppp);
+    case DLT_PPP_ETHER:
+        return decode_framing(ctx, c, ptl_decap_pppoe);
+    case DLT_IEEE802_11:
+        return decode_framing(ctx, c, ptl_decap_wifi);
+    case DLT_IEEE802_11_RADIO:
+        return decode_radiotap(ctx, c);
     default:
         decode_note_linktype(ctx->dec, ctx->pkt->linktype);
         return decode_skip(ctx, PTL_SKIP_LINKTYPE);
@@ -818,7 +1028,7 @@ ptl_decode_packet(PtlDecoder *dec, const PtlPacket *pkt, PtlDecoded *out)
 
     memset(out, 0, sizeof *out);
     ptl_frag_expire(dec->frag, pkt->ts_ns);
-    DecodeCtx ctx = { dec, pkt, out, 0, 0 };
+    DecodeCtx ctx = { dec, pkt, out, 0, 0, 0 };
     PtlCursor c = ptl_cursor_init(pkt->data, pkt->caplen);
     PtlDecodeResult result = decode_link(&ctx, &c);
 

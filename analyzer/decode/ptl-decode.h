@@ -3,8 +3,12 @@
  * Link types: Ethernet (any depth of 802.1Q/802.1ad, MPLS), Linux SLL/SLL2,
  * raw IPv4/IPv6, BSD NULL/LOOP, NFLOG.  IPv4 and IPv6 (extension headers), with
  * fragment reassembly under memory and time caps; ICMP/ICMPv6 destination
- * unreachable messages yield the tuple they quote.  No allocation per packet
- * except while fragments are held. */
+ * unreachable messages yield the tuple they quote.  Tunnels (ptl-decap.h) are
+ * opened up to PTL_TUNNEL_MAX_DEPTH deep: the packet is then the innermost one
+ * and names the tunnel it came through.  Link types add Cisco HDLC, PPP,
+ * PPPoE, 802.11 and radiotap (data frames).
+ * No allocation per packet except while fragments are held and for a tunnel
+ * seen for the first time. */
 #pragma once
 
 #include <glib.h>
@@ -24,6 +28,10 @@ typedef enum {
     PTL_SKIP_OTHER_L4,        /* IGMP, GRE, ESP, OSPF ...: not followed */
     PTL_SKIP_FRAGMENT_DROPPED,/* a fragment dropped: caps, overlap conflict, timeout */
     PTL_SKIP_ICMP_OTHER,      /* ICMP that is not about a flow (echo, router adv.) */
+    PTL_SKIP_TUNNEL_TRUNCATED,/* tunnel header cut short */
+    PTL_SKIP_TUNNEL_MALFORMED,/* tunnel header its own fields contradict */
+    PTL_SKIP_TUNNEL_TOO_DEEP, /* more than PTL_TUNNEL_MAX_DEPTH tunnels nested */
+    PTL_SKIP_TUNNEL_LIMIT,    /* PTL_TUNNEL_MAX distinct tunnels already seen */
     PTL_SKIP_COUNT
 } PtlSkipReason;
 
@@ -59,8 +67,27 @@ typedef struct {
     guint16  sport, dport;
 } PtlTuple;
 
+#define PTL_TUNNEL_MAX_DEPTH 4u
+
+/* A tunnel context (ptl-tunnel.h): plain data, copied into flow records. */
+typedef struct {
+    guint32  id;              /* 1, 2 ... in order of first sight */
+    guint32  parent_id;       /* the tunnel this one runs in; 0: outermost */
+    guint8   type;            /* PtlTunnelType (ptl-decap.h) */
+    guint8   depth;           /* 1: outermost */
+    gboolean has_key;
+    guint32  key;             /* VNI, GRE key, ERSPAN session, GTP TEID */
+    PtlAddr  outer_src, outer_dst; /* as first seen */
+    guint64  packets, bytes;  /* packets through it (wire bytes of the outer frame) */
+    gint64   first_ts_ns, last_ts_ns;
+} PtlTunnel;
+
 typedef struct {
     PtlSkipReason skip;
+    const PtlTunnel *tunnel;      /* innermost tunnel the packet came through, NULL none;
+                                     transfer none: lives as long as the decoder */
+    guint32       inner_wirelen;  /* tunnelled: the innermost frame's wire length (what a
+                                     capture inside the tunnel would count) */
     PtlTuple      tuple;          /* for ICMP errors: the tuple of the ICMP packet itself */
     guint16       vlan;           /* outermost 802.1Q/ad id, 0 if none */
     guint16       inner_vlan;     /* innermost when more than one tag, else 0 */
@@ -82,10 +109,13 @@ typedef struct {
     PtlTuple      quoted;         /* src = original sender */
 } PtlDecoded;
 
+#define PTL_DECODER_MAX_VXLAN_PORTS 8u
+
 typedef struct {
     gsize  frag_max_bytes;        /* all held fragments together; default 16 MiB */
     guint  frag_max_datagrams;    /* datagrams under reassembly; default 4096 */
     gint64 frag_timeout_ns;       /* default 30 s of capture time */
+    guint16 vxlan_ports[PTL_DECODER_MAX_VXLAN_PORTS]; /* besides 4789 and 8472; 0: unused */
 } PtlDecoderConfig;
 
 typedef struct _PtlDecoder PtlDecoder;
@@ -101,5 +131,7 @@ PtlDecodeResult ptl_decode_packet(PtlDecoder *dec, const PtlPacket *pkt, PtlDeco
 const guint64  *ptl_decoder_skip_counts(const PtlDecoder *dec);
 /* fragments still held at end of input count as dropped */
 void            ptl_decoder_finish(PtlDecoder *dec);
+/* PtlTunnel*, in order of first sight; transfer none */
+const GPtrArray *ptl_decoder_tunnels(const PtlDecoder *dec);
 /* linktypes seen that are not supported (DLT numbers), for the one-line error */
 GArray         *ptl_decoder_unsupported_linktypes(const PtlDecoder *dec); /* transfer none, of int */

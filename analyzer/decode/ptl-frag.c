@@ -65,7 +65,7 @@ frag_key_hash(gconstpointer p)
 
     guint h = frag_hash_bytes(2166136261u, key->src.bytes, addr_len);
     h = frag_hash_bytes(h, key->dst.bytes, addr_len);
-    return frag_hash_bytes(h, tail, sizeof tail);
+    return frag_hash_bytes(h, tail, sizeof tail) ^ key->tunnel_id;
 }
 
 static gboolean
@@ -74,7 +74,8 @@ frag_key_equal(gconstpointer pa, gconstpointer pb)
     const PtlFragKey *a = pa;
     const PtlFragKey *b = pb;
 
-    return a->id == b->id && a->proto == b->proto && ptl_addr_equal(&a->src, &b->src)
+    return a->id == b->id && a->proto == b->proto && a->tunnel_id == b->tunnel_id
+           && ptl_addr_equal(&a->src, &b->src)
            && ptl_addr_equal(&a->dst, &b->dst);
 }
 

@@ -21,6 +21,7 @@ typedef struct {
     PtlAddr src, dst;     /* family from src */
     guint32 id;           /* IPv4: 16 bits */
     guint8  proto;        /* IPv4 protocol, or IPv6 fragment header next header */
+    guint32 tunnel_id;    /* the tunnel the fragments came through (0: none): tenants apart */
 } PtlFragKey;
 
 typedef struct {

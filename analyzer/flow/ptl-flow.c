@@ -41,7 +41,7 @@ typedef enum {
 
 /* The canonical key, lower (address, port) side first, as whole words for the
  * hash: [0..1] lower address, [2..3] higher address, [4] both ports and both
- * VLAN ids, [5] family and protocol.  Only hashed, never stored: entries are
+ * VLAN ids, [5] family, protocol and the tunnel's id.  Only hashed, never stored: entries are
  * matched against the flow's own endpoints. */
 #define FLOW_KEY_WORDS 6
 
@@ -181,7 +181,7 @@ flow_addr_words(const PtlAddr *addr, guint64 out[2])
 /* Fills the canonical key of a tuple.  Any consistent order will do, so
  * addresses compare as native words. */
 static void
-flow_key_build(FlowKey *key, const PtlTuple *tuple, guint16 vlan, guint16 inner_vlan)
+flow_key_build(FlowKey *key, const PtlTuple *tuple, const PtlDecoded *pkt)
 {
     guint64 src[2], dst[2];
     flow_addr_words(&tuple->src, src);
@@ -202,16 +202,17 @@ flow_key_build(FlowKey *key, const PtlTuple *tuple, guint16 vlan, guint16 inner_
     key->w[1] = low[1];
     key->w[2] = high[0];
     key->w[3] = high[1];
-    key->w[4] = low_port | high_port << 16 | (guint64) vlan << 32 | (guint64) inner_vlan << 48;
-    key->w[5] = tuple->src.family | (guint64) tuple->proto << 8;
+    key->w[4] = low_port | high_port << 16 | (guint64) pkt->vlan << 32
+                | (guint64) pkt->inner_vlan << 48;
+    key->w[5] = tuple->src.family | (guint64) tuple->proto << 8
+                | (guint64) (pkt->tunnel != NULL ? pkt->tunnel->id : 0) << 16;
 }
 
 static guint64
-flow_tuple_hash(const PtlFlowTable *table, const PtlTuple *tuple, guint16 vlan,
-                guint16 inner_vlan)
+flow_tuple_hash(const PtlFlowTable *table, const PtlTuple *tuple, const PtlDecoded *pkt)
 {
     FlowKey key;
-    flow_key_build(&key, tuple, vlan, inner_vlan);
+    flow_key_build(&key, tuple, pkt);
     return ptl_siphash13_words(&table->index.seed, key.w, FLOW_KEY_WORDS);
 }
 
@@ -224,10 +225,10 @@ flow_addr_is(const PtlAddr *flow_addr, const PtlAddr *addr)
 
 /* Is the tuple this flow's?  *dir: the way it goes. */
 static gboolean
-flow_matches(const PtlFlow *flow, const PtlTuple *t, guint16 vlan, guint16 inner_vlan,
-             PtlDirection *dir)
+flow_matches(const PtlFlow *flow, const PtlTuple *t, const PtlDecoded *pkt, PtlDirection *dir)
 {
-    if (flow->proto != t->proto || flow->vlan != vlan || flow->inner_vlan != inner_vlan)
+    if (flow->proto != t->proto || flow->vlan != pkt->vlan || flow->inner_vlan != pkt->inner_vlan
+        || flow->tunnel != pkt->tunnel)
         return FALSE;
     if (flow->client_port == t->sport && flow->server_port == t->dport
         && flow_addr_is(&flow->client_ip, &t->src) && flow_addr_is(&flow->server_ip, &t->dst)) {
@@ -243,12 +244,12 @@ flow_matches(const PtlFlow *flow, const PtlTuple *t, guint16 vlan, guint16 inner
 }
 
 static FlowEntry *
-flow_lookup(const PtlFlowTable *table, const PtlTuple *t, guint16 vlan, guint16 inner_vlan,
-            guint64 hash, PtlDirection *dir)
+flow_lookup(const PtlFlowTable *table, const PtlTuple *t, const PtlDecoded *pkt, guint64 hash,
+            PtlDirection *dir)
 {
     for (PtlHashNode *n = ptl_hash_index_chain(&table->index, hash); n != NULL; n = n->next) {
         FlowEntry *entry = flow_entry_of_node(n);
-        if (n->hash == hash && flow_matches(&entry->flow, t, vlan, inner_vlan, dir))
+        if (n->hash == hash && flow_matches(&entry->flow, t, pkt, dir))
             return entry;
     }
     return NULL;
@@ -496,6 +497,7 @@ flow_create(PtlFlowTable *table, guint64 hash, const PtlDecoded *pkt, gint64 ts_
     flow->proto = tuple->proto;
     flow->vlan = pkt->vlan;
     flow->inner_vlan = pkt->inner_vlan;
+    flow->tunnel = pkt->tunnel;
     flow->last_ts_ns = ts_ns;
 
     ptl_hash_index_insert(&table->index, &entry->node, hash);
@@ -578,16 +580,14 @@ ptl_flow_table_packet(PtlFlowTable *table, const PtlDecoded *pkt, gint64 ts_ns, 
     const PtlTuple *tuple = &pkt->tuple;
     PtlDirection d = PTL_DIR_TO_SERVER;
     FlowEntry *entry = table->last;  /* segments come in bursts: try the last flow first */
-    if (entry == NULL || !flow_matches(&entry->flow, tuple, pkt->vlan, pkt->inner_vlan, &d))
-        entry = flow_lookup(table, tuple, pkt->vlan, pkt->inner_vlan,
-                            flow_tuple_hash(table, tuple, pkt->vlan, pkt->inner_vlan), &d);
+    if (entry == NULL || !flow_matches(&entry->flow, tuple, pkt, &d))
+        entry = flow_lookup(table, tuple, pkt, flow_tuple_hash(table, tuple, pkt), &d);
     if (entry != NULL && flow_is_reused_by(&entry->flow, pkt, d)) {
         flow_end(table, entry, PTL_FLOW_END_REUSED);
         entry = NULL;
     }
     if (entry == NULL)
-        entry = flow_create(table, flow_tuple_hash(table, tuple, pkt->vlan, pkt->inner_vlan), pkt,
-                            ts_ns, &d);
+        entry = flow_create(table, flow_tuple_hash(table, tuple, pkt), pkt, ts_ns, &d);
 
     PtlFlow *flow = &entry->flow;
     flow_count(&flow->dir[d], pkt, ts_ns, wirelen);
@@ -621,8 +621,7 @@ ptl_flow_table_icmp_error(PtlFlowTable *table, const PtlDecoded *pkt, gint64 ts_
 
     ptl_flow_table_expire(table, ts_ns);
     PtlDirection sent = PTL_DIR_TO_SERVER;
-    FlowEntry *entry = flow_lookup(table, quoted, pkt->vlan, pkt->inner_vlan,
-                                   flow_tuple_hash(table, quoted, pkt->vlan, pkt->inner_vlan),
+    FlowEntry *entry = flow_lookup(table, quoted, pkt, flow_tuple_hash(table, quoted, pkt),
                                    &sent);
     if (entry == NULL)
         return NULL;
@@ -857,7 +856,7 @@ guint64
 ptl_flow_table_hash_of(const PtlFlowTable *table, const PtlDecoded *pkt)
 {
     g_return_val_if_fail(table != NULL && pkt != NULL, 0);
-    return flow_tuple_hash(table, &pkt->tuple, pkt->vlan, pkt->inner_vlan);
+    return flow_tuple_hash(table, &pkt->tuple, pkt);
 }
 
 void

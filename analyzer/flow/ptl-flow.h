@@ -1,6 +1,6 @@
 /* ptl-flow.h: the bidirectional flow table.
  *
- * Keyed by the 5-tuple plus VLAN ids.  Client and server are decided by the
+ * Keyed by the 5-tuple plus VLAN ids and the tunnel context.  Client and server are decided by the
  * SYN; a flow picked up mid-stream gets an inferred initiator (a service port
  * as told by the config, then the lower port) and says so.  Per direction it
  * counts packets, bytes, payload, flags and times; per flow it tracks the TCP
@@ -105,7 +105,9 @@ struct _PtlFlow {
     guint16         client_port, server_port;
     guint8          proto;          /* 6 TCP, 17 UDP */
     guint16         vlan, inner_vlan;
-    PtlInitiator    initiator;
+    PtlInitiator    initiator;      /* here, not later: it fills the hole before the pointer */
+    const PtlTunnel *tunnel;        /* the tunnel it came through, NULL none; transfer none:
+                                       the decoder's, which outlives the table */
     PtlFlowDirStats dir[2];         /* indexed by PtlDirection */
     /* TCP with data: two, indexed by PtlDirection; NULL until ptl_flow_table_streams()
      * (a SYN flood's flows never pay for reassembly state).  Read with ptl_flow_stream(). */

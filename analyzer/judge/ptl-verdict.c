@@ -8,6 +8,8 @@
  * the same function on a single record, so both always agree. */
 #include "ptl-verdict.h"
 
+#include "ptl-tunnel-json.h"
+
 #include "ptl-connection.h"
 #include "ptl-json.h"
 #include "ptl-products.h"
@@ -60,6 +62,7 @@ typedef struct {
     PtlAddr        client, server;
     guint8         transport;
     guint16        port;
+    PtlTunnel      tunnel;      /* the tunnel the flows came through; id 0: none */
     const char    *observed;    /* first record's protocol */
     PtlConnEvidence conn;       /* what the capture shows of the connection (the best record) */
     gboolean       is_transient;  /* failed, then accepted later: see transient */
@@ -215,6 +218,8 @@ verdict_aggregate_hash(gconstpointer p)
     h = h * 33 + (guint) k->state;
     h = h * 33 + g_str_hash(k->protocol != NULL ? k->protocol : "");
     h = h * 33 + k->facts;
+    if (k->tunnel.id != 0)                     /* untunnelled: the hash (and order) of before */
+        h = h * 33 + k->tunnel.id;
     return h * 33 + g_str_hash(k->auth_detail);
 }
 
@@ -228,7 +233,8 @@ verdict_aggregate_equal(gconstpointer pa, gconstpointer pb)
            a->state == b->state && a->refusal == b->refusal &&
            a->icmp_type == b->icmp_type && a->icmp_code == b->icmp_code &&
            g_strcmp0(a->protocol, b->protocol) == 0 &&
-           a->facts == b->facts && strcmp(a->auth_detail, b->auth_detail) == 0;
+           a->facts == b->facts && a->tunnel.id == b->tunnel.id &&
+           strcmp(a->auth_detail, b->auth_detail) == 0;
 }
 
 static void
@@ -548,6 +554,8 @@ verdict_finding_hash(gconstpointer p)
 {
     const VerdictFinding *f = p;
     guint h = ptl_addr_hash(&f->client) * 33 + ptl_addr_hash(&f->server);
+    if (f->tunnel.id != 0)
+        h = h * 33 + f->tunnel.id;
     return (h * 33 + (guint) f->kind) * 33 + verdict_port_key(f->transport, f->port);
 }
 
@@ -556,7 +564,7 @@ verdict_finding_equal(gconstpointer pa, gconstpointer pb)
 {
     const VerdictFinding *a = pa, *b = pb;
     return a->kind == b->kind && a->transport == b->transport && a->port == b->port &&
-           ptl_addr_equal(&a->client, &b->client) && ptl_addr_equal(&a->server, &b->server);
+           a->tunnel.id == b->tunnel.id && ptl_addr_equal(&a->client, &b->client) && ptl_addr_equal(&a->server, &b->server);
 }
 
 static void
@@ -592,6 +600,7 @@ verdict_add_finding(GHashTable *findings, const VerdictAggregate *agg,
     VerdictFinding probe = {
         .kind = issue->kind, .client = agg->conv.key.client, .server = agg->conv.key.server,
         .transport = agg->conv.key.transport, .port = agg->conv.key.server_port,
+        .tunnel = agg->conv.key.tunnel,
     };
     VerdictFinding *f = g_hash_table_lookup(findings, &probe);
     if (f == NULL) {
@@ -689,7 +698,7 @@ verdict_accepted_starts(const PtlVerdict *v)
         VerdictFinding probe = {
             .kind = PTL_FINDING_KIND_COUNT, .client = agg->conv.key.client,
             .server = agg->conv.key.server, .transport = agg->conv.key.transport,
-            .port = agg->conv.key.server_port,
+            .port = agg->conv.key.server_port, .tunnel = agg->conv.key.tunnel,
         };
         VerdictFinding *a = g_hash_table_lookup(accepted, &probe);
         if (a == NULL) {
@@ -1218,6 +1227,7 @@ verdict_json_finding(PtlVerdict *v, JsonBuilder *b, const VerdictFinding *f)
     ptl_json_string_or_null(b, "server", n.server);
     ptl_emit_int(b, "port", f->port);
     ptl_json_string_or_null(b, "transport", ptl_rule_transport_name(f->transport));
+    ptl_tunnel_json_add(b, "tunnel", &f->tunnel);
     verdict_json_connection(b, f);
     ptl_emit_int(b, "flows", (gint64) f->flows);
     json_builder_set_member_name(b, "example_flows");

@@ -60,6 +60,7 @@ typedef struct {
                                                       ("AMQP PLAIN user guest"), or "" */
     gint64       first_ts_ns, last_ts_ns;
     guint64      packets, bytes;
+    PtlTunnel    tunnel;          /* the tunnel it came through; id 0: none */
 } PtlFlowRecord;
 
 typedef struct _PtlVerdict PtlVerdict;

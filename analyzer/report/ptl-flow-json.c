@@ -2,6 +2,7 @@
 #include "ptl-flow-json.h"
 
 #include "ptl-connection.h"
+#include "ptl-tunnel-json.h"
 
 #include <errno.h>
 #include <string.h>
@@ -40,6 +41,8 @@ ptl_flow_record_fill(PtlFlowRecord *rec, const PtlFlow *flow, PtlFlowEnd why, co
     rec->last_ts_ns = flow->last_ts_ns;
     rec->packets = up->packets + down->packets;
     rec->bytes = up->bytes + down->bytes;
+    if (flow->tunnel != NULL)
+        rec->tunnel = *flow->tunnel;
     if (app == NULL)
         return;
     /* plugin names live in resident modules; the others are literals.  Bytes no
@@ -150,6 +153,7 @@ ptl_flow_json_add(JsonBuilder *b, const PtlFlow *flow, PtlFlowEnd why, PtlApp *a
         json_builder_add_null_value(b);
     if (flow->inner_vlan != 0)
         ptl_emit_int(b, "inner_vlan", flow->inner_vlan);
+    ptl_tunnel_json_add(b, "tunnel", flow->tunnel);
     if (flow->is_refused && flow->icmp_type != 0) {
         json_builder_set_member_name(b, "icmp");
         json_builder_begin_object(b);

@@ -2,6 +2,7 @@
 #include "ptl-report.h"
 
 #include "ptl-connection.h"
+#include "ptl-tunnel-json.h"
 
 #include "ptl-config.h"
 #include "ptl-flow-json.h"
@@ -80,6 +81,22 @@ report_skipped(JsonBuilder *b, const PtlReportInput *in)
     json_builder_end_array(b);
 }
 
+/* Like Zeek's tunnel.log: each tunnel once, its outer flow not analyzed as one. */
+static void
+report_tunnels(JsonBuilder *b, const PtlReportInput *in)
+{
+    const GPtrArray *tunnels = ptl_analyzer_tunnels(in->analyzer);
+    json_builder_set_member_name(b, "tunnels");
+    json_builder_begin_array(b);
+    for (guint i = 0; i < tunnels->len && i < PTL_REPORT_MAX_TUNNELS; i++) {
+        json_builder_begin_object(b);
+        ptl_tunnel_json_members(b, g_ptr_array_index(tunnels, i), TRUE);
+        json_builder_end_object(b);
+    }
+    json_builder_end_array(b);
+    ptl_emit_int(b, "tunnels_total", tunnels->len);
+}
+
 static void
 report_capture(JsonBuilder *b, const PtlReportInput *in)
 {
@@ -107,6 +124,7 @@ report_capture(JsonBuilder *b, const PtlReportInput *in)
     ptl_emit_int(b, "snaplen_cut", (gint64) st->snaplen_cut);
     ptl_emit_int(b, "clock_jumps", (gint64) ptl_analyzer_clock(in->analyzer)->jumps);
     report_skipped(b, in);
+    report_tunnels(b, in);
     ptl_emit_int(b, "icmp_errors", (gint64) st->icmp_errors);
     ptl_emit_int(b, "icmp_unmatched", (gint64) st->icmp_unmatched);
     report_strings(b, "errors", in->errors);

@@ -2,6 +2,9 @@
  * findings, top ports, failed connections, hosts. */
 #include "ptl-report.h"
 
+#include "ptl-decap.h"
+#include "ptl-tunnel-json.h"
+
 #include "ptl-connection.h"
 #include "ptl-flow-json.h"
 
@@ -45,6 +48,29 @@ report_text_heading(const ReportText *t, const char *title)
     fprintf(t->out, "\n%s%s%s\n", RT_BOLD(t), title, RT_RESET(t));
 }
 
+/* One line a tunnel, like Zeek's tunnel.log; its inner flows are in the report. */
+static void
+report_text_tunnels(const ReportText *t, const PtlReportInput *in)
+{
+    const GPtrArray *tunnels = ptl_analyzer_tunnels(in->analyzer);
+    for (guint i = 0; i < tunnels->len && i < PTL_REPORT_TEXT_ROWS; i++) {
+        const PtlTunnel *tun = g_ptr_array_index(tunnels, i);
+        char src[PTL_ADDR_STRLEN], dst[PTL_ADDR_STRLEN], size[16];
+        const char *id_kind = ptl_tunnel_id_kind(tun->type);
+        g_autofree char *id = tun->has_key && id_kind != NULL
+                                  ? g_strdup_printf(" %s %" G_GUINT32_FORMAT, id_kind, tun->key)
+                                  : g_strdup("");
+        fprintf(t->out, "  tunnel %s %s <-> %s%s%s: %" G_GUINT64_FORMAT " packets, %s, "
+                "inner flows in the report\n", ptl_tunnel_type_name((PtlTunnelType) tun->type),
+                ptl_addr_to_string(&tun->outer_src, src), ptl_addr_to_string(&tun->outer_dst, dst),
+                id, tun->depth > 1 ? " (nested)" : "", tun->packets,
+                ptl_report_human_bytes(tun->bytes, size));
+    }
+    if (tunnels->len > PTL_REPORT_TEXT_ROWS)
+        fprintf(t->out, "  ... and %u more tunnels (see --json)\n",
+                tunnels->len - PTL_REPORT_TEXT_ROWS);
+}
+
 static void
 report_text_capture(const ReportText *t, const PtlReportInput *in)
 {
@@ -77,6 +103,7 @@ report_text_capture(const ReportText *t, const PtlReportInput *in)
     }
     if (total > 0)
         fprintf(t->out, "  skipped %" G_GUINT64_FORMAT " packets: %s\n", total, line->str);
+    report_text_tunnels(t, in);
     if (st->snaplen_cut > 0)
         fprintf(t->out, "  %" G_GUINT64_FORMAT " packets cut by the snap length\n",
                 st->snaplen_cut);

@@ -14,6 +14,7 @@
 #define PTL_REPORT_SCHEMA "portolan/report-1"
 #define PTL_REPORT_TOP_PORTS 100  /* ports listed in flows_summary.ports */
 #define PTL_REPORT_TEXT_ROWS 12   /* rows per table in the terminal report */
+#define PTL_REPORT_MAX_TUNNELS 100 /* tunnels listed in capture.tunnels */
 
 typedef struct {
     const PtlCapture   *capture;
