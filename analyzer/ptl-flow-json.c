@@ -2,6 +2,7 @@
 #include "ptl-flow-json.h"
 
 #include "ptl-connection.h"
+#include "ptl-report.h"
 
 #include <errno.h>
 #include <string.h>
@@ -216,7 +217,7 @@ ptl_flow_lines_finish(FILE *lines, FILE *records, PtlVerdict *verdict, FILE *out
         if (verdict != NULL && records != NULL && fread(&rec, sizeof rec, 1, records) == 1) {
             g_autoptr(JsonBuilder) b = json_builder_new();
             json_builder_begin_object(b);
-            ptl_verdict_judge_flow(verdict, &rec, b);
+            ptl_report_json_flow_verdict(verdict, &rec, b);
             json_builder_end_object(b);
             extra = flow_json_to_string(b);
         }

@@ -4,6 +4,7 @@
 #include "ptl-live.h"
 
 #include "ptl-flow-json.h"
+#include "ptl-report.h"
 
 #include <errno.h>
 #include <gio/gio.h>
@@ -718,5 +719,5 @@ ptl_live_events_flush(PtlLiveEvents *ev)
 void
 ptl_live_judge_verdict(gpointer verdict, const PtlFlowRecord *rec, JsonBuilder *b)
 {
-    ptl_verdict_judge_flow_findings(verdict, rec, b);
+    ptl_report_json_flow_findings(verdict, rec, b);
 }

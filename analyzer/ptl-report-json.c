@@ -314,7 +314,7 @@ ptl_report_json(const PtlReportInput *in)
     report_hosts(b, in);
     report_flows_summary(b, in);
     if (in->verdict != NULL)
-        ptl_verdict_emit_json(in->verdict, b);
+        ptl_report_json_verdict(in->verdict, b);
     json_builder_end_object(b);
     return json_builder_get_root(b);
 }

@@ -228,7 +228,7 @@ ptl_report_text(const PtlReportInput *in, FILE *out, gboolean color)
     report_text_lines(&t, "Errors", in->errors);
     report_text_lines(&t, "Warnings", in->warnings);
     if (in->verdict != NULL)
-        ptl_verdict_print(in->verdict, out, color);
+        ptl_report_text_findings(in->verdict, out, color);
     report_text_ports(&t, in);
     report_text_failed(&t, in);
     report_text_hosts(&t, in);

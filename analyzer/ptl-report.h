@@ -34,3 +34,16 @@ void      ptl_report_text(const PtlReportInput *in, FILE *out, gboolean color);
 
 /* "1.2 MB" style into buf (at least 16 bytes) */
 const char *ptl_report_human_bytes(guint64 bytes, char *buf);
+
+/* The judge's part of the JSON report: products, services, findings,
+ * findings_summary, roles, flows_not_judged members (ptl-report-verdict.c). */
+void ptl_report_json_verdict(const PtlVerdict *v, JsonBuilder *b);
+/* One flow's product, service, rule {file,line,source,doc,row} (or null) and
+ * findings [kind ...] members: flow lines. */
+void ptl_report_json_flow_verdict(PtlVerdict *v, const PtlFlowRecord *rec, JsonBuilder *b);
+/* Like flow_verdict, but each finding is the whole finding object of the
+ * report (kind, severity, protocol, state, connection, message, advice ...),
+ * as for one flow: live --events. */
+void ptl_report_json_flow_findings(PtlVerdict *v, const PtlFlowRecord *rec, JsonBuilder *b);
+/* Terminal: findings, errors first, then the per-service table (ptl-report-findings.c). */
+void ptl_report_text_findings(const PtlVerdict *v, FILE *out, gboolean color);

@@ -10,6 +10,7 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
+#include "ptl-report.h"
 #include "ptl-verdict.h"
 
 /* Two products sharing 2181 (both zookeeper) and 8081 (http vs thrift). */
@@ -186,7 +187,7 @@ report(Fixture *fx)
     if (fx->report == NULL) {
         g_autoptr(JsonBuilder) b = json_builder_new();
         json_builder_begin_object(b);
-        ptl_verdict_emit_json(fx->v, b);
+        ptl_report_json_verdict(fx->v, b);
         json_builder_end_object(b);
         g_autoptr(JsonNode) built = json_builder_get_root(b);
         /* parse the text back: the shape a reader sees */
@@ -226,7 +227,7 @@ judge(Fixture *fx, const PtlFlowRecord *rec)
 {
     g_autoptr(JsonBuilder) b = json_builder_new();
     json_builder_begin_object(b);
-    ptl_verdict_judge_flow(fx->v, rec, b);
+    ptl_report_json_flow_verdict(fx->v, rec, b);
     json_builder_end_object(b);
     g_autoptr(JsonNode) root = json_builder_get_root(b);
     JsonObject *o = json_node_get_object(root);
@@ -859,7 +860,7 @@ print_to_string(PtlVerdict *v, gboolean color)
     size_t len = 0;
     FILE *out = open_memstream(&text, &len);
     assert_non_null(out);
-    ptl_verdict_print(v, out, color);
+    ptl_report_text_findings(v, out, color);
     fclose(out);
     return text;
 }
@@ -1251,7 +1252,7 @@ test_verdict_judge_flow_findings(void **state)
     rec.refusal = PTL_REFUSED_BY_RST;
     g_autoptr(JsonBuilder) b = json_builder_new();
     json_builder_begin_object(b);
-    ptl_verdict_judge_flow_findings(fx->v, &rec, b);
+    ptl_report_json_flow_findings(fx->v, &rec, b);
     json_builder_end_object(b);
     g_autoptr(JsonNode) root = json_builder_get_root(b);
     JsonObject *o = json_node_get_object(root);
