@@ -144,7 +144,8 @@ ptl_cli_analyze(int argc, char **argv)
     if (!g_option_context_parse(ctx, &argc, &argv, &error) ||
         !ptl_cli_parse_analysis_numbers(&opts, &error) || !ptl_cli_options_check(&opts, &error) ||
         !ptl_cli_check_output("--json", opts.json_path, &error) ||
-        !ptl_cli_check_output("--flows", opts.flows_path, &error)) {
+        !ptl_cli_check_output("--flows", opts.flows_path, &error) ||
+        !ptl_cli_check_output("--html", opts.html_path, &error)) {
         fprintf(stderr, "portolan analyze: %s (try --help)\n", error->message);
         ptl_cli_options_clear(&opts);
         return PTL_EXIT_FAILED;

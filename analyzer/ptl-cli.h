@@ -9,6 +9,7 @@
 #include "ptl-capture.h"
 #include "ptl-inventory.h"
 #include "ptl-plugins.h"
+#include "ptl-report-filter.h"
 #include "ptl-rules.h"
 #include "ptl-verdict.h"
 
@@ -34,6 +35,11 @@ typedef struct {
     char   **sets;
     char    *tcp_timeout_text, *udp_timeout_text, *max_flows_text;  /* as typed, or NULL */
     gint64   tcp_timeout, udp_timeout, max_flows;   /* checked; 0: the default */
+    char    *html_path;    /* --html FILE */
+    char   **kinds;        /* --kind, repeatable: findings shown */
+    char    *severity;     /* --severity: at least */
+    char    *only;         /* --only: exactly this severity */
+    char   **only_products, **services, **hosts;  /* --only-product, --service, --host */
     char    *memcap;       /* --memcap SIZE */
     guint64  memcap_bytes; /* parsed; 0: the default */
 } PtlCliOptions;
@@ -57,6 +63,7 @@ typedef struct {
     PtlRuleSet    *rules;        /* NULL with --no-rules or no rule files */
     PtlInventory  *inventory;
     PtlVerdict    *verdict;      /* NULL without rules */
+    PtlReportFilter filter;      /* which findings the outputs show */
     PtlSeverity    fail_on;
     gboolean       is_fail_never;
     GPtrArray     *errors;       /* one line each, shown and put in the report */
@@ -99,3 +106,4 @@ int ptl_cli_analyze(int argc, char **argv);
 int ptl_cli_plugins(int argc, char **argv);
 int ptl_cli_rules(int argc, char **argv);
 int ptl_cli_live(int argc, char **argv);
+int ptl_cli_report(int argc, char **argv);

@@ -323,6 +323,12 @@ gboolean
 ptl_report_write_json(const PtlReportInput *in, const char *path, GError **error)
 {
     g_autoptr(JsonNode) root = ptl_report_json(in);
+    return ptl_report_write_json_node(root, path, error);
+}
+
+gboolean
+ptl_report_write_json_node(JsonNode *root, const char *path, GError **error)
+{
     g_autoptr(JsonGenerator) gen = json_generator_new();
     json_generator_set_root(gen, root);
     json_generator_set_pretty(gen, TRUE);

@@ -39,6 +39,46 @@ ptl_report_human_bytes(guint64 bytes, char *buf)
     return buf;
 }
 
+/* Writes text wrapped at spaces: first line after first_indent columns, the rest
+ * after indent, none wider than PTL_REPORT_TEXT_WIDTH (a word longer than a
+ * line is cut, never dropped). */
+void
+ptl_report_text_wrap(FILE *out, const char *text, guint first_indent, guint indent)
+{
+    guint column = first_indent;
+    gboolean is_line_start = TRUE;
+    const char *p = text != NULL ? text : "";
+    while (*p != '\0') {
+        while (*p == ' ')
+            p++;
+        const char *end = strchr(p, ' ');
+        gsize bytes = end != NULL ? (gsize) (end - p) : strlen(p);
+        if (bytes == 0)
+            break;
+        glong chars = g_utf8_strlen(p, (gssize) bytes);
+        if (!is_line_start && column + 1 + chars > PTL_REPORT_TEXT_WIDTH) {
+            fprintf(out, "\n%*s", (int) indent, "");
+            column = indent;
+            is_line_start = TRUE;
+        }
+        guint room = PTL_REPORT_TEXT_WIDTH > column + (is_line_start ? 0 : 1)
+                     ? PTL_REPORT_TEXT_WIDTH - column - (is_line_start ? 0 : 1) : 1;
+        if (chars > (glong) room && is_line_start) {
+            /* one word wider than the line: cut it in line-sized pieces */
+            const char *cut = g_utf8_offset_to_pointer(p, room);
+            fprintf(out, "%.*s\n%*s", (int) (cut - p), p, (int) indent, "");
+            column = indent;
+            p = cut;
+            continue;
+        }
+        fprintf(out, "%s%.*s", is_line_start ? "" : " ", (int) bytes, p);
+        column += (guint) chars + (is_line_start ? 0 : 1);
+        is_line_start = FALSE;
+        p += bytes;
+    }
+    fputc('\n', out);
+}
+
 static void
 report_text_heading(const ReportText *t, const char *title)
 {
@@ -54,12 +94,11 @@ report_text_capture(const ReportText *t, const PtlReportInput *in)
     g_autofree char *source = in->interface != NULL
                                   ? g_strdup_printf("live on %s", in->interface)
                                   : g_strdup_printf("%u file%s", n, n == 1 ? "" : "s");
-    fprintf(t->out, "%sportolan%s  %s, %" G_GUINT64_FORMAT " packets, %s", RT_BOLD(t),
+    fprintf(t->out, "%sportolan%s  %s, %" G_GUINT64_FORMAT " packets, %s\n", RT_BOLD(t),
             RT_RESET(t), source, st->packets, ptl_report_human_bytes(st->bytes, size));
     if (st->packets > 0)
-        fprintf(t->out, ", %s .. %s (%.1f s)", ptl_ts_format(st->first_ts_ns, first),
+        fprintf(t->out, "  %s .. %s (%.1f s)\n", ptl_ts_format(st->first_ts_ns, first),
                 ptl_ts_format(st->last_ts_ns, last), (st->last_ts_ns - st->first_ts_ns) / 1e9);
-    fputc('\n', t->out);
     for (guint i = 0; i < n; i++) {
         const PtlCaptureFile *f = ptl_capture_file(in->capture, i);
         fprintf(t->out, "  %s  %s, %s, %" G_GUINT64_FORMAT " packets%s\n", f->path, f->format,
@@ -219,7 +258,7 @@ report_text_lines(const ReportText *t, const char *title, const GPtrArray *lines
 }
 
 void
-ptl_report_text(const PtlReportInput *in, FILE *out, gboolean color)
+ptl_report_text(const PtlReportInput *in, JsonObject *report, FILE *out, gboolean color)
 {
     ReportText t = { out, color };
     report_text_capture(&t, in);
@@ -228,7 +267,7 @@ ptl_report_text(const PtlReportInput *in, FILE *out, gboolean color)
     report_text_lines(&t, "Errors", in->errors);
     report_text_lines(&t, "Warnings", in->warnings);
     if (in->verdict != NULL)
-        ptl_report_text_findings(in->verdict, out, color);
+        ptl_report_text_findings(report, out, color);
     report_text_ports(&t, in);
     report_text_failed(&t, in);
     report_text_hosts(&t, in);

@@ -14,6 +14,7 @@
 #define PTL_REPORT_SCHEMA "portolan/report-1"
 #define PTL_REPORT_TOP_PORTS 100  /* ports listed in flows_summary.ports */
 #define PTL_REPORT_TEXT_ROWS 12   /* rows per table in the terminal report */
+#define PTL_REPORT_TEXT_WIDTH 100 /* columns of the terminal report */
 
 typedef struct {
     const PtlCapture   *capture;
@@ -30,8 +31,16 @@ typedef struct {
 /* transfer full */
 JsonNode *ptl_report_json(const PtlReportInput *in);
 gboolean  ptl_report_write_json(const PtlReportInput *in, const char *path, GError **error);
-void      ptl_report_text(const PtlReportInput *in, FILE *out, gboolean color);
+/* report: the JSON report of in (filtered), which the findings part is drawn from */
+void      ptl_report_text(const PtlReportInput *in, JsonObject *report, FILE *out,
+                          gboolean color);
+/* Writes the JSON report to path ("-": stdout), pretty, newline-terminated. */
+gboolean  ptl_report_write_json_node(JsonNode *report, const char *path, GError **error);
 
+/* Writes text wrapped at spaces: the first line continues a line already
+ * first_indent columns wide, the rest start after indent columns; no line is
+ * wider than PTL_REPORT_TEXT_WIDTH (a longer word is cut, never dropped). */
+void ptl_report_text_wrap(FILE *out, const char *text, guint first_indent, guint indent);
 /* "1.2 MB" style into buf (at least 16 bytes) */
 const char *ptl_report_human_bytes(guint64 bytes, char *buf);
 
@@ -45,5 +54,8 @@ void ptl_report_json_flow_verdict(PtlVerdict *v, const PtlFlowRecord *rec, JsonB
  * report (kind, severity, protocol, state, connection, message, advice ...),
  * as for one flow: live --events. */
 void ptl_report_json_flow_findings(PtlVerdict *v, const PtlFlowRecord *rec, JsonBuilder *b);
-/* Terminal: findings, errors first, then the per-service table (ptl-report-findings.c). */
-void ptl_report_text_findings(const PtlVerdict *v, FILE *out, gboolean color);
+/* Terminal, from the JSON report: findings grouped by (kind, rule), errors
+ * first, their details, then the per-service table (ptl-report-findings.c). */
+void ptl_report_text_findings(JsonObject *report, FILE *out, gboolean color);
+/* The HTML page of a JSON report to path (ptl-report-html.c; docs/report.md). */
+gboolean ptl_report_write_html(JsonNode *report, const char *path, GError **error);

@@ -74,6 +74,18 @@ ptl_finding_kind_name(PtlFindingKind kind)
     return verdict_kind_names[kind];
 }
 
+gboolean
+ptl_finding_kind_parse(const char *text, PtlFindingKind *out)
+{
+    for (guint i = 0; text != NULL && i < PTL_FINDING_KIND_COUNT; i++) {
+        if (strcmp(text, verdict_kind_names[i]) == 0) {
+            *out = (PtlFindingKind) i;
+            return TRUE;
+        }
+    }
+    return FALSE;
+}
+
 const char *
 ptl_severity_name(PtlSeverity severity)
 {

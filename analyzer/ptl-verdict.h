@@ -34,6 +34,7 @@ typedef enum {
 
 /* stable ids: "source-not-allowed" ... */
 const char *ptl_finding_kind_name(PtlFindingKind kind);
+gboolean    ptl_finding_kind_parse(const char *text, PtlFindingKind *out);
 
 typedef enum { PTL_SEVERITY_INFO, PTL_SEVERITY_WARNING, PTL_SEVERITY_ERROR } PtlSeverity;
 const char *ptl_severity_name(PtlSeverity severity);   /* "info" ... */
