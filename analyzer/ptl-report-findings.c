@@ -249,9 +249,9 @@ typedef struct {
     guint product, service, port, expected;
 } FindingsWidths;
 
-/* Widest values per column, so that OBSERVED keeps 14 of the 100 columns; a
+/* Widest values per column, so that OBSERVED keeps 12 of the 100 columns; a
  * longer value is cut with "..." (the JSON and HTML have it whole). */
-static const FindingsWidths findings_widths_max = { 14, 26, 11, 9 };
+static const FindingsWidths findings_widths_max = { 12, 30, 11, 9 };
 
 static guint
 findings_width(guint current, const char *value, guint max)
