@@ -23,8 +23,7 @@ static const char report_summary[] =
 typedef struct {
     char    *output, *json_path;
     gboolean no_color;
-    char   **kinds, **only_products, **services, **hosts;
-    char    *severity, *only;
+    PtlReportFilter shown;   /* as typed, then checked */
     char   **positional;
 } ReportOptions;
 
@@ -33,12 +32,7 @@ report_options_clear(ReportOptions *o)
 {
     g_free(o->output);
     g_free(o->json_path);
-    g_strfreev(o->kinds);
-    g_strfreev(o->only_products);
-    g_strfreev(o->services);
-    g_strfreev(o->hosts);
-    g_free(o->severity);
-    g_free(o->only);
+    ptl_report_filter_clear(&o->shown);
     g_strfreev(o->positional);
 }
 
@@ -76,25 +70,17 @@ report_parse(ReportOptions *o, int argc, char **argv, GError **error)
           "Write the (filtered) JSON report to FILE ('-' for stdout)", "FILE" },
         { "no-color", 0, 0, G_OPTION_ARG_NONE, &o->no_color, "No colours in the terminal text",
           NULL },
-        { "kind", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o->kinds,
-          "Show only findings of this kind (repeatable, or a,b)", "KIND" },
-        { "severity", 0, 0, G_OPTION_ARG_STRING, &o->severity,
-          "Show only findings at least this severe: error, warning, info", "SEVERITY" },
-        { "only", 0, 0, G_OPTION_ARG_STRING, &o->only,
-          "Show only findings of exactly this severity", "SEVERITY" },
-        { "only-product", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o->only_products,
-          "Show only findings and services of this product (repeatable)", "PRODUCT" },
-        { "service", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o->services,
-          "Show only findings and services of this rule service (repeatable)", "SERVICE" },
-        { "host", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o->hosts,
-          "Show only findings with ADDR as client or server (repeatable)", "ADDR" },
         { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &o->positional, NULL,
           "REPORT.json" },
         { NULL },
     };
     g_autoptr(GOptionContext) ctx = g_option_context_new("[OPTIONS] REPORT.json");
     g_option_context_set_summary(ctx, report_summary);
-    g_option_context_add_main_entries(ctx, entries, NULL);
+    GOptionGroup *group = g_option_group_new("report", "Report options:", "Show report options",
+                                             NULL, NULL);
+    g_option_group_add_entries(group, entries);
+    ptl_cli_filter_add_entries(group, &o->shown);
+    g_option_context_set_main_group(ctx, group);
     if (!g_option_context_parse(ctx, &argc, &argv, error))
         return FALSE;
     if (o->positional == NULL || o->positional[0] == NULL || o->positional[1] != NULL) {
@@ -142,16 +128,12 @@ int
 ptl_cli_report(int argc, char **argv)
 {
     ReportOptions o = { 0 };
-    PtlReportFilter filter = { 0 };
     g_autoptr(GError) error = NULL;
     int status = PTL_EXIT_FAILED;
-    if (!report_parse(&o, argc, argv, &error) ||
-        !ptl_report_filter_init(&filter, o.kinds, o.severity, o.only, o.only_products,
-                                o.services, o.hosts, &error))
+    if (!report_parse(&o, argc, argv, &error) || !ptl_report_filter_check(&o.shown, &error))
         fprintf(stderr, "portolan report: %s (try --help)\n", error->message);
     else
-        status = report_run(&o, &filter);
-    ptl_report_filter_clear(&filter);
+        status = report_run(&o, &o.shown);
     report_options_clear(&o);
     return status;
 }

@@ -26,20 +26,6 @@ ptl_cli_analysis_group(PtlCliOptions *o)
           "Write one JSON line per flow to FILE ('-' for stdout, not with --json -)", "FILE" },
         { "html", 0, 0, G_OPTION_ARG_FILENAME, &o->html_path,
           "Write the report as one self-contained HTML page to FILE (docs/report.md)", "FILE" },
-        { "kind", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o->kinds,
-          "Show only findings of this kind, e.g. source-not-allowed (repeatable, or a,b)",
-          "KIND" },
-        { "severity", 0, 0, G_OPTION_ARG_STRING, &o->severity,
-          "Show only findings at least this severe: error, warning, info", "SEVERITY" },
-        { "only", 0, 0, G_OPTION_ARG_STRING, &o->only,
-          "Show only findings of exactly this severity: error, warning, info", "SEVERITY" },
-        { "only-product", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o->only_products,
-          "Show only findings and services of this product (repeatable)", "PRODUCT" },
-        { "service", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o->services,
-          "Show only findings and services of this rule service, e.g. nginx (repeatable)",
-          "SERVICE" },
-        { "host", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o->hosts,
-          "Show only findings with ADDR as client or server (repeatable)", "ADDR" },
         { "quiet", 'q', 0, G_OPTION_ARG_NONE, &o->quiet, "No terminal report", NULL },
         { "no-color", 0, 0, G_OPTION_ARG_NONE, &o->no_color, "No colours in the terminal report",
           NULL },
@@ -87,6 +73,7 @@ ptl_cli_analysis_group(PtlCliOptions *o)
     GOptionGroup *group = g_option_group_new("analysis", "Analysis options:",
                                              "Show analysis options", NULL, NULL);
     g_option_group_add_entries(group, entries);
+    ptl_cli_filter_add_entries(group, &o->shown);
     return group;
 }
 
@@ -100,12 +87,7 @@ ptl_cli_options_clear(PtlCliOptions *o)
     g_free(o->fail_on);
     g_free(o->memcap);
     g_free(o->html_path);
-    g_strfreev(o->kinds);
-    g_free(o->severity);
-    g_free(o->only);
-    g_strfreev(o->only_products);
-    g_strfreev(o->services);
-    g_strfreev(o->hosts);
+    ptl_report_filter_clear(&o->shown);
     g_strfreev(o->plugin_dirs);
     g_free(o->rules_dir);
     g_strfreev(o->sites);
@@ -285,8 +267,7 @@ ptl_cli_session_init(PtlCliSession *s, PtlCliOptions *opts, GError **error)
     s->errors = g_ptr_array_new_with_free_func(g_free);
     s->warnings = g_ptr_array_new_with_free_func(g_free);
     if (!cli_parse_fail_on(s, error) ||
-        !ptl_report_filter_init(&s->filter, opts->kinds, opts->severity, opts->only,
-                                opts->only_products, opts->services, opts->hosts, error))
+        !ptl_report_filter_check(&opts->shown, error))
         return FALSE;
     s->plugins = ptl_plugin_set_new();
     if (!opts->no_dissectors) {
@@ -307,7 +288,6 @@ ptl_cli_session_init(PtlCliSession *s, PtlCliOptions *opts, GError **error)
 void
 ptl_cli_session_clear(PtlCliSession *s)
 {
-    ptl_report_filter_clear(&s->filter);
     g_clear_pointer(&s->verdict, ptl_verdict_free);
     g_clear_pointer(&s->rules, ptl_rule_set_free);
     g_clear_pointer(&s->inventory, ptl_inventory_free);
@@ -347,7 +327,8 @@ cli_write_flows(PtlCliSession *s, GError **error)
                     g_strerror(errno));
         return FALSE;
     }
-    gboolean is_ok = ptl_flow_lines_finish(s->flow_lines, s->flow_records, s->verdict, out, error);
+    gboolean is_ok = ptl_flow_lines_finish(s->flow_lines, s->flow_records, s->verdict,
+                                           &s->opts->shown, out, error);
     if (!is_stdout && fclose(out) != 0 && is_ok) {
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "--flows: %s: %s", path,
                     g_strerror(errno));
@@ -410,7 +391,7 @@ ptl_cli_session_report(PtlCliSession *s, const PtlCapture *capture, PtlAnalyzer 
     };
     /* every output is drawn from this one document, filtered once */
     g_autoptr(JsonNode) report = ptl_report_json(&in);
-    ptl_report_filter_apply(&s->filter, json_node_get_object(report));
+    ptl_report_filter_apply(&s->opts->shown, json_node_get_object(report));
     gboolean is_json_stdout = g_strcmp0(s->opts->json_path, "-") == 0;
     gboolean is_flows_stdout = g_strcmp0(s->opts->flows_path, "-") == 0;
     if (!s->opts->quiet && !is_json_stdout && !is_flows_stdout)

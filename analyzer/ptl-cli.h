@@ -36,10 +36,7 @@ typedef struct {
     char    *tcp_timeout_text, *udp_timeout_text, *max_flows_text;  /* as typed, or NULL */
     gint64   tcp_timeout, udp_timeout, max_flows;   /* checked; 0: the default */
     char    *html_path;    /* --html FILE */
-    char   **kinds;        /* --kind, repeatable: findings shown */
-    char    *severity;     /* --severity: at least */
-    char    *only;         /* --only: exactly this severity */
-    char   **only_products, **services, **hosts;  /* --only-product, --service, --host */
+    PtlReportFilter shown; /* --kind, --severity ...: which findings the outputs show */
     char    *memcap;       /* --memcap SIZE */
     guint64  memcap_bytes; /* parsed; 0: the default */
 } PtlCliOptions;
@@ -63,7 +60,6 @@ typedef struct {
     PtlRuleSet    *rules;        /* NULL with --no-rules or no rule files */
     PtlInventory  *inventory;
     PtlVerdict    *verdict;      /* NULL without rules */
-    PtlReportFilter filter;      /* which findings the outputs show */
     PtlSeverity    fail_on;
     gboolean       is_fail_never;
     GPtrArray     *errors;       /* one line each, shown and put in the report */
@@ -75,6 +71,10 @@ typedef struct {
 /* The options both analyze and live take; transfer container. */
 GOptionGroup *ptl_cli_analysis_group(PtlCliOptions *opts);
 void          ptl_cli_options_clear(PtlCliOptions *opts);
+
+/* ptl-cli-options.c: adds --kind, --severity, --only, --only-product, --service and
+ * --host to group, written into f as typed (then ptl_report_filter_check). */
+void ptl_cli_filter_add_entries(GOptionGroup *group, PtlReportFilter *f);
 
 /* ptl-cli-options.c: FALSE with "--flag 'text': what is allowed" (G_OPTION_ERROR). */
 gboolean ptl_cli_parse_numbers(const PtlCliNumber *numbers, guint n, GError **error);

@@ -2,7 +2,6 @@
 #include "ptl-report-filter.h"
 
 #include "ptl-decode.h"
-#include "ptl-verdict.h"
 
 #include <string.h>
 
@@ -14,12 +13,13 @@ filter_bad(GError **error, const char *flag, const char *value, const char *vali
     return FALSE;
 }
 
-/* "a,b" "c" -> {a, b, c}; NULL when nothing was given.  transfer full */
-static char **
-filter_split(char **given)
+/* "a,b" "c" -> {a, b, c}, in place (the old vector is freed); NULL stays NULL */
+static void
+filter_split(char ***list)
 {
+    char **given = *list;
     if (given == NULL)
-        return NULL;
+        return;
     g_autoptr(GStrvBuilder) all = g_strv_builder_new();
     for (char **item = given; *item != NULL; item++) {
         g_auto(GStrv) parts = g_strsplit(*item, ",", -1);
@@ -29,7 +29,8 @@ filter_split(char **given)
                 g_strv_builder_add(all, *part);
         }
     }
-    return g_strv_builder_end(all);
+    *list = g_strv_builder_end(all);
+    g_strfreev(given);
 }
 
 static char *
@@ -43,24 +44,24 @@ filter_kind_list(void)
     return g_string_free(list, FALSE);
 }
 
+/* "ERROR" -> "error", in place */
 static gboolean
-filter_check_severity(const char *flag, const char *text, char **out, GError **error)
+filter_check_severity(const char *flag, char **text, GError **error)
 {
     PtlSeverity severity;
-    if (text == NULL)
+    if (*text == NULL)
         return TRUE;
-    if (!ptl_severity_parse(text, &severity))
-        return filter_bad(error, flag, text, "not a severity (error, warning, info)");
-    *out = g_strdup(ptl_severity_name(severity));
+    if (!ptl_severity_parse(*text, &severity))
+        return filter_bad(error, flag, *text, "not a severity (error, warning, info)");
+    g_free(*text);
+    *text = g_strdup(ptl_severity_name(severity));
     return TRUE;
 }
 
 gboolean
-ptl_report_filter_init(PtlReportFilter *f, char **kinds, const char *severity, const char *only,
-                       char **products, char **services, char **hosts, GError **error)
+ptl_report_filter_check(PtlReportFilter *f, GError **error)
 {
-    memset(f, 0, sizeof *f);
-    f->kinds = filter_split(kinds);
+    filter_split(&f->kinds);
     for (char **kind = f->kinds; kind != NULL && *kind != NULL; kind++) {
         PtlFindingKind k;
         if (!ptl_finding_kind_parse(*kind, &k)) {
@@ -68,14 +69,14 @@ ptl_report_filter_init(PtlReportFilter *f, char **kinds, const char *severity, c
             return filter_bad(error, "--kind", *kind, valid);
         }
     }
-    if (!filter_check_severity("--severity", severity, &f->severity, error) ||
-        !filter_check_severity("--only", only, &f->only, error))
+    if (!filter_check_severity("--severity", &f->severity, error) ||
+        !filter_check_severity("--only", &f->only, error))
         return FALSE;
     if (f->severity != NULL && f->only != NULL)
-        return filter_bad(error, "--only", only, "contradicts --severity: give one of them");
-    f->products = filter_split(products);
-    f->services = filter_split(services);
-    f->hosts = filter_split(hosts);
+        return filter_bad(error, "--only", f->only, "contradicts --severity: give one of them");
+    filter_split(&f->products);
+    filter_split(&f->services);
+    filter_split(&f->hosts);
     for (char **host = f->hosts; host != NULL && *host != NULL; host++) {
         PtlAddr addr;
         char canonical[PTL_ADDR_STRLEN];
@@ -143,6 +144,32 @@ ptl_report_filter_finding(const PtlReportFilter *f, JsonObject *finding)
            filter_severity(f, filter_string(finding, "severity")) &&
            filter_in(f->products, filter_string(finding, "product")) &&
            filter_in(f->services, filter_string(finding, "service"));
+}
+
+gboolean
+ptl_report_filter_flow(const PtlReportFilter *f, const PtlFlowRecord *rec,
+                       const PtlFlowJudgement *j)
+{
+    if (!ptl_report_filter_is_active(f))
+        return TRUE;
+    char client[PTL_ADDR_STRLEN], server[PTL_ADDR_STRLEN];
+    ptl_addr_to_string(&rec->client, client);
+    ptl_addr_to_string(&rec->server, server);
+    if (f->hosts != NULL && !filter_in(f->hosts, client) && !filter_in(f->hosts, server))
+        return FALSE;
+    const PtlRule *rule = j != NULL ? j->rule : NULL;
+    if (!filter_in(f->products, rule != NULL ? rule->product : NULL) ||
+        !filter_in(f->services, rule != NULL ? rule->service : NULL))
+        return FALSE;
+    if (f->kinds == NULL && f->severity == NULL && f->only == NULL)
+        return TRUE;
+    for (guint i = 0; j != NULL && i < j->n_findings; i++) {
+        const PtlFinding *finding = &j->findings[i];
+        if (filter_in(f->kinds, ptl_finding_kind_name(finding->kind)) &&
+            filter_severity(f, ptl_severity_name(finding->severity)))
+            return TRUE;
+    }
+    return FALSE;
 }
 
 static gboolean

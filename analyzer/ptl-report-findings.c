@@ -15,23 +15,12 @@
 #define REPORT_FINDINGS_PER_GROUP    3    /* detail findings per group, when several */
 #define REPORT_FINDINGS_RULE_COLUMN  34
 
-typedef struct {
-    FILE    *out;
-    gboolean color;
-} FindingsText;
-
 static const char *
-findings_sgr(const FindingsText *t, const char *code)
-{
-    return t->color ? code : "";
-}
-
-static const char *
-findings_severity_sgr(const FindingsText *t, const char *severity)
+findings_severity_sgr(const PtlReportText *t, const char *severity)
 {
     if (g_strcmp0(severity, "error") == 0)
-        return findings_sgr(t, "\033[31m");
-    return g_strcmp0(severity, "warning") == 0 ? findings_sgr(t, "\033[33m") : "";
+        return ptl_report_text_sgr(t, "\033[31m");
+    return g_strcmp0(severity, "warning") == 0 ? ptl_report_text_sgr(t, "\033[33m") : "";
 }
 
 static const char *
@@ -64,13 +53,13 @@ findings_example(GString *text, JsonObject *finding)
 }
 
 static void
-findings_print_group_line(const FindingsText *t, const PtlReportGroup *g)
+findings_print_group_line(const PtlReportText *t, const PtlReportGroup *g)
 {
     g_autofree char *name = ptl_report_group_rule_name(g);
     g_autofree char *rule = findings_fit(name, REPORT_FINDINGS_RULE_COLUMN);
     const char *sgr = findings_severity_sgr(t, g->severity);
     fprintf(t->out, "  %s%-5s%s  %-21s  %-*s %7" G_GUINT64_FORMAT " %7u %7u\n", sgr,
-            findings_label(g->severity), *sgr ? findings_sgr(t, "\033[0m") : "",
+            findings_label(g->severity), *sgr ? ptl_report_text_sgr(t, "\033[0m") : "",
             g->kind != NULL ? g->kind : "?", REPORT_FINDINGS_RULE_COLUMN, rule, g->flows,
             g->clients, g->servers);
     g_autoptr(GString) examples = g_string_new("e.g. ");
@@ -86,7 +75,7 @@ findings_print_group_line(const FindingsText *t, const PtlReportGroup *g)
 }
 
 static void
-findings_print_summary(const FindingsText *t, const GPtrArray *groups)
+findings_print_summary(const PtlReportText *t, const GPtrArray *groups)
 {
     fprintf(t->out, "  %-5s  %-21s  %-*s %7s %7s %7s\n", "", "KIND", REPORT_FINDINGS_RULE_COLUMN,
             "RULE", "FLOWS", "CLIENTS", "SERVERS");
@@ -95,14 +84,14 @@ findings_print_summary(const FindingsText *t, const GPtrArray *groups)
 }
 
 static void
-findings_print_detail(const FindingsText *t, JsonObject *f)
+findings_print_detail(const PtlReportText *t, JsonObject *f)
 {
     g_autoptr(GString) head = g_string_new(NULL);
     findings_example(head, f);
     const char *sgr = findings_severity_sgr(t, ptl_report_json_string(f, "severity"));
     fprintf(t->out, "    %s%-5s%s  %s  x%" G_GINT64_FORMAT "\n", sgr,
             findings_label(ptl_report_json_string(f, "severity")),
-            *sgr ? findings_sgr(t, "\033[0m") : "", head->str, ptl_report_json_int(f, "flows"));
+            *sgr ? ptl_report_text_sgr(t, "\033[0m") : "", head->str, ptl_report_json_int(f, "flows"));
     fprintf(t->out, "      ");
     ptl_report_text_wrap(t->out, ptl_report_json_string(f, "message"), 6, 6);
     fprintf(t->out, "      advice: ");
@@ -121,7 +110,7 @@ findings_group_filter(const PtlReportGroup *g)
 }
 
 static void
-findings_print_details(const FindingsText *t, const GPtrArray *groups, guint64 total)
+findings_print_details(const PtlReportText *t, const GPtrArray *groups, guint64 total)
 {
     guint per_group = groups->len > 1 ? REPORT_FINDINGS_PER_GROUP : REPORT_FINDINGS_MAX_PRINTED;
     guint64 printed = 0;
@@ -130,7 +119,7 @@ findings_print_details(const FindingsText *t, const GPtrArray *groups, guint64 t
         g_autofree char *name = ptl_report_group_rule_name(g);
         const char *sgr = findings_severity_sgr(t, g->severity);
         fprintf(t->out, "  %s%s%s %s, %s: %u finding%s\n", sgr, findings_label(g->severity),
-                *sgr ? findings_sgr(t, "\033[0m") : "", g->kind, name, g->findings->len,
+                *sgr ? ptl_report_text_sgr(t, "\033[0m") : "", g->kind, name, g->findings->len,
                 g->findings->len == 1 ? "" : "s");
         guint shown = 0;
         for (; shown < g->findings->len && shown < per_group &&
@@ -202,7 +191,7 @@ findings_print_filter(FILE *out, JsonObject *report, guint total)
 }
 
 static void
-findings_print_findings(const FindingsText *t, JsonObject *report)
+findings_print_findings(const PtlReportText *t, JsonObject *report)
 {
     JsonObject *summary = json_object_get_object_member(report, "findings_summary");
     gint64 errors = ptl_report_json_int(summary, "error");
@@ -211,8 +200,8 @@ findings_print_findings(const FindingsText *t, JsonObject *report)
     g_autoptr(GPtrArray) groups = ptl_report_groups_new(findings);
     guint total = json_array_get_length(findings);
     fprintf(t->out, "\n%sFindings%s  %" G_GINT64_FORMAT " error%s, %" G_GINT64_FORMAT
-            " warning%s, %" G_GINT64_FORMAT " info", findings_sgr(t, "\033[1m"),
-            findings_sgr(t, "\033[0m"), errors, errors == 1 ? "" : "s", warnings,
+            " warning%s, %" G_GINT64_FORMAT " info", ptl_report_text_sgr(t, "\033[1m"),
+            ptl_report_text_sgr(t, "\033[0m"), errors, errors == 1 ? "" : "s", warnings,
             warnings == 1 ? "" : "s", ptl_report_json_int(summary, "info"));
     if (total > 0)
         fprintf(t->out, " in %u group%s", groups->len, groups->len == 1 ? "" : "s");
@@ -261,7 +250,7 @@ findings_width(guint current, const char *value, guint max)
 }
 
 static void
-findings_print_services(const FindingsText *t, JsonObject *report)
+findings_print_services(const PtlReportText *t, JsonObject *report)
 {
     JsonArray *services = json_object_has_member(report, "services")
                           ? json_object_get_array_member(report, "services") : NULL;
@@ -281,7 +270,7 @@ findings_print_services(const FindingsText *t, JsonObject *report)
         w.expected = findings_width(w.expected, ptl_report_json_string(s, "expected"),
                                    findings_widths_max.expected);
     }
-    fprintf(t->out, "\n%sServices%s\n", findings_sgr(t, "\033[1m"), findings_sgr(t, "\033[0m"));
+    fprintf(t->out, "\n%sServices%s\n", ptl_report_text_sgr(t, "\033[1m"), ptl_report_text_sgr(t, "\033[0m"));
     fprintf(t->out, "  %-*s %-*s %-*s %-*s %7s %10s  %s\n", w.product, "PRODUCT", w.service,
             "SERVICE", w.port, "PORT", w.expected, "EXPECTED", "FLOWS", "BYTES", "OBSERVED");
     guint observed_column = 2 + w.product + 1 + w.service + 1 + w.port + 1 + w.expected + 1 +
@@ -315,7 +304,7 @@ ptl_report_text_findings(JsonObject *report, FILE *out, gboolean color)
     g_return_if_fail(report != NULL && out != NULL);
     if (!json_object_has_member(report, "findings"))
         return;
-    FindingsText t = { out, color };
+    PtlReportText t = { out, color };
     findings_print_findings(&t, report);
     findings_print_services(&t, report);
 }

@@ -7,20 +7,15 @@
 
 #include <string.h>
 
-typedef struct {
-    FILE    *out;
-    gboolean color;
-} ReportText;
-
-static const char *
-report_text_sgr(const ReportText *t, const char *code)
+const char *
+ptl_report_text_sgr(const PtlReportText *t, const char *code)
 {
     return t->color ? code : "";
 }
 
-#define RT_BOLD(t)  report_text_sgr(t, "\033[1m")
-#define RT_RED(t)   report_text_sgr(t, "\033[31m")
-#define RT_RESET(t) report_text_sgr(t, "\033[0m")
+#define RT_BOLD(t)  ptl_report_text_sgr(t, "\033[1m")
+#define RT_RED(t)   ptl_report_text_sgr(t, "\033[31m")
+#define RT_RESET(t) ptl_report_text_sgr(t, "\033[0m")
 
 const char *
 ptl_report_human_bytes(guint64 bytes, char *buf)
@@ -80,13 +75,13 @@ ptl_report_text_wrap(FILE *out, const char *text, guint first_indent, guint inde
 }
 
 static void
-report_text_heading(const ReportText *t, const char *title)
+report_text_heading(const PtlReportText *t, const char *title)
 {
     fprintf(t->out, "\n%s%s%s\n", RT_BOLD(t), title, RT_RESET(t));
 }
 
 static void
-report_text_capture(const ReportText *t, const PtlReportInput *in)
+report_text_capture(const PtlReportText *t, const PtlReportInput *in)
 {
     const PtlAnalyzerStats *st = ptl_analyzer_stats(in->analyzer);
     char size[16], first[PTL_TS_STRLEN], last[PTL_TS_STRLEN];
@@ -128,7 +123,7 @@ report_text_capture(const ReportText *t, const PtlReportInput *in)
 }
 
 static void
-report_text_vantage(const ReportText *t, const PtlReportInput *in)
+report_text_vantage(const PtlReportText *t, const PtlReportInput *in)
 {
     const PtlFlowsSummary *f = &ptl_analyzer_summary(in->analyzer)->flows;
     g_autofree char *note = ptl_connection_vantage_note(f->states[PTL_FLOW_ONE_SIDED], f->tcp);
@@ -137,7 +132,7 @@ report_text_vantage(const ReportText *t, const PtlReportInput *in)
 }
 
 static void
-report_text_flows(const ReportText *t, const PtlReportInput *in)
+report_text_flows(const PtlReportText *t, const PtlReportInput *in)
 {
     const PtlFlowsSummary *f = &ptl_analyzer_summary(in->analyzer)->flows;
     fprintf(t->out, "  %" G_GUINT64_FORMAT " flows (tcp %" G_GUINT64_FORMAT ", udp %"
@@ -173,7 +168,7 @@ report_text_protocols(GString *out, GHashTable *protocols)
 }
 
 static void
-report_text_ports(const ReportText *t, const PtlReportInput *in)
+report_text_ports(const PtlReportText *t, const PtlReportInput *in)
 {
     g_autoptr(GPtrArray) services = ptl_summary_services_by_flows(ptl_analyzer_summary(in->analyzer));
     if (services->len == 0)
@@ -197,7 +192,7 @@ report_text_ports(const ReportText *t, const PtlReportInput *in)
 }
 
 static void
-report_text_failed(const ReportText *t, const PtlReportInput *in)
+report_text_failed(const PtlReportText *t, const PtlReportInput *in)
 {
     g_autoptr(GPtrArray) failed = ptl_summary_failed_sorted(ptl_analyzer_summary(in->analyzer));
     if (failed->len == 0)
@@ -216,7 +211,7 @@ report_text_failed(const ReportText *t, const PtlReportInput *in)
 }
 
 static void
-report_text_hosts(const ReportText *t, const PtlReportInput *in)
+report_text_hosts(const PtlReportText *t, const PtlReportInput *in)
 {
     g_autoptr(GPtrArray) hosts = ptl_summary_hosts_by_bytes(ptl_analyzer_summary(in->analyzer));
     if (hosts->len == 0)
@@ -248,7 +243,7 @@ report_text_hosts(const ReportText *t, const PtlReportInput *in)
 }
 
 static void
-report_text_lines(const ReportText *t, const char *title, const GPtrArray *lines)
+report_text_lines(const PtlReportText *t, const char *title, const GPtrArray *lines)
 {
     if (lines == NULL || lines->len == 0)
         return;
@@ -260,7 +255,7 @@ report_text_lines(const ReportText *t, const char *title, const GPtrArray *lines
 void
 ptl_report_text(const PtlReportInput *in, JsonObject *report, FILE *out, gboolean color)
 {
-    ReportText t = { out, color };
+    PtlReportText t = { out, color };
     report_text_capture(&t, in);
     report_text_vantage(&t, in);
     report_text_flows(&t, in);

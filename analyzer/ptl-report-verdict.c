@@ -244,30 +244,34 @@ ptl_report_json_verdict(const PtlVerdict *v, JsonBuilder *b)
     ptl_emit_int(b, "flows_not_judged", (gint64) ptl_verdict_flows_not_judged(v));
 }
 
-void
-ptl_report_json_flow_verdict(PtlVerdict *v, const PtlFlowRecord *rec, JsonBuilder *b)
+/* one flow's tag and findings: kinds only, or whole finding objects */
+static void
+report_verdict_flow(PtlVerdict *v, const PtlFlowRecord *rec, JsonBuilder *b, gboolean is_whole)
 {
-    g_return_if_fail(v != NULL && rec != NULL);
     PtlFlowJudgement j;
     ptl_verdict_judge_record(v, rec, &j);
     report_verdict_tag(b, j.rule);
     json_builder_set_member_name(b, "findings");
     json_builder_begin_array(b);
-    for (guint i = 0; i < j.n_findings; i++)
-        json_builder_add_string_value(b, ptl_finding_kind_name(j.findings[i].kind));
+    for (guint i = 0; i < j.n_findings; i++) {
+        if (is_whole)
+            report_verdict_finding(v, b, &j.findings[i]);
+        else
+            json_builder_add_string_value(b, ptl_finding_kind_name(j.findings[i].kind));
+    }
     json_builder_end_array(b);
+}
+
+void
+ptl_report_json_flow_verdict(PtlVerdict *v, const PtlFlowRecord *rec, JsonBuilder *b)
+{
+    g_return_if_fail(v != NULL && rec != NULL);
+    report_verdict_flow(v, rec, b, FALSE);
 }
 
 void
 ptl_report_json_flow_findings(PtlVerdict *v, const PtlFlowRecord *rec, JsonBuilder *b)
 {
     g_return_if_fail(v != NULL && rec != NULL);
-    PtlFlowJudgement j;
-    ptl_verdict_judge_record(v, rec, &j);
-    report_verdict_tag(b, j.rule);
-    json_builder_set_member_name(b, "findings");
-    json_builder_begin_array(b);
-    for (guint i = 0; i < j.n_findings; i++)
-        report_verdict_finding(v, b, &j.findings[i]);
-    json_builder_end_array(b);
+    report_verdict_flow(v, rec, b, TRUE);
 }

@@ -37,6 +37,14 @@ void      ptl_report_text(const PtlReportInput *in, JsonObject *report, FILE *ou
 /* Writes the JSON report to path ("-": stdout), pretty, newline-terminated. */
 gboolean  ptl_report_write_json_node(JsonNode *report, const char *path, GError **error);
 
+/* A terminal being written: where, and whether with ANSI colours. */
+typedef struct {
+    FILE    *out;
+    gboolean color;
+} PtlReportText;
+
+/* code ("\033[1m") when t is coloured, else "" */
+const char *ptl_report_text_sgr(const PtlReportText *t, const char *code);
 /* Writes text wrapped at spaces: the first line continues a line already
  * first_indent columns wide, the rest start after indent columns; no line is
  * wider than PTL_REPORT_TEXT_WIDTH (a longer word is cut, never dropped). */

@@ -1,7 +1,8 @@
-/* ptl-verdict.h: the rule engine (judging only: the words and the JSON of
- * its findings are the report's, ptl-finding-text.h and ptl-report.h).  Tags flows with product and service and
+/* ptl-verdict.h: the rule engine.  Tags flows with product and service and
  * checks them against the documented direction, allowed sources, access and
- * protocol.
+ * protocol.  It judges only: the words of its findings are ptl-finding-text.h's,
+ * their JSON and terminal lines the report's (ptl-report.h); it gives them plain
+ * read-only data (PtlFinding, PtlService).
  *
  * Flows are folded in as they end (ptl_verdict_add) into conversation
  * aggregates; at the end ptl_verdict_finish selects the products (declared, or

@@ -10,7 +10,8 @@ network request (its net log); --print-to-pdf writes a PDF and --screenshot a PN
 Hostile strings (a capture whose file name, HTTP Host, URI, Basic-auth user and TLS SNI
 carry <script>) reach the page only escaped: the DOM has exactly one script, ours.
 Filters: an unknown --kind or --severity or a bad --host exits 2 naming the valid
-values; --kind and --host keep only matching findings and record the filter.
+values; --kind and --host keep only matching findings (and flow lines) and record the
+filter.
 Summary: on a real-sized capture (shared/bench/make-capture, 200,000 packets) the
 terminal leads with one line per (kind, rule) plus its examples line, and no line of the
 report is wider than 100 columns.
@@ -286,6 +287,16 @@ def check_filters(tmp):
         for f in report["findings"]), "filter: --host and --only keep only matching findings")
     tally.check(report["findings_summary"]["error"] == len(report["findings"]),
                 "filter: findings_summary counts what is shown")
+    run = portolan(*base, "--host", "10.20.0.13", "-q", "--flows", "-", str(sample))
+    flows = [json.loads(line) for line in run.stdout.splitlines()]
+    everything = portolan(*base, "-q", "--flows", "-", str(sample)).stdout.splitlines()
+    tally.check(flows and len(flows) < len(everything) and all(
+        "10.20.0.13" in (f["client"]["ip"], f["server"]["ip"]) for f in flows),
+        "filter: --host selects the flow lines too", f"{len(flows)} of {len(everything)}")
+    run = portolan(*base, "--kind", "connection-refused", "-q", "--flows", "-", str(sample))
+    flows = [json.loads(line) for line in run.stdout.splitlines()]
+    tally.check(flows and all("connection-refused" in f["findings"] for f in flows),
+                "filter: --kind keeps the flow lines with such a finding", str(len(flows)))
 
 
 # --- the summary at size -----------------------------------------------------------------
