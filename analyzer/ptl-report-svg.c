@@ -33,6 +33,7 @@ typedef struct {
     const char *addr;
     guint       column;            /* 0 clients, 1 nodes, 2 other servers */
     guint       row;
+    double      y;                 /* its column centred on the tallest */
     PtlAddr     parsed;
     gboolean    is_parsed;
 } SvgNode;
@@ -168,8 +169,8 @@ static void
 svg_draw_edge(GString *out, const SvgEdge *e, const SvgNode *a, const SvgNode *b,
               const double *column_x)
 {
-    double x1 = column_x[a->column], y1 = 40 + a->row * SVG_ROW;
-    double x2 = column_x[b->column], y2 = 40 + b->row * SVG_ROW;
+    double x1 = column_x[a->column], y1 = a->y;
+    double x2 = column_x[b->column], y2 = b->y;
     const char *colour = e->has_finding ? "#c62828" : "#9e9e9e";
     const char *width = e->has_finding ? "1.8" : "1";
     g_string_append(out, "<g><title>");
@@ -224,7 +225,13 @@ ptl_report_svg_graph(GString *out, JsonObject *report)
         SvgNode *n = g_ptr_array_index(sorted, i);
         n->row = i < SVG_MAX_NODES ? rows[n->column]++ : G_MAXUINT;
     }
-    guint height = 60 + MAX(MAX(rows[0], rows[1]), rows[2]) * SVG_ROW;
+    guint tallest = MAX(MAX(rows[0], rows[1]), rows[2]);
+    guint height = 60 + tallest * SVG_ROW;
+    for (guint i = 0; i < sorted->len; i++) {
+        SvgNode *n = g_ptr_array_index(sorted, i);
+        if (n->row != G_MAXUINT)
+            n->y = 40 + (n->row + (tallest - rows[n->column]) / 2.0) * SVG_ROW;
+    }
     static const double column_x[3] = { 150, 480, 810 };
     static const char *const titles[3] = { "clients", "nodes", "other servers" };
     if (g.edges->len == 0) {
@@ -258,7 +265,7 @@ ptl_report_svg_graph(GString *out, JsonObject *report)
             if (n->row == G_MAXUINT)
                 continue;
             drawn++;
-            double y = 40 + n->row * SVG_ROW;
+            double y = n->y;
             g_string_append_printf(out, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"5\" fill=\"%s\"/>\n",
                                    column_x[n->column], y, n->column == 1 ? "#1565c0" : "#555");
             svg_text(out, column_x[n->column] + (n->column == 0 ? -10 : 10), y + 4,
