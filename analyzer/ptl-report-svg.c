@@ -370,9 +370,11 @@ ptl_report_svg_timeline(GString *out, JsonObject *report)
         double y = 32 + row * SVG_ROW;
         g_autofree char *rule = ptl_report_group_rule_name(g);
         g_autofree char *label = g_strdup_printf("%s, %s", g->kind, rule);
-        g_autofree char *head = g_utf8_substring(label, 0, 42);
-        g_autofree char *cut = g_utf8_strlen(label, -1) > 44
-                               ? g_strconcat(head, "\xe2\x80\xa6", NULL) : g_strdup(label);
+        /* g_utf8_substring must not run past the end: cut only what is longer */
+        g_autofree char *head = g_utf8_strlen(label, -1) > 44 ? g_utf8_substring(label, 0, 42)
+                                                              : NULL;
+        g_autofree char *cut = head != NULL ? g_strconcat(head, "\xe2\x80\xa6", NULL)
+                                            : g_strdup(label);
         svg_text(out, s.x0 - 8, y + 9, "end", "h", cut);
         for (guint k = 0; k < g->findings->len && k < SVG_TIMELINE_BARS; k++) {
             JsonObject *f = g_ptr_array_index(g->findings, k);
