@@ -255,10 +255,11 @@ def read_pcap_records(data):
 
 
 def test_help_and_man_page_agree(tmp):
-    """Every option of analyze and live --help is in the man page, with the same ranges."""
+    """Every option of analyze, live and report --help is in the man page, with the same
+    ranges."""
     man = (ptltest.source_dir() / "docs" / "portolan.1").read_text()
     man = re.sub(r"\\f[BIRP]", "", man).replace("\\-", "-")
-    for command in ("analyze", "live"):
+    for command in ("analyze", "live", "report"):
         text = run(command, "--help-all").stdout
         for line in text.splitlines():
             found = re.match(r"\s+(?:-\w, )?(--[\w-]+)", line)

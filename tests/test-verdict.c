@@ -10,6 +10,7 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
+#include "ptl-report.h"
 #include "ptl-verdict.h"
 
 /* Two products sharing 2181 (both zookeeper) and 8081 (http vs thrift). */
@@ -186,7 +187,7 @@ report(Fixture *fx)
     if (fx->report == NULL) {
         g_autoptr(JsonBuilder) b = json_builder_new();
         json_builder_begin_object(b);
-        ptl_verdict_emit_json(fx->v, b);
+        ptl_report_json_verdict(fx->v, b);
         json_builder_end_object(b);
         g_autoptr(JsonNode) built = json_builder_get_root(b);
         /* parse the text back: the shape a reader sees */
@@ -226,7 +227,7 @@ judge(Fixture *fx, const PtlFlowRecord *rec)
 {
     g_autoptr(JsonBuilder) b = json_builder_new();
     json_builder_begin_object(b);
-    ptl_verdict_judge_flow(fx->v, rec, b);
+    ptl_report_json_flow_verdict(fx->v, rec, b);
     json_builder_end_object(b);
     g_autoptr(JsonNode) root = json_builder_get_root(b);
     JsonObject *o = json_node_get_object(root);
@@ -933,17 +934,28 @@ test_verdict_json_shape(void **state)
 }
 
 static char *
-print_to_string(PtlVerdict *v, gboolean color)
+print_to_string(Fixture *fx, gboolean color)
 {
     char *text = NULL;
     size_t len = 0;
     FILE *out = open_memstream(&text, &len);
     assert_non_null(out);
-    ptl_verdict_print(v, out, color);
+    ptl_report_text_findings(report(fx), out, color);
     fclose(out);
     return text;
 }
 
+static void
+assert_lines_fit(const char *text, guint width)
+{
+    g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+    for (char **line = lines; *line != NULL; line++)
+        if (g_utf8_strlen(*line, -1) > (glong) width)
+            fail_msg("wider than %u columns: '%s'", width, *line);
+}
+
+/* The terminal summary: one line per (kind, rule) with counts and examples,
+ * errors first, then capped details with the count of the rest. */
 static void
 test_verdict_print(void **state)
 {
@@ -956,18 +968,29 @@ test_verdict_print(void **state)
         add(fx, "10.0.0.5", "10.20.0.11", (guint16) (10000 + i), PTL_FLOW_UNANSWERED, NULL);
     ptl_verdict_finish(fx->v);
 
-    g_autofree char *plain = print_to_string(fx->v, FALSE);
-    assert_non_null(strstr(plain, "Findings  1 error, 1 warning, 35 info"));
+    g_autofree char *plain = print_to_string(fx, FALSE);
+    assert_non_null(strstr(plain, "Findings  1 error, 1 warning, 35 info in 3 groups\n"));
     assert_non_null(strstr(plain, "Products: alpha 0."));
-    assert_non_null(strstr(plain, "ERROR  source-not-allowed  203.0.113.5 -> 10.20.0.11 "
-                                  "tcp/2181  x3  alpha zk-client\n"));
-    assert_non_null(strstr(plain, "WARN   protocol-mismatch  10.20.0.12 -> 10.20.0.11 tcp/5672"));
+    const char *error_line = strstr(plain, "  ERROR  source-not-allowed     alpha zk-client");
+    const char *warn_line = strstr(plain, "  WARN   protocol-mismatch      alpha");
+    const char *info_line = strstr(plain, "  INFO   undocumented-port      (no rule)");
+    assert_non_null(error_line);
+    assert_non_null(warn_line);
+    assert_non_null(info_line);
+    assert_true(error_line < warn_line && warn_line < info_line);
+    /* flows, clients, servers */
+    assert_non_null(strstr(error_line, "      3       1       1\n"));
+    assert_non_null(strstr(info_line, "     35       1       1\n"));
+    assert_non_null(strstr(plain, "e.g. 10.0.0.5 -> 10.20.0.11 tcp/10000, 10.0.0.5 -> "
+                                  "10.20.0.11 tcp/10001, ..."));
+    assert_non_null(strstr(plain, "    ERROR  203.0.113.5 -> 10.20.0.11 tcp/2181  x3\n"));
     assert_non_null(strstr(plain, "advice: If 203.0.113.5 belongs to the cluster"));
-    assert_non_null(strstr(plain, "... 7 more (see --json)"));
+    assert_non_null(strstr(plain, "... 32 more like this (--kind undocumented-port lists them)"));
     assert_non_null(strstr(plain, "Services"));
     assert_non_null(strstr(plain, "zk-client"));
     assert_null(strchr(plain, '\033'));
-    g_autofree char *color = print_to_string(fx->v, TRUE);
+    assert_lines_fit(plain, 100);
+    g_autofree char *color = print_to_string(fx, TRUE);
     assert_non_null(strstr(color, "\033[31mERROR\033[0m  source-not-allowed"));
     assert_non_null(strstr(color, "\033[33mWARN \033[0m  protocol-mismatch"));
 }
@@ -1037,7 +1060,7 @@ test_verdict_generic_ports_no_product(void **state)
     assert_int_equal(count_findings_json(fx), 0);
     gboolean is_inferred = FALSE;
     assert_int_equal(role_of(fx, "68.233.76.12", &is_inferred), PTL_ROLE_EXTERNAL);
-    g_autofree char *plain = print_to_string(fx->v, FALSE);
+    g_autofree char *plain = print_to_string(fx, FALSE);
     assert_non_null(strstr(plain, "No product recognised.  Scores"));
     assert_non_null(strstr(plain, "alpha 0.50"));
     assert_non_null(strstr(plain, "--product NAME, or a 'product NAME' line in an"));
@@ -1080,7 +1103,7 @@ test_verdict_product_needs_node_links(void **state)
                            "product with --product and declare the nodes with --nodes or an "
                            "inventory to confirm."));
     assert_int_equal(ptl_verdict_count_findings(fx->v, PTL_SEVERITY_ERROR), 0);
-    g_autofree char *plain = print_to_string(fx->v, FALSE);
+    g_autofree char *plain = print_to_string(fx, FALSE);
     assert_non_null(strstr(plain, "beta 1.00 (recognised)"));
 }
 
@@ -1331,7 +1354,7 @@ test_verdict_judge_flow_findings(void **state)
     rec.refusal = PTL_REFUSED_BY_RST;
     g_autoptr(JsonBuilder) b = json_builder_new();
     json_builder_begin_object(b);
-    ptl_verdict_judge_flow_findings(fx->v, &rec, b);
+    ptl_report_json_flow_findings(fx->v, &rec, b);
     json_builder_end_object(b);
     g_autoptr(JsonNode) root = json_builder_get_root(b);
     JsonObject *o = json_node_get_object(root);

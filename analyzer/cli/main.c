@@ -14,6 +14,7 @@ static const char main_usage[] =
     "Commands:\n"
     "  analyze FILE...      analyze capture files (pcap, pcapng, gzip'd)\n"
     "  live -i IFACE        capture from an interface, findings as they occur\n"
+    "  report FILE.json     draw a saved JSON report again (HTML page, filtered JSON, text)\n"
     "  rules list|check     show or validate the product rules\n"
     "  plugins              list the dissector modules\n"
     "  version              print the version\n"
@@ -22,6 +23,8 @@ static const char main_usage[] =
     "  portolan analyze cluster.pcap\n"
     "  portolan -r cluster.pcap --json -          (as tcpdump users type it)\n"
     "  portolan analyze --product sisense --nodes 10.0.0.11-10.0.0.13 node1.pcap node2.pcap\n"
+    "  portolan analyze -I site.inventory cluster.pcap --html report.html\n"
+    "  portolan report report.json -o report.html\n"
     "  portolan rules list --product impala\n"
     "  portolan live -i eth1 --product sisense --events findings.jsonl\n"
     "\n"
@@ -36,6 +39,7 @@ static const struct {
     { "analyze", ptl_cli_analyze },
     { "live", ptl_cli_live },
     { "plugins", ptl_cli_plugins },
+    { "report", ptl_cli_report },
     { "rules", ptl_cli_rules },
 };
 

@@ -18,6 +18,9 @@ static const char analyze_summary[] =
     "  portolan analyze --set wso2-das.offset=1 --fail-on warning das.pcap\n"
     "  portolan analyze -q --records requests.jsonl --flows flows.jsonl web.pcap\n"
     "  portolan analyze --inventory site.inventory --vxlan-port 4790 cloud-mirror.pcap\n"
+    "  portolan analyze -I site.inventory capture.pcap --json r.json --html r.html\n"
+    "  portolan analyze --severity warning --host 10.20.0.11 capture.pcap\n"
+    "  portolan report r.json -o r.html      (the page again, from the saved JSON)\n"
     "\n"
     "Refused before anything is read (status 2, with the option or file:line): a number\n"
     "out of its range, an unknown product (one differing only in case is taken, with a\n"
@@ -148,7 +151,8 @@ ptl_cli_analyze(int argc, char **argv)
         !ptl_cli_parse_analysis_numbers(&opts, &error) || !ptl_cli_options_check(&opts, &error) ||
         !ptl_cli_check_output("--json", opts.json_path, &error) ||
         !ptl_cli_check_output("--flows", opts.flows_path, &error) ||
-        !ptl_cli_check_output("--records", opts.records_path, &error)) {
+        !ptl_cli_check_output("--records", opts.records_path, &error) ||
+        !ptl_cli_check_output("--html", opts.html_path, &error)) {
         fprintf(stderr, "portolan analyze: %s (try --help)\n", error->message);
         ptl_cli_options_clear(&opts);
         return PTL_EXIT_FAILED;

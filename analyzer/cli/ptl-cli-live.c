@@ -548,7 +548,8 @@ live_start(LiveOptions *lo, PtlCliOptions *opts)
     if ((lo->user != NULL && !ptl_live_drop_privileges(lo->user, &error)) ||
         !ptl_cli_check_output("--json", opts->json_path, &error) ||
         !ptl_cli_check_output("--flows", opts->flows_path, &error) ||
-        !ptl_cli_check_output("--records", opts->records_path, &error)) {
+        !ptl_cli_check_output("--records", opts->records_path, &error) ||
+        !ptl_cli_check_output("--html", opts->html_path, &error)) {
         fprintf(stderr, "portolan: error: %s\n", error->message);
         live_run_clear(&r);
         return PTL_EXIT_FAILED;

@@ -202,3 +202,26 @@ ptl_cli_check_output(const char *flag, const char *path, GError **error)
     close(fd);
     return TRUE;
 }
+
+void
+ptl_cli_filter_add_entries(GOptionGroup *group, PtlReportFilter *f)
+{
+    const GOptionEntry entries[] = {
+        { "kind", 0, 0, G_OPTION_ARG_STRING_ARRAY, &f->kinds,
+          "Show only findings of this kind, e.g. source-not-allowed (repeatable, or a,b)",
+          "KIND" },
+        { "severity", 0, 0, G_OPTION_ARG_STRING, &f->severity,
+          "Show only findings at least this severe: error, warning, info", "SEVERITY" },
+        { "only", 0, 0, G_OPTION_ARG_STRING, &f->only,
+          "Show only findings of exactly this severity: error, warning, info", "SEVERITY" },
+        { "only-product", 0, 0, G_OPTION_ARG_STRING_ARRAY, &f->products,
+          "Show only findings and services of this product (repeatable)", "PRODUCT" },
+        { "service", 0, 0, G_OPTION_ARG_STRING_ARRAY, &f->services,
+          "Show only findings and services of this rule service, e.g. nginx (repeatable)",
+          "SERVICE" },
+        { "host", 0, 0, G_OPTION_ARG_STRING_ARRAY, &f->hosts,
+          "Show only findings with ADDR as client or server (repeatable)", "ADDR" },
+        { NULL },
+    };
+    g_option_group_add_entries(group, entries);
+}

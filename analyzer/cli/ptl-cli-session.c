@@ -29,6 +29,8 @@ ptl_cli_analysis_group(PtlCliOptions *o)
         { "records", 0, 0, G_OPTION_ARG_FILENAME, &o->records_path,
           "Write one JSON line per dissector record (a request with its reply, a command) "
           "to FILE ('-' for stdout, alone there)", "FILE" },
+        { "html", 0, 0, G_OPTION_ARG_FILENAME, &o->html_path,
+          "Write the report as one self-contained HTML page to FILE (docs/report.md)", "FILE" },
         { "quiet", 'q', 0, G_OPTION_ARG_NONE, &o->quiet, "No terminal report", NULL },
         { "no-color", 0, 0, G_OPTION_ARG_NONE, &o->no_color, "No colours in the terminal report",
           NULL },
@@ -78,6 +80,7 @@ ptl_cli_analysis_group(PtlCliOptions *o)
     GOptionGroup *group = g_option_group_new("analysis", "Analysis options:",
                                              "Show analysis options", NULL, NULL);
     g_option_group_add_entries(group, entries);
+    ptl_cli_filter_add_entries(group, &o->shown);
     return group;
 }
 
@@ -91,6 +94,8 @@ ptl_cli_options_clear(PtlCliOptions *o)
     g_free(o->records_path);
     g_free(o->fail_on);
     g_free(o->memcap);
+    g_free(o->html_path);
+    ptl_report_filter_clear(&o->shown);
     g_strfreev(o->plugin_dirs);
     g_free(o->rules_dir);
     g_strfreev(o->sites);
@@ -306,7 +311,8 @@ ptl_cli_session_init(PtlCliSession *s, PtlCliOptions *opts, GError **error)
     s->opts = opts;
     s->errors = g_ptr_array_new_with_free_func(g_free);
     s->warnings = g_ptr_array_new_with_free_func(g_free);
-    if (!cli_parse_fail_on(s, error))
+    if (!cli_parse_fail_on(s, error) ||
+        !ptl_report_filter_check(&opts->shown, error))
         return FALSE;
     s->plugins = ptl_plugin_set_new();
     if (!opts->no_dissectors) {
@@ -380,7 +386,8 @@ cli_write_flows(PtlCliSession *s, GError **error)
                     g_strerror(errno));
         return FALSE;
     }
-    gboolean is_ok = ptl_flow_lines_finish(s->flow_lines, s->flow_records, s->verdict, out, error);
+    gboolean is_ok = ptl_flow_lines_finish(s->flow_lines, s->flow_records, s->verdict,
+                                           &s->opts->shown, out, error);
     if (!is_stdout && fclose(out) != 0 && is_ok) {
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "--flows: %s: %s", path,
                     g_strerror(errno));
@@ -441,6 +448,9 @@ ptl_cli_session_report(PtlCliSession *s, const PtlCapture *capture, PtlAnalyzer 
         .filter = s->opts->filter, .interface = s->interface, .errors = s->errors, .warnings = s->warnings,
         .elapsed_s = elapsed_s,
     };
+    /* every output is drawn from this one document, filtered once */
+    g_autoptr(JsonNode) report = ptl_report_json(&in);
+    ptl_report_filter_apply(&s->opts->shown, json_node_get_object(report));
     gboolean is_json_stdout = g_strcmp0(s->opts->json_path, "-") == 0;
     gboolean is_flows_stdout = g_strcmp0(s->opts->flows_path, "-") == 0;
     gboolean is_records_stdout = g_strcmp0(s->opts->records_path, "-") == 0;
@@ -449,10 +459,18 @@ ptl_cli_session_report(PtlCliSession *s, const PtlCapture *capture, PtlAnalyzer 
                      g_strerror(errno));
         status = PTL_EXIT_FAILED;
     }
-    if (!s->opts->quiet && !is_json_stdout && !is_flows_stdout && !is_records_stdout)
-        ptl_report_text(&in, stdout, cli_use_color(s->opts));
-    if (s->opts->json_path != NULL && !ptl_report_write_json(&in, s->opts->json_path, &error)) {
+    if (!s->opts->quiet && !is_json_stdout && !is_flows_stdout &&
+        !is_records_stdout)
+        ptl_report_text(&in, json_node_get_object(report), stdout, cli_use_color(s->opts));
+    if (s->opts->json_path != NULL &&
+        !ptl_report_write_json_node(report, s->opts->json_path, &error)) {
         fprintf(stderr, "portolan: error: %s\n", error->message);
+        g_clear_error(&error);
+        status = PTL_EXIT_FAILED;
+    }
+    if (s->opts->html_path != NULL &&
+        !ptl_report_write_html(report, s->opts->html_path, &error)) {
+        fprintf(stderr, "portolan: error: --html: %s\n", error->message);
         status = PTL_EXIT_FAILED;
     }
     if (status == PTL_EXIT_OK && s->verdict != NULL && !s->is_fail_never &&

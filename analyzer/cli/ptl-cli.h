@@ -9,6 +9,7 @@
 #include "ptl-capture.h"
 #include "ptl-inventory.h"
 #include "ptl-plugins.h"
+#include "ptl-report-filter.h"
 #include "ptl-rules.h"
 #include "ptl-verdict.h"
 
@@ -35,6 +36,8 @@ typedef struct {
     char   **sets;
     char    *tcp_timeout_text, *udp_timeout_text, *max_flows_text;  /* as typed, or NULL */
     gint64   tcp_timeout, udp_timeout, max_flows;   /* checked; 0: the default */
+    char    *html_path;    /* --html FILE */
+    PtlReportFilter shown; /* --kind, --severity ...: which findings the outputs show */
     char    *memcap;       /* --memcap SIZE */
     guint64  memcap_bytes; /* parsed; 0: the default */
     char   **vxlan_ports_text; /* --vxlan-port N, repeatable, as typed */
@@ -75,6 +78,10 @@ typedef struct {
 GOptionGroup *ptl_cli_analysis_group(PtlCliOptions *opts);
 void          ptl_cli_options_clear(PtlCliOptions *opts);
 
+/* ptl-cli-options.c: adds --kind, --severity, --only, --only-product, --service and
+ * --host to group, written into f as typed (then ptl_report_filter_check). */
+void ptl_cli_filter_add_entries(GOptionGroup *group, PtlReportFilter *f);
+
 /* ptl-cli-options.c: FALSE with "--flag 'text': what is allowed" (G_OPTION_ERROR). */
 gboolean ptl_cli_parse_numbers(const PtlCliNumber *numbers, guint n, GError **error);
 gboolean ptl_cli_parse_seconds(const char *flag, const char *text, double min, double max,
@@ -107,3 +114,4 @@ int ptl_cli_analyze(int argc, char **argv);
 int ptl_cli_plugins(int argc, char **argv);
 int ptl_cli_rules(int argc, char **argv);
 int ptl_cli_live(int argc, char **argv);
+int ptl_cli_report(int argc, char **argv);

@@ -1288,3 +1288,11 @@ ptl_rule_emit_ports(JsonBuilder *b, const PtlRule *rule)
     json_builder_end_array(b);
     json_builder_end_array(b);
 }
+
+const char *
+ptl_rule_file_name(const PtlRule *rule)
+{
+    g_return_val_if_fail(rule != NULL, "?");
+    const char *slash = rule->file != NULL ? strrchr(rule->file, '/') : NULL;
+    return slash != NULL ? slash + 1 : rule->file != NULL ? rule->file : "?";
+}

@@ -70,6 +70,8 @@ typedef struct {
 
 /* "tcp", "udp", "icmp" (a raw IP protocol number: its transport's name) */
 const char *ptl_rule_transport_name(guint transport);
+/* the rule file's base name ("sisense.rules"), "?" when unknown */
+const char *ptl_rule_file_name(const PtlRule *rule);
 /* "inbound", "outbound", "bidirectional" */
 const char *ptl_rule_direction_name(PtlRuleDirection direction);
 /* "ports": [[low, high]] */

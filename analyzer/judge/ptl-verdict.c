@@ -1,4 +1,5 @@
-/* ptl-verdict.c: the rule engine.
+/* ptl-verdict.c: the rule engine (judging only; the report modules word and
+ * render what it found).
  *
  * Ended flows are folded into conversation aggregates (bounded); finish has
  * ptl-products pick the products and infer the nodes the inventory leaves open
@@ -8,24 +9,15 @@
  * the same function on a single record, so both always agree. */
 #include "ptl-verdict.h"
 
-#include "ptl-tunnel-json.h"
 
 #include "ptl-connection.h"
-#include "ptl-json.h"
 #include "ptl-products.h"
 
 #include <string.h>
-#include "ptl-time.h"
 
 #define VERDICT_MAX_AGGREGATES     262144
-#define VERDICT_EXAMPLES           3
-#define VERDICT_MAX_ISSUES         4
 #define VERDICT_SERVICE_MAX_HOSTS  32
 #define VERDICT_SERVICE_MAX_PROTOS 16    /* observed protocols per service; the rest: "other" */
-#define VERDICT_PRODUCT_MAX_PORTS  32    /* explained ports listed per product */
-#define VERDICT_ROLES_MAX_NODES    256
-#define VERDICT_PRINT_MAX_FINDINGS 30
-#define VERDICT_TEXT_MAX           160   /* roles or sources as text */
 
 /* ---- types ------------------------------------------------------------ */
 
@@ -35,7 +27,7 @@ typedef struct {
     gint64        first_ts_ns, last_ts_ns;
     gint64        last_start_ns;  /* the latest flow start: did one follow a failure? */
     guint         n_examples;
-    guint64       examples[VERDICT_EXAMPLES];
+    guint64       examples[PTL_VERDICT_EXAMPLES];
 } VerdictAggregate;
 
 typedef struct {
@@ -51,42 +43,8 @@ typedef struct {
     gboolean       is_node_inferred;    /* the node roles it rests on */
     gboolean       is_client_inferred;  /* the client's role, where a finding rests on it */
     guint          n_issues;
-    VerdictIssue   issues[VERDICT_MAX_ISSUES];
+    VerdictIssue   issues[PTL_VERDICT_MAX_ISSUES];
 } VerdictJudgement;
-
-typedef struct {
-    PtlFindingKind kind;
-    PtlSeverity    severity;
-    gboolean       is_product_inferred, is_roles_inferred;
-    const PtlRule *rule;
-    PtlAddr        client, server;
-    guint8         transport;
-    guint16        port;
-    PtlTunnel      tunnel;      /* the tunnel the flows came through; id 0: none */
-    const char    *observed;    /* first record's protocol */
-    PtlConnEvidence conn;       /* what the capture shows of the connection (the best record) */
-    gboolean       is_transient;  /* failed, then accepted later: see transient */
-    PtlConnTransient transient;
-    char           auth_detail[PTL_AUTH_DETAIL_MAX];
-    guint64        flows;
-    gint64         first_ts_ns, last_ts_ns;
-    guint          n_examples;
-    guint64        examples[VERDICT_EXAMPLES];
-} VerdictFinding;
-
-typedef struct {
-    const char *name;           /* NULL: no payload */
-    guint64     flows;
-} VerdictProtoCount;
-
-typedef struct {
-    const PtlRule *rule;
-    guint64        flows, bytes;
-    GArray        *observed;    /* VerdictProtoCount, capped */
-    guint64        observed_other;
-    GArray        *clients, *servers;   /* PtlAddr, capped */
-    gboolean       has_more_clients, has_more_servers;
-} VerdictService;
 
 struct _PtlVerdict {
     const PtlRuleSet   *rules;
@@ -97,8 +55,8 @@ struct _PtlVerdict {
     gboolean            is_finished;
     PtlProducts        *products;        /* selection and nodes */
     PtlHostKinds       *kinds;           /* which addresses are hosts; rebuilt by refresh */
-    GPtrArray          *findings;        /* VerdictFinding*, sorted */
-    GHashTable         *services;        /* PtlRule* -> VerdictService* */
+    GPtrArray          *findings;        /* PtlFinding*, sorted */
+    GHashTable         *services;        /* PtlRule* -> PtlService* */
     const PtlRecordExamples *record_examples; /* transfer none; may be NULL */
 };
 
@@ -116,6 +74,18 @@ ptl_finding_kind_name(PtlFindingKind kind)
 {
     g_return_val_if_fail((guint) kind < PTL_FINDING_KIND_COUNT, "unknown");
     return verdict_kind_names[kind];
+}
+
+gboolean
+ptl_finding_kind_parse(const char *text, PtlFindingKind *out)
+{
+    for (guint i = 0; text != NULL && i < PTL_FINDING_KIND_COUNT; i++) {
+        if (strcmp(text, verdict_kind_names[i]) == 0) {
+            *out = (PtlFindingKind) i;
+            return TRUE;
+        }
+    }
+    return FALSE;
 }
 
 const char *
@@ -192,18 +162,10 @@ verdict_port_key(guint8 transport, guint16 port)
     return (guint32) transport << 16 | port;
 }
 
-static const char *
-verdict_file_name(const PtlRule *rule)
-{
-    const char *slash = rule->file != NULL ? strrchr(rule->file, '/') : NULL;
-    return slash != NULL ? slash + 1 : rule->file != NULL ? rule->file : "?";
-}
-
-/* RFC 3339 UTC with microseconds: "2024-05-01T10:00:00.123456Z" */
 static void
 verdict_add_example(guint64 *examples, guint *n, guint64 id)
 {
-    if (*n < VERDICT_EXAMPLES)
+    if (*n < PTL_VERDICT_EXAMPLES)
         examples[(*n)++] = id;
 }
 
@@ -240,7 +202,7 @@ verdict_aggregate_equal(gconstpointer pa, gconstpointer pb)
 static void
 verdict_service_free(gpointer p)
 {
-    VerdictService *s = p;
+    PtlService *s = p;
     g_array_unref(s->observed);
     g_array_unref(s->clients);
     g_array_unref(s->servers);
@@ -281,6 +243,13 @@ void
 ptl_verdict_set_record_examples(PtlVerdict *v, const PtlRecordExamples *store)
 {
     v->record_examples = store;
+}
+
+const PtlRecordExamples *
+ptl_verdict_record_examples(const PtlVerdict *v)
+{
+    g_return_val_if_fail(v != NULL, NULL);
+    return v->record_examples;
 }
 
 gboolean
@@ -365,7 +334,7 @@ verdict_role(const PtlVerdict *v, const PtlAddr *addr, gboolean *is_inferred)
 }
 
 guint32
-ptl_verdict_host_role(PtlVerdict *v, const PtlAddr *addr, gboolean *is_inferred)
+ptl_verdict_host_role(const PtlVerdict *v, const PtlAddr *addr, gboolean *is_inferred)
 {
     gboolean is_guess = FALSE;
     g_return_val_if_fail(v != NULL && addr != NULL, 0);
@@ -376,7 +345,7 @@ ptl_verdict_host_role(PtlVerdict *v, const PtlAddr *addr, gboolean *is_inferred)
 }
 
 PtlHostKind
-ptl_verdict_host_kind(PtlVerdict *v, const PtlAddr *addr)
+ptl_verdict_host_kind(const PtlVerdict *v, const PtlAddr *addr)
 {
     g_return_val_if_fail(v != NULL && addr != NULL, PTL_HOST_KIND_HOST);
     return v->is_selected ? ptl_host_kinds_classify(v->kinds, addr)
@@ -401,8 +370,8 @@ verdict_source_allowed(const PtlVerdict *v, const PtlRule *rule, const PtlAddr *
 /* ---- judging: one pure function for aggregates and single flows ------- */
 
 /* findings about where traffic may go: they rest on the product and the roles */
-static gboolean
-verdict_is_policy(PtlFindingKind kind)
+gboolean
+ptl_finding_kind_is_policy(PtlFindingKind kind)
 {
     return kind == PTL_FINDING_SOURCE_NOT_ALLOWED || kind == PTL_FINDING_DIRECTION_VIOLATION ||
            kind == PTL_FINDING_UNDOCUMENTED_PORT;
@@ -413,11 +382,11 @@ verdict_is_policy(PtlFindingKind kind)
 static void
 verdict_issue(VerdictJudgement *j, PtlFindingKind kind, PtlSeverity severity)
 {
-    if (j->n_issues >= VERDICT_MAX_ISSUES)
+    if (j->n_issues >= PTL_VERDICT_MAX_ISSUES)
         return;
     gboolean is_roles_inferred = j->is_node_inferred ||
                                  (kind == PTL_FINDING_SOURCE_NOT_ALLOWED && j->is_client_inferred);
-    if (verdict_is_policy(kind) && (j->is_product_inferred || is_roles_inferred))
+    if (ptl_finding_kind_is_policy(kind) && (j->is_product_inferred || is_roles_inferred))
         severity = MIN(severity, PTL_SEVERITY_WARNING);
     j->issues[j->n_issues++] = (VerdictIssue) { kind, severity, j->is_product_inferred,
                                                 is_roles_inferred };
@@ -552,7 +521,7 @@ verdict_judge(const PtlVerdict *v, const PtlFlowRecord *rec, VerdictJudgement *j
 static guint
 verdict_finding_hash(gconstpointer p)
 {
-    const VerdictFinding *f = p;
+    const PtlFinding *f = p;
     guint h = ptl_addr_hash(&f->client) * 33 + ptl_addr_hash(&f->server);
     if (f->tunnel.id != 0)
         h = h * 33 + f->tunnel.id;
@@ -562,13 +531,13 @@ verdict_finding_hash(gconstpointer p)
 static gboolean
 verdict_finding_equal(gconstpointer pa, gconstpointer pb)
 {
-    const VerdictFinding *a = pa, *b = pb;
+    const PtlFinding *a = pa, *b = pb;
     return a->kind == b->kind && a->transport == b->transport && a->port == b->port &&
            a->tunnel.id == b->tunnel.id && ptl_addr_equal(&a->client, &b->client) && ptl_addr_equal(&a->server, &b->server);
 }
 
 static void
-verdict_finding_merge(VerdictFinding *f, const VerdictAggregate *agg, const VerdictIssue *issue,
+verdict_finding_merge(PtlFinding *f, const VerdictAggregate *agg, const VerdictIssue *issue,
                       const PtlRule *rule)
 {
     /* the worst record names the rule and severity; among equals, the one
@@ -597,12 +566,12 @@ static void
 verdict_add_finding(GHashTable *findings, const VerdictAggregate *agg,
                     const VerdictIssue *issue, const PtlRule *rule)
 {
-    VerdictFinding probe = {
+    PtlFinding probe = {
         .kind = issue->kind, .client = agg->conv.key.client, .server = agg->conv.key.server,
         .transport = agg->conv.key.transport, .port = agg->conv.key.server_port,
         .tunnel = agg->conv.key.tunnel,
     };
-    VerdictFinding *f = g_hash_table_lookup(findings, &probe);
+    PtlFinding *f = g_hash_table_lookup(findings, &probe);
     if (f == NULL) {
         f = g_memdup2(&probe, sizeof probe);
         g_hash_table_add(findings, f);
@@ -623,10 +592,10 @@ verdict_add_host(GArray *hosts, gboolean *has_more, const PtlAddr *addr)
 }
 
 static void
-verdict_count_observed(VerdictService *s, const char *protocol, guint64 flows)
+verdict_count_observed(PtlService *s, const char *protocol, guint64 flows)
 {
     for (guint i = 0; i < s->observed->len; i++) {
-        VerdictProtoCount *count = &g_array_index(s->observed, VerdictProtoCount, i);
+        PtlProtoCount *count = &g_array_index(s->observed, PtlProtoCount, i);
         if (g_strcmp0(count->name, protocol) == 0) {
             count->flows += flows;
             return;
@@ -636,18 +605,18 @@ verdict_count_observed(VerdictService *s, const char *protocol, guint64 flows)
         s->observed_other += flows;
         return;
     }
-    VerdictProtoCount count = { protocol, flows };
+    PtlProtoCount count = { protocol, flows };
     g_array_append_val(s->observed, count);
 }
 
 static void
 verdict_add_service(PtlVerdict *v, const PtlRule *rule, const VerdictAggregate *agg)
 {
-    VerdictService *s = g_hash_table_lookup(v->services, rule);
+    PtlService *s = g_hash_table_lookup(v->services, rule);
     if (s == NULL) {
-        s = g_new0(VerdictService, 1);
+        s = g_new0(PtlService, 1);
         s->rule = rule;
-        s->observed = g_array_new(FALSE, FALSE, sizeof(VerdictProtoCount));
+        s->observed = g_array_new(FALSE, FALSE, sizeof(PtlProtoCount));
         s->clients = g_array_new(FALSE, FALSE, sizeof(PtlAddr));
         s->servers = g_array_new(FALSE, FALSE, sizeof(PtlAddr));
         g_hash_table_insert(v->services, (gpointer) rule, s);
@@ -663,8 +632,8 @@ verdict_add_service(PtlVerdict *v, const PtlRule *rule, const VerdictAggregate *
 static gint
 verdict_finding_sort(gconstpointer pa, gconstpointer pb)
 {
-    const VerdictFinding *a = *(VerdictFinding *const *) pa;
-    const VerdictFinding *b = *(VerdictFinding *const *) pb;
+    const PtlFinding *a = *(PtlFinding *const *) pa;
+    const PtlFinding *b = *(PtlFinding *const *) pb;
     if (a->severity != b->severity)
         return a->severity > b->severity ? -1 : 1;
     if (a->port != b->port)
@@ -695,12 +664,12 @@ verdict_accepted_starts(const PtlVerdict *v)
         const VerdictAggregate *agg = p;
         if (!ptl_flow_state_is_answered(agg->conv.key.state))
             continue;
-        VerdictFinding probe = {
+        PtlFinding probe = {
             .kind = PTL_FINDING_KIND_COUNT, .client = agg->conv.key.client,
             .server = agg->conv.key.server, .transport = agg->conv.key.transport,
             .port = agg->conv.key.server_port, .tunnel = agg->conv.key.tunnel,
         };
-        VerdictFinding *a = g_hash_table_lookup(accepted, &probe);
+        PtlFinding *a = g_hash_table_lookup(accepted, &probe);
         if (a == NULL) {
             a = g_memdup2(&probe, sizeof probe);
             a->first_ts_ns = agg->first_ts_ns;
@@ -723,13 +692,13 @@ verdict_mark_transient(const PtlVerdict *v, GHashTable *findings)
     gpointer p;
     g_hash_table_iter_init(&it, findings);
     while (g_hash_table_iter_next(&it, &p, NULL)) {
-        VerdictFinding *f = p;
+        PtlFinding *f = p;
         if (f->kind != PTL_FINDING_CONNECTION_REFUSED &&
             f->kind != PTL_FINDING_CONNECTION_UNANSWERED)
             continue;
-        VerdictFinding probe = *f;
+        PtlFinding probe = *f;
         probe.kind = PTL_FINDING_KIND_COUNT;
-        const VerdictFinding *a = g_hash_table_lookup(accepted, &probe);
+        const PtlFinding *a = g_hash_table_lookup(accepted, &probe);
         if (a == NULL || a->last_ts_ns <= f->last_ts_ns)
             continue;
         f->is_transient = TRUE;
@@ -802,540 +771,51 @@ ptl_verdict_count_findings(const PtlVerdict *v, PtlSeverity min)
     g_return_val_if_fail(v != NULL, 0);
     guint64 n = 0;
     for (guint i = 0; i < v->findings->len; i++)
-        n += ((const VerdictFinding *) g_ptr_array_index(v->findings, i))->severity >= min;
+        n += ((const PtlFinding *) g_ptr_array_index(v->findings, i))->severity >= min;
     return n;
 }
 
-/* ---- text of a finding ------------------------------------------------ */
+/* ---- read-only access for the renderers ------------------------------- */
 
-/* "nodes, admins, listener.logz.io" (a rule's sources) or "node, admin" (a host's roles) */
-static const char *
-verdict_mask_text(guint32 mask, char **hosts, gboolean is_plural, char *buf)
+const GPtrArray *
+ptl_verdict_findings(const PtlVerdict *v)
 {
-    static const struct { guint32 role; const char *one, *many; } names[] = {
-        { PTL_ROLE_NODE, "node", "nodes" }, { PTL_ROLE_ADMIN, "admin", "admins" },
-        { PTL_ROLE_CLIENT, "client", "clients" },
-        { PTL_ROLE_EXTERNAL, "external", "external hosts" },
-    };
-    gboolean is_any = (mask & PTL_ROLE_ANY) == PTL_ROLE_ANY;
-    g_strlcpy(buf, is_any ? "any host" : "", VERDICT_TEXT_MAX);
-    for (guint i = 0; !is_any && i < G_N_ELEMENTS(names); i++) {
-        if (mask & names[i].role) {
-            if (buf[0] != '\0')
-                g_strlcat(buf, ", ", VERDICT_TEXT_MAX);
-            g_strlcat(buf, is_plural ? names[i].many : names[i].one, VERDICT_TEXT_MAX);
-        }
-    }
-    for (char **host = hosts; host != NULL && *host != NULL; host++) {
-        if (buf[0] != '\0')
-            g_strlcat(buf, ", ", VERDICT_TEXT_MAX);
-        g_strlcat(buf, *host, VERDICT_TEXT_MAX);
-    }
-    return buf;
+    g_return_val_if_fail(v != NULL && v->is_finished, NULL);
+    return v->findings;
 }
 
-/* "sisense discovery-zookeeper-client (Sisense multi-node ports, row 40; sisense.rules:40)":
- * the vendor's document by its title, never the seed file's name */
-static char *
-verdict_rule_text(const PtlRule *rule)
+GPtrArray *
+ptl_verdict_services(const PtlVerdict *v)
 {
-    if (rule->doc_title == NULL)
-        return g_strdup_printf("%s %s (site rule %s:%u)", rule->product, rule->service,
-                               verdict_file_name(rule), rule->line);
-    return g_strdup_printf("%s %s (%s, row %u; %s:%u)", rule->product, rule->service,
-                           rule->doc_title, rule->doc_row, verdict_file_name(rule), rule->line);
-}
-
-static char *
-verdict_products_text(const PtlVerdict *v)
-{
-    GString *text = g_string_new(NULL);
-    const GPtrArray *products = ptl_products_list(v->products);
-    for (guint i = 0; i < products->len; i++) {
-        const PtlProduct *product = g_ptr_array_index(products, i);
-        if (product->is_selected)
-            g_string_append_printf(text, "%s%s", text->len > 0 ? ", " : "", product->name);
-    }
-    if (text->len == 0)
-        g_string_append(text, "the selected products (none)");
-    return g_string_free(text, FALSE);
-}
-
-typedef struct {
-    char client[PTL_ADDR_STRLEN], server[PTL_ADDR_STRLEN];
-    char where[PTL_ADDR_STRLEN + 16];   /* "tcp/2181" */
-} VerdictNames;
-
-static void
-verdict_names(const VerdictFinding *f, VerdictNames *n)
-{
-    ptl_addr_to_string(&f->client, n->client);
-    ptl_addr_to_string(&f->server, n->server);
-    g_snprintf(n->where, sizeof n->where, "%s/%u", ptl_rule_transport_name(f->transport),
-               f->port);
-}
-
-/* " (TCP reset to the SYN: ...)" or "" when the connection was simply answered */
-static char *
-verdict_conn_paren(const PtlConnEvidence *conn)
-{
-    char detail[PTL_CONNECTION_TEXT_MAX];
-    ptl_connection_detail(conn, detail);
-    return detail[0] != '\0' ? g_strdup_printf(" (%s)", detail) : g_strdup("");
-}
-
-static char *
-verdict_message_source(const PtlVerdict *v, const VerdictFinding *f, const VerdictNames *n)
-{
-    char roles[VERDICT_TEXT_MAX], sources[VERDICT_TEXT_MAX];
-    gboolean is_inferred;
-    guint32 role = verdict_role(v, &f->client, &is_inferred);
-    g_autofree char *rule = verdict_rule_text(f->rule);
-    g_autofree char *paren = verdict_conn_paren(&f->conn);
-    return g_strdup_printf("%s (%s%s) %s %s on %s%s: %s, which the doc allows only "
-                           "from %s.", n->client, verdict_mask_text(role, NULL, FALSE, roles),
-                           is_inferred ? ", inferred" : "", ptl_connection_verb(&f->conn),
-                           n->server, n->where, paren, rule,
-                           f->rule->is_dynamic ? "nodes (dynamic range)"
-                           : verdict_mask_text(f->rule->sources, f->rule->source_hosts, TRUE,
-                                               sources));
-}
-
-static char *
-verdict_message_mismatch(const VerdictFinding *f, const VerdictNames *n)
-{
-    g_autofree char *rule = verdict_rule_text(f->rule);
-    if (f->severity == PTL_SEVERITY_ERROR)
-        return g_strdup_printf("%s -> %s %s carried clear text (%s) where %s documents TLS.",
-                               n->client, n->server, n->where, f->observed, rule);
-    gboolean is_unknown = g_strcmp0(f->observed, "unknown") == 0;
-    return g_strdup_printf("%s -> %s %s carried %s%s where %s documents %s.", n->client,
-                           n->server, n->where, is_unknown ? "unidentified bytes" : "",
-                           is_unknown ? "" : f->observed, rule, f->rule->protocol);
-}
-
-/* connection-refused and connection-unanswered */
-static char *
-verdict_message_failed(const VerdictFinding *f, const VerdictNames *n, const char *rule)
-{
-    g_autofree char *paren = verdict_conn_paren(&f->conn);
-    g_autofree char *transient = f->is_transient
-                                 ? ptl_connection_transient_text(&f->conn, &f->transient) : NULL;
-    return g_strdup_printf("%s %s %s on %s%s, documented as %s%s%s.", n->client,
-                           ptl_connection_verb(&f->conn), n->server, n->where, paren, rule,
-                           transient != NULL ? "; " : "", transient != NULL ? transient : "");
-}
-
-static char *
-verdict_message_kind(const PtlVerdict *v, const VerdictFinding *f, const VerdictNames *n)
-{
-    g_autofree char *rule = f->rule != NULL ? verdict_rule_text(f->rule) : NULL;
-    g_autofree char *paren = verdict_conn_paren(&f->conn);
-    switch (f->kind) {
-    case PTL_FINDING_SOURCE_NOT_ALLOWED:
-        return verdict_message_source(v, f, n);
-    case PTL_FINDING_DIRECTION_VIOLATION:
-        return g_strdup_printf("%s %s node %s on %s%s, which %s documents only as outbound "
-                               "from the nodes.", n->client,
-                               ptl_connection_is_accepted(ptl_connection_classify(&f->conn))
-                               ? "connected into" : ptl_connection_verb(&f->conn),
-                               n->server, n->where, paren, rule);
-    case PTL_FINDING_PROTOCOL_MISMATCH:
-        return verdict_message_mismatch(f, n);
-    case PTL_FINDING_UNDOCUMENTED_PORT: {
-        g_autofree char *products = verdict_products_text(v);
-        return g_strdup_printf("%s %s node %s on %s%s, a port no rule of %s documents.",
-                               n->client, ptl_connection_verb(&f->conn), n->server, n->where,
-                               paren, products);
-    }
-    case PTL_FINDING_CONNECTION_REFUSED:
-    case PTL_FINDING_CONNECTION_UNANSWERED:
-        return verdict_message_failed(f, n, rule);
-    case PTL_FINDING_CLEARTEXT_CREDENTIALS:
-        return g_strdup_printf("%s sent credentials in clear text to %s on %s (%s)%s%s.",
-                               n->client, n->server, n->where,
-                               f->auth_detail[0] != '\0' ? f->auth_detail : "mechanism unknown",
-                               rule != NULL ? ", service " : "", rule != NULL ? rule : "");
-    default:
-        g_return_val_if_reached(g_strdup(""));
-    }
-}
-
-/* A policy finding on a guess says how to turn the guess into a declaration. */
-static char *
-verdict_message(const PtlVerdict *v, const VerdictFinding *f, const VerdictNames *n)
-{
-    char *message = verdict_message_kind(v, f, n);
-    if (!verdict_is_policy(f->kind) || (!f->is_product_inferred && !f->is_roles_inferred))
-        return message;
-    const char *guess = f->is_product_inferred && f->is_roles_inferred
-                      ? "product and the roles are" : f->is_product_inferred ? "product is"
-                      : "roles are";
-    const char *how = f->is_roles_inferred && f->is_product_inferred
-                    ? "name the product with --product and declare the nodes with --nodes or "
-                      "an inventory"
-                    : f->is_product_inferred ? "name the product with --product or an inventory"
-                    : "declare the nodes with --nodes or an inventory";
-    char *full = g_strdup_printf("%s The %s inferred from the traffic: %s to confirm.",
-                                 message, guess, how);
-    g_free(message);
-    return full;
-}
-
-static char *
-verdict_advice(const VerdictFinding *f, const VerdictNames *n)
-{
-    const char *file = f->rule != NULL ? verdict_file_name(f->rule) : "";
-    guint line = f->rule != NULL ? f->rule->line : 0;
-    g_autofree char *proto = g_ascii_strup(ptl_rule_transport_name(f->transport), -1);
-    PtlConnClass klass = ptl_connection_classify(&f->conn);
-    switch (f->kind) {
-    case PTL_FINDING_SOURCE_NOT_ALLOWED:
-        if (ptl_connection_is_failed(klass))
-            return g_strdup_printf("The connection did not get through, as the doc wants; if %s "
-                                   "belongs to the cluster, declare its role in the inventory.",
-                                   n->client);
-        return g_strdup_printf("If %s belongs to the cluster, declare its role in the inventory; "
-                               "otherwise block %s %u from %s to %s.", n->client, proto, f->port,
-                               n->client, n->server);
-    case PTL_FINDING_DIRECTION_VIOLATION:
-        return g_strdup_printf("Find what listens on %s on %s: the doc has the nodes connect out "
-                               "on this port (rule %s:%u), not accept it.", n->where, n->server,
-                               file, line);
-    case PTL_FINDING_PROTOCOL_MISMATCH:
-        if (f->severity == PTL_SEVERITY_ERROR)
-            return g_strdup_printf("Enable TLS between %s and %s on %s as the doc requires "
-                                   "(rule %s:%u).", n->client, n->server, n->where, file, line);
-        return g_strdup_printf("Check which process owns %s on %s: another service may have "
-                               "taken the documented port (rule %s:%u).", n->where, n->server,
-                               file, line);
-    case PTL_FINDING_UNDOCUMENTED_PORT:
-        if (ptl_connection_is_accepted(klass))
-            return g_strdup_printf("Identify the process listening on %s on %s; document it in "
-                                   "a site rule or close the port.", n->where, n->server);
-        if (klass == PTL_CONN_REFUSED_RST || klass == PTL_CONN_REFUSED_ICMP)
-            return g_strdup_printf("Nothing accepted %s on %s; check why %s expects a service "
-                                   "there.", n->where, n->server, n->client);
-        if (klass == PTL_CONN_NO_REPLY)
-            return g_strdup_printf("No reply was seen; check why %s sends to %s on %s.",
-                                   n->client, n->server, n->where);
-        return g_strdup_printf("Nothing answered; check why %s expects a service on %s.",
-                               n->client, n->where);
-    case PTL_FINDING_CONNECTION_REFUSED:
-    case PTL_FINDING_CONNECTION_UNANSWERED: {
-        g_autofree char *rule_ref = g_strdup_printf("rule %s:%u", file, line);
-        if (f->is_transient) {
-            char ts[PTL_TS_STRLEN];
-            return g_strdup_printf("None on the network: %s accepted the connection at %s. If "
-                                   "failures recur, check the order the services start in "
-                                   "(%s).", n->server,
-                                   ptl_ts_format(f->transient.accepted_ns, ts), rule_ref);
-        }
-        return ptl_connection_advice(&f->conn, n->client, n->server, f->transport, f->port,
-                                     rule_ref);
-    }
-    case PTL_FINDING_CLEARTEXT_CREDENTIALS:
-        if (f->severity == PTL_SEVERITY_ERROR)
-            return g_strdup_printf("Use TLS as the doc requires (rule %s:%u) and change the "
-                                   "exposed password.", file, line);
-        return g_strdup_printf("Move %s to TLS or a mechanism that sends no password, and "
-                               "change the exposed password.", n->where);
-    default:
-        g_return_val_if_reached(g_strdup(""));
-    }
-}
-
-/* ---- JSON -------------------------------------------------------------- */
-
-static void
-verdict_json_addrs(JsonBuilder *b, const char *key, const GArray *addrs)
-{
-    char text[PTL_ADDR_STRLEN];
-    json_builder_set_member_name(b, key);
-    json_builder_begin_array(b);
-    for (guint i = 0; i < addrs->len; i++)
-        json_builder_add_string_value(b, ptl_addr_to_string(&g_array_index(addrs, PtlAddr, i),
-                                                            text));
-    json_builder_end_array(b);
-}
-
-static void
-verdict_json_rule(JsonBuilder *b, const PtlRule *rule)
-{
-    json_builder_set_member_name(b, "rule");
-    if (rule == NULL) {
-        json_builder_add_null_value(b);
-        return;
-    }
-    json_builder_begin_object(b);
-    ptl_json_string_or_null(b, "file", verdict_file_name(rule));
-    ptl_emit_int(b, "line", rule->line);
-    ptl_json_string_or_null(b, "source", rule->seed);
-    ptl_json_string_or_null(b, "doc", rule->doc_title);
-    json_builder_set_member_name(b, "row");
-    if (rule->doc_row > 0)
-        json_builder_add_int_value(b, rule->doc_row);
-    else
-        json_builder_add_null_value(b);
-    json_builder_end_object(b);
-}
-
-static void
-verdict_json_tag(JsonBuilder *b, const PtlRule *rule)
-{
-    ptl_json_string_or_null(b, "product", rule != NULL ? rule->product : NULL);
-    ptl_json_string_or_null(b, "service", rule != NULL ? rule->service : NULL);
-    verdict_json_rule(b, rule);
-}
-
-static void
-verdict_json_products(PtlVerdict *v, JsonBuilder *b)
-{
-    static const char *const origins[] = { "none", "declared", "inferred" };
-    ptl_json_string_or_null(b, "product_selection", origins[ptl_products_origin(v->products)]);
-    const GPtrArray *products = ptl_products_list(v->products);
-    json_builder_set_member_name(b, "products");
-    json_builder_begin_array(b);
-    for (guint i = 0; i < products->len; i++) {
-        const PtlProduct *product = g_ptr_array_index(products, i);
-        json_builder_begin_object(b);
-        ptl_json_string_or_null(b, "name", product->name);
-        /* four decimals: a share of flows, not a measurement */
-        json_builder_set_member_name(b, "score");
-        json_builder_add_double_value(b, (double) (gint64) (product->score * 10000 + 0.5) / 1e4);
-        json_builder_set_member_name(b, "selected");
-        json_builder_add_boolean_value(b, product->is_selected);
-        json_builder_set_member_name(b, "forced");
-        json_builder_add_boolean_value(b, product->is_forced);
-        ptl_emit_bool(b, "declared", product->is_declared);
-        ptl_emit_bool(b, "recognised", product->is_recognised);
-        ptl_emit_int(b, "specific_port_count", product->specific_ports);
-        ptl_emit_int(b, "node_links", product->node_links);
-        json_builder_set_member_name(b, "explained_ports");
-        json_builder_begin_array(b);
-        for (guint p = 0; p < product->ports->len && p < VERDICT_PRODUCT_MAX_PORTS; p++) {
-            guint32 key = g_array_index(product->ports, guint32, p);
-            char port[16];
-            g_snprintf(port, sizeof port, "%s/%u", ptl_rule_transport_name((guint8) (key >> 16)),
-                       key & 0xffff);
-            json_builder_add_string_value(b, port);
-        }
-        json_builder_end_array(b);
-        ptl_emit_int(b, "explained_port_count", product->ports->len);
-        json_builder_end_object(b);
-    }
-    json_builder_end_array(b);
-}
-
-static void
-verdict_json_service(JsonBuilder *b, const VerdictService *s)
-{
-    const PtlRule *rule = s->rule;
-    json_builder_begin_object(b);
-    ptl_json_string_or_null(b, "product", rule->product);
-    ptl_json_string_or_null(b, "service", rule->service);
-    ptl_json_string_or_null(b, "port", rule->port_text);
-    ptl_rule_emit_ports(b, rule);
-    ptl_json_string_or_null(b, "transport", ptl_rule_transport_name((guint8) rule->transport));
-    ptl_json_string_or_null(b, "expected", rule->protocol);
-    json_builder_set_member_name(b, "observed");
-    json_builder_begin_object(b);
-    for (guint i = 0; i < s->observed->len; i++) {
-        const VerdictProtoCount *count = &g_array_index(s->observed, VerdictProtoCount, i);
-        ptl_emit_int(b, count->name != NULL ? count->name : "none", (gint64) count->flows);
-    }
-    if (s->observed_other > 0)
-        ptl_emit_int(b, "other", (gint64) s->observed_other);
-    json_builder_end_object(b);
-    ptl_emit_int(b, "flows", (gint64) s->flows);
-    ptl_emit_int(b, "bytes", (gint64) s->bytes);
-    verdict_json_addrs(b, "clients", s->clients);
-    json_builder_set_member_name(b, "clients_truncated");
-    json_builder_add_boolean_value(b, s->has_more_clients);
-    verdict_json_addrs(b, "servers", s->servers);
-    json_builder_set_member_name(b, "servers_truncated");
-    json_builder_add_boolean_value(b, s->has_more_servers);
-    json_builder_set_member_name(b, "install_only");
-    json_builder_add_boolean_value(b, rule->is_install_only);
-    json_builder_end_object(b);
-}
-
-/* services in rule file order */
-static GPtrArray *
-verdict_services_sorted(const PtlVerdict *v)
-{
+    g_return_val_if_fail(v != NULL && v->is_finished, NULL);
     GPtrArray *sorted = g_ptr_array_new();
     for (guint i = 0; i < ptl_rule_set_count(v->rules); i++) {
-        VerdictService *s = g_hash_table_lookup(v->services, ptl_rule_set_get(v->rules, i));
+        PtlService *s = g_hash_table_lookup(v->services, ptl_rule_set_get(v->rules, i));
         if (s != NULL)
             g_ptr_array_add(sorted, s);
     }
     return sorted;
 }
 
-/* protocol, state, connection, icmp (when refused by ICMP) and transient */
-static void
-verdict_json_connection(JsonBuilder *b, const VerdictFinding *f)
+const PtlProducts *
+ptl_verdict_products(const PtlVerdict *v)
 {
-    ptl_json_string_or_null(b, "protocol", f->observed);
-    ptl_json_string_or_null(b, "state", ptl_flow_state_name(f->conn.state));
-    PtlConnClass klass = ptl_connection_classify(&f->conn);
-    ptl_json_string_or_null(b, "connection", ptl_connection_class_name(klass));
-    if (klass == PTL_CONN_REFUSED_ICMP) {
-        char text[PTL_CONNECTION_TEXT_MAX];
-        ptl_json_string_or_null(b, "icmp", ptl_connection_icmp_text(f->conn.family,
-                                f->conn.icmp_type, f->conn.icmp_code, NULL, text));
-    }
-    json_builder_set_member_name(b, "transient");
-    json_builder_add_boolean_value(b, f->is_transient);
+    g_return_val_if_fail(v != NULL, NULL);
+    return v->products;
 }
 
-/* What the example flows' dissectors recorded (a login, a request), at most
- * PTL_RECORD_EXAMPLES_PER_FLOW in all; absent when none was kept. */
-static void
-verdict_json_example_records(const PtlVerdict *v, JsonBuilder *b, const VerdictFinding *f)
+guint64
+ptl_verdict_flows_not_judged(const PtlVerdict *v)
 {
-    guint n = 0;
-    for (guint i = 0; i < f->n_examples; i++) {
-        const GPtrArray *list = ptl_record_examples_get(v->record_examples, f->examples[i]);
-        for (guint k = 0; list != NULL && k < list->len && n < PTL_RECORD_EXAMPLES_PER_FLOW;
-             k++) {
-            if (n++ == 0) {
-                json_builder_set_member_name(b, "example_records");
-                json_builder_begin_array(b);
-            }
-            json_builder_add_value(b, json_node_copy(g_ptr_array_index(list, k)));
-        }
-    }
-    if (n > 0)
-        json_builder_end_array(b);
-}
-
-static void
-verdict_json_finding(PtlVerdict *v, JsonBuilder *b, const VerdictFinding *f)
-{
-    VerdictNames n;
-    char ts[PTL_TS_STRLEN];
-    verdict_names(f, &n);
-    g_autofree char *message = verdict_message(v, f, &n);
-    g_autofree char *advice = verdict_advice(f, &n);
-    json_builder_begin_object(b);
-    ptl_json_string_or_null(b, "kind", ptl_finding_kind_name(f->kind));
-    ptl_json_string_or_null(b, "severity", ptl_severity_name(f->severity));
-    verdict_json_tag(b, f->rule);
-    ptl_json_string_or_null(b, "client", n.client);
-    ptl_json_string_or_null(b, "server", n.server);
-    ptl_emit_int(b, "port", f->port);
-    ptl_json_string_or_null(b, "transport", ptl_rule_transport_name(f->transport));
-    ptl_tunnel_json_add(b, "tunnel", &f->tunnel);
-    verdict_json_connection(b, f);
-    ptl_emit_int(b, "flows", (gint64) f->flows);
-    json_builder_set_member_name(b, "example_flows");
-    json_builder_begin_array(b);
-    for (guint i = 0; i < f->n_examples; i++)
-        json_builder_add_int_value(b, (gint64) f->examples[i]);
-    json_builder_end_array(b);
-    verdict_json_example_records(v, b, f);
-    ptl_json_string_or_null(b, "first_ts", ptl_ts_format(f->first_ts_ns, ts));
-    ptl_json_string_or_null(b, "last_ts", ptl_ts_format(f->last_ts_ns, ts));
-    json_builder_set_member_name(b, "evidence");
-    json_builder_begin_object(b);
-    ptl_json_string_or_null(b, "product", f->is_product_inferred ? "inferred" : "declared");
-    ptl_json_string_or_null(b, "roles", f->is_roles_inferred ? "inferred" : "declared");
-    json_builder_end_object(b);
-    ptl_json_string_or_null(b, "message", message);
-    ptl_json_string_or_null(b, "advice", advice);
-    json_builder_end_object(b);
-}
-
-static void
-verdict_json_summary(PtlVerdict *v, JsonBuilder *b)
-{
-    guint64 by_severity[G_N_ELEMENTS(verdict_severity_names)] = { 0 };
-    guint64 by_kind[PTL_FINDING_KIND_COUNT] = { 0 };
-    for (guint i = 0; i < v->findings->len; i++) {
-        const VerdictFinding *f = g_ptr_array_index(v->findings, i);
-        by_severity[f->severity]++;
-        by_kind[f->kind]++;
-    }
-    json_builder_set_member_name(b, "findings_summary");
-    json_builder_begin_object(b);
-    for (guint s = G_N_ELEMENTS(verdict_severity_names); s > 0; s--)
-        ptl_emit_int(b, verdict_severity_names[s - 1], (gint64) by_severity[s - 1]);
-    json_builder_set_member_name(b, "by_kind");
-    json_builder_begin_object(b);
-    for (guint k = 0; k < PTL_FINDING_KIND_COUNT; k++)
-        if (by_kind[k] > 0)
-            ptl_emit_int(b, verdict_kind_names[k], (gint64) by_kind[k]);
-    json_builder_end_object(b);
-    json_builder_end_object(b);
-}
-
-static void
-verdict_json_roles(PtlVerdict *v, JsonBuilder *b)
-{
-    char text[PTL_ADDR_STRLEN];
-    json_builder_set_member_name(b, "roles");
-    json_builder_begin_object(b);
-    json_builder_set_member_name(b, "inferred");
-    json_builder_add_boolean_value(b, ptl_products_is_inferring_nodes(v->products));
-    const GArray *nodes = ptl_products_nodes(v->products);
-    json_builder_set_member_name(b, "nodes");
-    json_builder_begin_array(b);
-    for (guint i = 0; i < nodes->len && i < VERDICT_ROLES_MAX_NODES; i++)
-        json_builder_add_string_value(b, ptl_addr_to_string(&g_array_index(nodes, PtlAddr, i),
-                                                            text));
-    json_builder_end_array(b);
-    ptl_emit_int(b, "nodes_not_listed",
-                     nodes->len > VERDICT_ROLES_MAX_NODES ? nodes->len - VERDICT_ROLES_MAX_NODES
-                                                          : 0);
-    json_builder_end_object(b);
+    g_return_val_if_fail(v != NULL, 0);
+    return v->not_judged;
 }
 
 void
-ptl_verdict_emit_json(PtlVerdict *v, JsonBuilder *b)
+ptl_verdict_judge_record(PtlVerdict *v, const PtlFlowRecord *rec, PtlFlowJudgement *out)
 {
-    g_return_if_fail(v != NULL && v->is_finished);
-    verdict_json_products(v, b);
-    g_autoptr(GPtrArray) services = verdict_services_sorted(v);
-    json_builder_set_member_name(b, "services");
-    json_builder_begin_array(b);
-    for (guint i = 0; i < services->len; i++)
-        verdict_json_service(b, g_ptr_array_index(services, i));
-    json_builder_end_array(b);
-    json_builder_set_member_name(b, "findings");
-    json_builder_begin_array(b);
-    for (guint i = 0; i < v->findings->len; i++)
-        verdict_json_finding(v, b, g_ptr_array_index(v->findings, i));
-    json_builder_end_array(b);
-    verdict_json_summary(v, b);
-    verdict_json_roles(v, b);
-    ptl_emit_int(b, "flows_not_judged", (gint64) v->not_judged);
-}
-
-void
-ptl_verdict_judge_flow(PtlVerdict *v, const PtlFlowRecord *rec, JsonBuilder *b)
-{
-    g_return_if_fail(v != NULL && rec != NULL);
+    g_return_if_fail(v != NULL && rec != NULL && out != NULL);
     /* live mode may judge before anyone refreshed: choose from what is known */
-    if (!v->is_selected)
-        ptl_verdict_refresh(v);
-    PtlFlowRecord copy = *rec;
-    copy.auth_detail[PTL_AUTH_DETAIL_MAX - 1] = '\0';
-    VerdictJudgement j;
-    verdict_judge(v, &copy, &j);
-    verdict_json_tag(b, j.rule);
-    json_builder_set_member_name(b, "findings");
-    json_builder_begin_array(b);
-    for (guint i = 0; i < j.n_issues; i++)
-        json_builder_add_string_value(b, ptl_finding_kind_name(j.issues[i].kind));
-    json_builder_end_array(b);
-}
-
-void
-ptl_verdict_judge_flow_findings(PtlVerdict *v, const PtlFlowRecord *rec, JsonBuilder *b)
-{
-    g_return_if_fail(v != NULL && rec != NULL);
     if (!v->is_selected)
         ptl_verdict_refresh(v);
     VerdictAggregate agg = { .conv = { .key = *rec, .flows = 1 }, .packets = rec->packets,
@@ -1345,125 +825,15 @@ ptl_verdict_judge_flow_findings(PtlVerdict *v, const PtlFlowRecord *rec, JsonBui
     verdict_add_example(agg.examples, &agg.n_examples, rec->id);
     VerdictJudgement j;
     verdict_judge(v, &agg.conv.key, &j);
-    verdict_json_tag(b, j.rule);
-    json_builder_set_member_name(b, "findings");
-    json_builder_begin_array(b);
+    memset(out, 0, sizeof *out);
+    out->rule = j.rule;
+    out->n_findings = j.n_issues;
     for (guint i = 0; i < j.n_issues; i++) {
-        VerdictFinding f = {
+        PtlFinding *f = &out->findings[i];
+        *f = (PtlFinding) {
             .kind = j.issues[i].kind, .client = rec->client, .server = rec->server,
             .transport = rec->transport, .port = rec->server_port,
         };
-        verdict_finding_merge(&f, &agg, &j.issues[i], j.rule);
-        verdict_json_finding(v, b, &f);
+        verdict_finding_merge(f, &agg, &j.issues[i], j.rule);
     }
-    json_builder_end_array(b);
-}
-
-/* ---- terminal ---------------------------------------------------------- */
-
-static const char *
-verdict_sgr(gboolean color, const char *code)
-{
-    return color ? code : "";
-}
-
-static void
-verdict_print_scores(const GPtrArray *products, FILE *out)
-{
-    for (guint i = 0; i < products->len; i++) {
-        const PtlProduct *product = g_ptr_array_index(products, i);
-        fprintf(out, "%s %s %.2f%s", i > 0 ? "," : "", product->name, product->score,
-                product->is_forced ? " (forced)" : product->is_declared ? " (declared)"
-                : product->is_selected ? " (recognised)" : "");
-    }
-}
-
-static void
-verdict_print_products(PtlVerdict *v, FILE *out)
-{
-    const GPtrArray *products = ptl_products_list(v->products);
-    if (ptl_products_origin(v->products) != PTL_PRODUCTS_NONE) {
-        fputs("  Products:", out);
-        verdict_print_scores(products, out);
-        fputc('\n', out);
-        return;
-    }
-    fputs("  No product recognised.  Scores (share of answered flows on documented ports):\n   ",
-          out);
-    verdict_print_scores(products, out);
-    fputs("\n  A product is recognised by its own structure: several of its services, one on a "
-          "port only it\n  documents, served by hosts that talk to each other on its node-to-node "
-          "ports; generic ports\n  (80, 443, 445, 2181 ...) are no evidence.  To judge the traffic "
-          "against a product's rules, name\n  it: --product NAME, or a 'product NAME' line in an "
-          "--inventory file.\n", out);
-}
-
-static void
-verdict_print_finding(PtlVerdict *v, FILE *out, gboolean color, const VerdictFinding *f)
-{
-    static const char *const labels[] = { "INFO", "WARN", "ERROR" };
-    const char *sgr = f->severity == PTL_SEVERITY_ERROR ? "\033[31m"
-                    : f->severity == PTL_SEVERITY_WARNING ? "\033[33m" : "";
-    VerdictNames n;
-    verdict_names(f, &n);
-    g_autofree char *message = verdict_message(v, f, &n);
-    g_autofree char *advice = verdict_advice(f, &n);
-    fprintf(out, "  %s%-5s%s  %s  %s -> %s %s  x%" G_GUINT64_FORMAT "  %s %s\n",
-            verdict_sgr(color, sgr), labels[f->severity], verdict_sgr(color && *sgr, "\033[0m"),
-            ptl_finding_kind_name(f->kind), n.client, n.server, n.where, f->flows,
-            f->rule != NULL ? f->rule->product : "-", f->rule != NULL ? f->rule->service : "-");
-    fprintf(out, "         %s\n         advice: %s\n", message, advice);
-}
-
-static void
-verdict_print_findings(PtlVerdict *v, FILE *out, gboolean color)
-{
-    guint64 errors = ptl_verdict_count_findings(v, PTL_SEVERITY_ERROR);
-    guint64 warnings = ptl_verdict_count_findings(v, PTL_SEVERITY_WARNING) - errors;
-    guint64 infos = v->findings->len - errors - warnings;
-    fprintf(out, "\n%sFindings%s  %" G_GUINT64_FORMAT " error%s, %" G_GUINT64_FORMAT
-            " warning%s, %" G_GUINT64_FORMAT " info\n", verdict_sgr(color, "\033[1m"),
-            verdict_sgr(color, "\033[0m"), errors, errors == 1 ? "" : "s", warnings,
-            warnings == 1 ? "" : "s", infos);
-    verdict_print_products(v, out);
-    for (guint i = 0; i < v->findings->len && i < VERDICT_PRINT_MAX_FINDINGS; i++)
-        verdict_print_finding(v, out, color, g_ptr_array_index(v->findings, i));
-    if (v->findings->len > VERDICT_PRINT_MAX_FINDINGS)
-        fprintf(out, "  ... %u more (see --json)\n",
-                v->findings->len - VERDICT_PRINT_MAX_FINDINGS);
-    if (v->not_judged > 0)
-        fprintf(out, "  %" G_GUINT64_FORMAT " flows not judged (conversation table full)\n",
-                v->not_judged);
-}
-
-static void
-verdict_print_services(PtlVerdict *v, FILE *out, gboolean color)
-{
-    g_autoptr(GPtrArray) services = verdict_services_sorted(v);
-    if (services->len == 0)
-        return;
-    fprintf(out, "\n%sServices%s\n", verdict_sgr(color, "\033[1m"), verdict_sgr(color, "\033[0m"));
-    fprintf(out, "  %-14s %-32s %-12s %-9s %-24s %8s %12s\n", "PRODUCT", "SERVICE", "PORT",
-            "EXPECTED", "OBSERVED", "FLOWS", "BYTES");
-    for (guint i = 0; i < services->len; i++) {
-        const VerdictService *s = g_ptr_array_index(services, i);
-        g_autoptr(GString) observed = g_string_new(NULL);
-        for (guint p = 0; p < s->observed->len; p++) {
-            const VerdictProtoCount *count = &g_array_index(s->observed, VerdictProtoCount, p);
-            g_string_append_printf(observed, "%s%s:%" G_GUINT64_FORMAT, p > 0 ? "," : "",
-                                   count->name != NULL ? count->name : "none", count->flows);
-        }
-        fprintf(out, "  %-14s %-32s %-12s %-9s %-24s %8" G_GUINT64_FORMAT " %12"
-                G_GUINT64_FORMAT "%s\n", s->rule->product, s->rule->service, s->rule->port_text,
-                s->rule->protocol, observed->str, s->flows, s->bytes,
-                s->rule->is_install_only ? "  (install only)" : "");
-    }
-}
-
-void
-ptl_verdict_print(PtlVerdict *v, FILE *out, gboolean color)
-{
-    g_return_if_fail(v != NULL && v->is_finished && out != NULL);
-    verdict_print_findings(v, out, color);
-    verdict_print_services(v, out, color);
 }

@@ -1,6 +1,8 @@
 /* ptl-verdict.h: the rule engine.  Tags flows with product and service and
  * checks them against the documented direction, allowed sources, access and
- * protocol.
+ * protocol.  It judges only: the words of its findings are ptl-finding-text.h's,
+ * their JSON and terminal lines the report's (ptl-report.h); it gives them plain
+ * read-only data (PtlFinding, PtlService).
  *
  * Flows are folded in as they end (ptl_verdict_add) into conversation
  * aggregates; at the end ptl_verdict_finish selects the products (declared, or
@@ -12,9 +14,8 @@
 #pragma once
 
 #include <glib.h>
-#include <json-glib/json-glib.h>
-#include <stdio.h>
 
+#include "ptl-connection.h"
 #include "ptl-decode.h"
 #include "ptl-flow.h"
 #include "ptl-host-kind.h"
@@ -35,6 +36,7 @@ typedef enum {
 
 /* stable ids: "source-not-allowed" ... */
 const char *ptl_finding_kind_name(PtlFindingKind kind);
+gboolean    ptl_finding_kind_parse(const char *text, PtlFindingKind *out);
 
 typedef enum { PTL_SEVERITY_INFO, PTL_SEVERITY_WARNING, PTL_SEVERITY_ERROR } PtlSeverity;
 const char *ptl_severity_name(PtlSeverity severity);   /* "info" ... */
@@ -64,6 +66,7 @@ typedef struct {
 } PtlFlowRecord;
 
 typedef struct _PtlVerdict PtlVerdict;
+typedef struct _PtlProducts PtlProducts;   /* ptl-products.h */
 
 /* rules and inv: transfer none, must outlive the engine.  products: forced
  * selection (--product), NULL-terminated, or NULL to use the inventory's or score. */
@@ -78,27 +81,78 @@ gboolean ptl_verdict_add(PtlVerdict *v, const PtlFlowRecord *rec);
 /* Findings in the JSON report show the example flows' records from store (transfer
  * none, outlives v; NULL: none). */
 void ptl_verdict_set_record_examples(PtlVerdict *v, const PtlRecordExamples *store);
+/* the store set above, or NULL (transfer none) */
+const PtlRecordExamples *ptl_verdict_record_examples(const PtlVerdict *v);
 /* Selects products and infers roles from what was added so far, so that
  * judge_flow can be used while flows keep coming (live mode).  Cheap enough to
  * call every few seconds; finish() does it once more and judges everything. */
 void ptl_verdict_refresh(PtlVerdict *v);
 void ptl_verdict_finish(PtlVerdict *v);
 
-/* After finish.  Adds product, service, rule {file,line,source} (or null) and
- * findings [kind ...] members to a flow object. */
-void ptl_verdict_judge_flow(PtlVerdict *v, const PtlFlowRecord *rec, JsonBuilder *b);
-/* Like judge_flow, but each finding is the whole finding object of the report
- * (kind, severity, protocol, state, connection, message, advice ...), as for
- * one flow: live --events.  Transient failures need the whole capture, so a
- * single flow never is one. */
-void ptl_verdict_judge_flow_findings(PtlVerdict *v, const PtlFlowRecord *rec, JsonBuilder *b);
-/* Adds the report's products, services and findings members. */
-void ptl_verdict_emit_json(PtlVerdict *v, JsonBuilder *b);
+/* ---- what the judge found: plain data, read-only, valid until free ---- */
+
+#define PTL_VERDICT_EXAMPLES    3   /* example flow ids per finding */
+#define PTL_VERDICT_MAX_ISSUES  4   /* findings of one flow */
+
+/* One finding: a kind of trouble between one client and one server port. */
+typedef struct {
+    PtlFindingKind kind;
+    PtlSeverity    severity;
+    gboolean       is_product_inferred, is_roles_inferred;
+    const PtlRule *rule;        /* NULL: untagged */
+    PtlAddr        client, server;
+    guint8         transport;
+    guint16        port;
+    PtlTunnel      tunnel;      /* the tunnel the flows came through; id 0: none */
+    const char    *observed;    /* first record's protocol */
+    PtlConnEvidence conn;       /* what the capture shows of the connection (the best record) */
+    gboolean       is_transient;  /* failed, then accepted later: see transient */
+    PtlConnTransient transient;
+    char           auth_detail[PTL_AUTH_DETAIL_MAX];
+    guint64        flows;
+    gint64         first_ts_ns, last_ts_ns;
+    guint          n_examples;
+    guint64        examples[PTL_VERDICT_EXAMPLES];
+} PtlFinding;
+
+typedef struct {
+    const char *name;           /* NULL: no payload */
+    guint64     flows;
+} PtlProtoCount;
+
+/* The traffic one rule explained. */
+typedef struct {
+    const PtlRule *rule;
+    guint64        flows, bytes;
+    GArray        *observed;    /* PtlProtoCount, capped */
+    guint64        observed_other;
+    GArray        *clients, *servers;   /* PtlAddr, capped */
+    gboolean       has_more_clients, has_more_servers;
+} PtlService;
+
+/* What the rules say about one flow, as findings of that flow alone. */
+typedef struct {
+    const PtlRule *rule;        /* NULL: untagged */
+    guint          n_findings;
+    PtlFinding     findings[PTL_VERDICT_MAX_ISSUES];
+} PtlFlowJudgement;
+
+/* After finish: the findings, errors first (PtlFinding*, transfer none). */
+const GPtrArray   *ptl_verdict_findings(const PtlVerdict *v);
+/* After finish: services in rule file order (PtlService*, transfer container). */
+GPtrArray         *ptl_verdict_services(const PtlVerdict *v);
+/* the product selection and nodes (transfer none) */
+const PtlProducts *ptl_verdict_products(const PtlVerdict *v);
+guint64            ptl_verdict_flows_not_judged(const PtlVerdict *v);
+/* Judges one flow as the whole capture would (live mode, flow lines); selects
+ * products first when nobody has.  Transient failures need the whole capture,
+ * so a single flow never is one. */
+void ptl_verdict_judge_record(PtlVerdict *v, const PtlFlowRecord *rec, PtlFlowJudgement *out);
+/* findings about where traffic may go: they rest on the product and the roles */
+gboolean ptl_finding_kind_is_policy(PtlFindingKind kind);
 /* role mask of addr and whether it was inferred; 0 when unknown */
-guint32 ptl_verdict_host_role(PtlVerdict *v, const PtlAddr *addr, gboolean *is_inferred);
+guint32 ptl_verdict_host_role(const PtlVerdict *v, const PtlAddr *addr, gboolean *is_inferred);
 /* host, or the broadcast, multicast, network or unspecified address addr is */
-PtlHostKind ptl_verdict_host_kind(PtlVerdict *v, const PtlAddr *addr);
-/* Terminal: findings, errors first, then the per-service table. */
-void ptl_verdict_print(PtlVerdict *v, FILE *out, gboolean color);
+PtlHostKind ptl_verdict_host_kind(const PtlVerdict *v, const PtlAddr *addr);
 /* findings at or above min */
 guint64 ptl_verdict_count_findings(const PtlVerdict *v, PtlSeverity min);

@@ -3,6 +3,8 @@
 
 #include "ptl-connection.h"
 #include "ptl-tunnel-json.h"
+#include "ptl-report.h"
+#include "ptl-report-filter.h"
 
 #include <errno.h>
 #include <string.h>
@@ -207,7 +209,8 @@ flow_lines_splice(FILE *out, const char *line, gsize len, const char *extra)
 }
 
 gboolean
-ptl_flow_lines_finish(FILE *lines, FILE *records, PtlVerdict *verdict, FILE *out, GError **error)
+ptl_flow_lines_finish(FILE *lines, FILE *records, PtlVerdict *verdict,
+                      const PtlReportFilter *filter, FILE *out, GError **error)
 {
     rewind(lines);
     if (records != NULL)
@@ -218,10 +221,18 @@ ptl_flow_lines_finish(FILE *lines, FILE *records, PtlVerdict *verdict, FILE *out
     while ((len = getline(&line, &cap, lines)) > 0) {
         PtlFlowRecord rec;
         g_autofree char *extra = NULL;
-        if (verdict != NULL && records != NULL && fread(&rec, sizeof rec, 1, records) == 1) {
+        gboolean has_record = records != NULL && fread(&rec, sizeof rec, 1, records) == 1;
+        if (has_record && ptl_report_filter_is_active(filter)) {
+            PtlFlowJudgement j;
+            if (verdict != NULL)
+                ptl_verdict_judge_record(verdict, &rec, &j);
+            if (!ptl_report_filter_flow(filter, &rec, verdict != NULL ? &j : NULL))
+                continue;
+        }
+        if (verdict != NULL && has_record) {
             g_autoptr(JsonBuilder) b = json_builder_new();
             json_builder_begin_object(b);
-            ptl_verdict_judge_flow(verdict, &rec, b);
+            ptl_report_json_flow_verdict(verdict, &rec, b);
             json_builder_end_object(b);
             extra = flow_json_to_string(b);
         }

@@ -9,6 +9,7 @@
 #include "ptl-app.h"
 #include "ptl-flow.h"
 #include "ptl-time.h"
+#include "ptl-report-filter.h"
 #include "ptl-verdict.h"
 
 
@@ -25,5 +26,6 @@ char *ptl_flow_json_line(const PtlFlow *flow, PtlFlowEnd why, PtlApp *app,
 
 /* Copies the lines to out, each with the verdict's product, service, rule and
  * findings spliced in (records: the PtlFlowRecord of each line, same order). */
-gboolean ptl_flow_lines_finish(FILE *lines, FILE *records, PtlVerdict *verdict, FILE *out,
+gboolean ptl_flow_lines_finish(FILE *lines, FILE *records, PtlVerdict *verdict,
+                               const PtlReportFilter *filter, FILE *out,
                                GError **error);

@@ -3,6 +3,7 @@
 #include "ptl-live.h"
 
 #include "ptl-flow-json.h"
+#include "ptl-report.h"
 
 #include <string.h>
 
@@ -287,5 +288,5 @@ ptl_live_events_flush(PtlLiveEvents *ev)
 void
 ptl_live_judge_verdict(gpointer verdict, const PtlFlowRecord *rec, JsonBuilder *b)
 {
-    ptl_verdict_judge_flow_findings(verdict, rec, b);
+    ptl_report_json_flow_findings(verdict, rec, b);
 }

@@ -19,7 +19,7 @@
 
 /* ---- findings as they occur --------------------------------------------- */
 
-/* How a flow is judged: ptl_verdict_judge_flow_findings' members (product,
+/* How a flow is judged: ptl_report_json_flow_findings' members (product,
  * service, findings [{kind, severity, state, connection, message ...}]) into b;
  * a finding given as a bare kind string is taken too.  Tests pass their own. */
 typedef void (*PtlLiveJudgeFunc)(gpointer judge_data, const PtlFlowRecord *rec, JsonBuilder *b);

@@ -334,7 +334,7 @@ ptl_report_json(const PtlReportInput *in)
     report_hosts(b, in);
     report_flows_summary(b, in);
     if (in->verdict != NULL)
-        ptl_verdict_emit_json(in->verdict, b);
+        ptl_report_json_verdict(in->verdict, b);
     json_builder_end_object(b);
     return json_builder_get_root(b);
 }
@@ -356,6 +356,12 @@ gboolean
 ptl_report_write_json(const PtlReportInput *in, const char *path, GError **error)
 {
     g_autoptr(JsonNode) root = ptl_report_json(in);
+    return ptl_report_write_json_node(root, path, error);
+}
+
+gboolean
+ptl_report_write_json_node(JsonNode *root, const char *path, GError **error)
+{
     g_autoptr(JsonGenerator) gen = json_generator_new();
     json_generator_set_root(gen, root);
     json_generator_set_pretty(gen, TRUE);

@@ -10,20 +10,15 @@
 
 #include <string.h>
 
-typedef struct {
-    FILE    *out;
-    gboolean color;
-} ReportText;
-
-static const char *
-report_text_sgr(const ReportText *t, const char *code)
+const char *
+ptl_report_text_sgr(const PtlReportText *t, const char *code)
 {
     return t->color ? code : "";
 }
 
-#define RT_BOLD(t)  report_text_sgr(t, "\033[1m")
-#define RT_RED(t)   report_text_sgr(t, "\033[31m")
-#define RT_RESET(t) report_text_sgr(t, "\033[0m")
+#define RT_BOLD(t)  ptl_report_text_sgr(t, "\033[1m")
+#define RT_RED(t)   ptl_report_text_sgr(t, "\033[31m")
+#define RT_RESET(t) ptl_report_text_sgr(t, "\033[0m")
 
 const char *
 ptl_report_human_bytes(guint64 bytes, char *buf)
@@ -42,15 +37,55 @@ ptl_report_human_bytes(guint64 bytes, char *buf)
     return buf;
 }
 
+/* Writes text wrapped at spaces: first line after first_indent columns, the rest
+ * after indent, none wider than PTL_REPORT_TEXT_WIDTH (a word longer than a
+ * line is cut, never dropped). */
+void
+ptl_report_text_wrap(FILE *out, const char *text, guint first_indent, guint indent)
+{
+    guint column = first_indent;
+    gboolean is_line_start = TRUE;
+    const char *p = text != NULL ? text : "";
+    while (*p != '\0') {
+        while (*p == ' ')
+            p++;
+        const char *end = strchr(p, ' ');
+        gsize bytes = end != NULL ? (gsize) (end - p) : strlen(p);
+        if (bytes == 0)
+            break;
+        glong chars = g_utf8_strlen(p, (gssize) bytes);
+        if (!is_line_start && column + 1 + chars > PTL_REPORT_TEXT_WIDTH) {
+            fprintf(out, "\n%*s", (int) indent, "");
+            column = indent;
+            is_line_start = TRUE;
+        }
+        guint room = PTL_REPORT_TEXT_WIDTH > column + (is_line_start ? 0 : 1)
+                     ? PTL_REPORT_TEXT_WIDTH - column - (is_line_start ? 0 : 1) : 1;
+        if (chars > (glong) room && is_line_start) {
+            /* one word wider than the line: cut it in line-sized pieces */
+            const char *cut = g_utf8_offset_to_pointer(p, room);
+            fprintf(out, "%.*s\n%*s", (int) (cut - p), p, (int) indent, "");
+            column = indent;
+            p = cut;
+            continue;
+        }
+        fprintf(out, "%s%.*s", is_line_start ? "" : " ", (int) bytes, p);
+        column += (guint) chars + (is_line_start ? 0 : 1);
+        is_line_start = FALSE;
+        p += bytes;
+    }
+    fputc('\n', out);
+}
+
 static void
-report_text_heading(const ReportText *t, const char *title)
+report_text_heading(const PtlReportText *t, const char *title)
 {
     fprintf(t->out, "\n%s%s%s\n", RT_BOLD(t), title, RT_RESET(t));
 }
 
 /* One line a tunnel, like Zeek's tunnel.log; its inner flows are in the report. */
 static void
-report_text_tunnels(const ReportText *t, const PtlReportInput *in)
+report_text_tunnels(const PtlReportText *t, const PtlReportInput *in)
 {
     const GPtrArray *tunnels = ptl_analyzer_tunnels(in->analyzer);
     for (guint i = 0; i < tunnels->len && i < PTL_REPORT_TEXT_ROWS; i++) {
@@ -72,7 +107,7 @@ report_text_tunnels(const ReportText *t, const PtlReportInput *in)
 }
 
 static void
-report_text_capture(const ReportText *t, const PtlReportInput *in)
+report_text_capture(const PtlReportText *t, const PtlReportInput *in)
 {
     const PtlAnalyzerStats *st = ptl_analyzer_stats(in->analyzer);
     char size[16], first[PTL_TS_STRLEN], last[PTL_TS_STRLEN];
@@ -80,12 +115,11 @@ report_text_capture(const ReportText *t, const PtlReportInput *in)
     g_autofree char *source = in->interface != NULL
                                   ? g_strdup_printf("live on %s", in->interface)
                                   : g_strdup_printf("%u file%s", n, n == 1 ? "" : "s");
-    fprintf(t->out, "%sportolan%s  %s, %" G_GUINT64_FORMAT " packets, %s", RT_BOLD(t),
+    fprintf(t->out, "%sportolan%s  %s, %" G_GUINT64_FORMAT " packets, %s\n", RT_BOLD(t),
             RT_RESET(t), source, st->packets, ptl_report_human_bytes(st->bytes, size));
     if (st->packets > 0)
-        fprintf(t->out, ", %s .. %s (%.1f s)", ptl_ts_format(st->first_ts_ns, first),
+        fprintf(t->out, "  %s .. %s (%.1f s)\n", ptl_ts_format(st->first_ts_ns, first),
                 ptl_ts_format(st->last_ts_ns, last), (st->last_ts_ns - st->first_ts_ns) / 1e9);
-    fputc('\n', t->out);
     for (guint i = 0; i < n; i++) {
         const PtlCaptureFile *f = ptl_capture_file(in->capture, i);
         fprintf(t->out, "  %s  %s, %s, %" G_GUINT64_FORMAT " packets%s\n", f->path, f->format,
@@ -116,7 +150,7 @@ report_text_capture(const ReportText *t, const PtlReportInput *in)
 }
 
 static void
-report_text_vantage(const ReportText *t, const PtlReportInput *in)
+report_text_vantage(const PtlReportText *t, const PtlReportInput *in)
 {
     const PtlFlowsSummary *f = &ptl_analyzer_summary(in->analyzer)->flows;
     g_autofree char *note = ptl_connection_vantage_note(f->states[PTL_FLOW_ONE_SIDED], f->tcp);
@@ -125,7 +159,7 @@ report_text_vantage(const ReportText *t, const PtlReportInput *in)
 }
 
 static void
-report_text_flows(const ReportText *t, const PtlReportInput *in)
+report_text_flows(const PtlReportText *t, const PtlReportInput *in)
 {
     const PtlFlowsSummary *f = &ptl_analyzer_summary(in->analyzer)->flows;
     fprintf(t->out, "  %" G_GUINT64_FORMAT " flows (tcp %" G_GUINT64_FORMAT ", udp %"
@@ -165,7 +199,7 @@ report_text_protocols(GString *out, GHashTable *protocols)
 }
 
 static void
-report_text_ports(const ReportText *t, const PtlReportInput *in)
+report_text_ports(const PtlReportText *t, const PtlReportInput *in)
 {
     g_autoptr(GPtrArray) services = ptl_summary_services_by_flows(ptl_analyzer_summary(in->analyzer));
     if (services->len == 0)
@@ -189,7 +223,7 @@ report_text_ports(const ReportText *t, const PtlReportInput *in)
 }
 
 static void
-report_text_failed(const ReportText *t, const PtlReportInput *in)
+report_text_failed(const PtlReportText *t, const PtlReportInput *in)
 {
     g_autoptr(GPtrArray) failed = ptl_summary_failed_sorted(ptl_analyzer_summary(in->analyzer));
     if (failed->len == 0)
@@ -208,7 +242,7 @@ report_text_failed(const ReportText *t, const PtlReportInput *in)
 }
 
 static void
-report_text_hosts(const ReportText *t, const PtlReportInput *in)
+report_text_hosts(const PtlReportText *t, const PtlReportInput *in)
 {
     g_autoptr(GPtrArray) hosts = ptl_summary_hosts_by_bytes(ptl_analyzer_summary(in->analyzer));
     if (hosts->len == 0)
@@ -240,7 +274,7 @@ report_text_hosts(const ReportText *t, const PtlReportInput *in)
 }
 
 static void
-report_text_lines(const ReportText *t, const char *title, const GPtrArray *lines)
+report_text_lines(const PtlReportText *t, const char *title, const GPtrArray *lines)
 {
     if (lines == NULL || lines->len == 0)
         return;
@@ -250,16 +284,16 @@ report_text_lines(const ReportText *t, const char *title, const GPtrArray *lines
 }
 
 void
-ptl_report_text(const PtlReportInput *in, FILE *out, gboolean color)
+ptl_report_text(const PtlReportInput *in, JsonObject *report, FILE *out, gboolean color)
 {
-    ReportText t = { out, color };
+    PtlReportText t = { out, color };
     report_text_capture(&t, in);
     report_text_vantage(&t, in);
     report_text_flows(&t, in);
     report_text_lines(&t, "Errors", in->errors);
     report_text_lines(&t, "Warnings", in->warnings);
     if (in->verdict != NULL)
-        ptl_verdict_print(in->verdict, out, color);
+        ptl_report_text_findings(report, out, color);
     report_text_ports(&t, in);
     report_text_failed(&t, in);
     report_text_hosts(&t, in);
