@@ -70,6 +70,8 @@ ptl_cli_parse_analysis_numbers(PtlCliOptions *o, GError **error)
     };
     if (!ptl_cli_parse_numbers(numbers, G_N_ELEMENTS(numbers), error))
         return FALSE;
+    if (!ptl_format_parse(o->format_name, &o->format, error))
+        return FALSE;
     if (o->memcap != NULL && !ptl_memcap_parse_size(o->memcap, &o->memcap_bytes)) {
         g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                     "--memcap: '%s' is not a size (e.g. 512M, 2G)", o->memcap);

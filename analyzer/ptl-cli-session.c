@@ -24,6 +24,9 @@ ptl_cli_analysis_group(PtlCliOptions *o)
           "FILE" },
         { "flows", 0, 0, G_OPTION_ARG_FILENAME, &o->flows_path,
           "Write one JSON line per flow to FILE ('-' for stdout, not with --json -)", "FILE" },
+        { "format", 0, 0, G_OPTION_ARG_STRING, &o->format_name,
+          "Shape of the --flows lines (and live --events): portolan (default), eve "
+          "(Suricata), zeek (conn.log and notice.log), ecs (Elastic)", "NAME" },
         { "quiet", 'q', 0, G_OPTION_ARG_NONE, &o->quiet, "No terminal report", NULL },
         { "no-color", 0, 0, G_OPTION_ARG_NONE, &o->no_color, "No colours in the terminal report",
           NULL },
@@ -83,6 +86,7 @@ ptl_cli_options_clear(PtlCliOptions *o)
     g_free(o->flows_path);
     g_free(o->fail_on);
     g_free(o->memcap);
+    g_free(o->format_name);
     g_strfreev(o->plugin_dirs);
     g_free(o->rules_dir);
     g_strfreev(o->sites);
@@ -311,7 +315,7 @@ ptl_cli_session_analyzer_config(PtlCliSession *s)
 }
 
 static gboolean
-cli_write_flows(PtlCliSession *s, GError **error)
+cli_write_flows(PtlCliSession *s, const PtlCapture *capture, GError **error)
 {
     const char *path = s->opts->flows_path;
     gboolean is_stdout = g_strcmp0(path, "-") == 0;
@@ -321,7 +325,16 @@ cli_write_flows(PtlCliSession *s, GError **error)
                     g_strerror(errno));
         return FALSE;
     }
-    gboolean is_ok = ptl_flow_lines_finish(s->flow_lines, s->flow_records, s->verdict, out, error);
+    /* the names a line's "captures" indices stand for: the files, or live's interface */
+    guint n = capture != NULL ? ptl_capture_n_files(capture) : 0;
+    g_autofree const char **names = g_new0(const char *, MAX(n, 1));
+    for (guint i = 0; i < n; i++)
+        names[i] = ptl_capture_file(capture, i)->path;
+    if (n == 0 && s->interface != NULL)
+        names[n++] = s->interface;
+    g_autoptr(PtlFormatWriter) writer = ptl_format_writer_new(s->opts->format, out, names, n);
+    gboolean is_ok = ptl_flow_lines_finish(s->flow_lines, s->flow_records, s->verdict, writer,
+                                           error);
     if (!is_stdout && fclose(out) != 0 && is_ok) {
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "--flows: %s: %s", path,
                     g_strerror(errno));
@@ -372,7 +385,7 @@ ptl_cli_session_report(PtlCliSession *s, const PtlCapture *capture, PtlAnalyzer 
         ptl_verdict_finish(s->verdict);
     int status = s->errors->len > 0 ? PTL_EXIT_FAILED : PTL_EXIT_OK;
     g_autoptr(GError) error = NULL;
-    if (s->flow_lines != NULL && !cli_write_flows(s, &error)) {
+    if (s->flow_lines != NULL && !cli_write_flows(s, capture, &error)) {
         ptl_cli_fail(s, "%s", error->message);
         g_clear_error(&error);
         status = PTL_EXIT_FAILED;

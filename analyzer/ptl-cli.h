@@ -7,6 +7,7 @@
 
 #include "ptl-analyzer.h"
 #include "ptl-capture.h"
+#include "ptl-format.h"
 #include "ptl-inventory.h"
 #include "ptl-plugins.h"
 #include "ptl-rules.h"
@@ -34,6 +35,8 @@ typedef struct {
     char   **sets;
     char    *tcp_timeout_text, *udp_timeout_text, *max_flows_text;  /* as typed, or NULL */
     gint64   tcp_timeout, udp_timeout, max_flows;   /* checked; 0: the default */
+    char    *format_name;  /* --format portolan|eve|zeek|ecs */
+    PtlFormat format;      /* parsed; PTL_FORMAT_PORTOLAN when not given */
     char    *memcap;       /* --memcap SIZE */
     guint64  memcap_bytes; /* parsed; 0: the default */
 } PtlCliOptions;

@@ -114,6 +114,8 @@ struct _PtlFlow {
     guint8          is_refused;     /* RST to the SYN, or ICMP unreachable */
     guint8          icmp_type, icmp_code; /* the unreachable, when is_refused by ICMP */
     guint8          is_memcap_evicted; /* ended early to keep within the memory budget */
+    guint64         file_bits;      /* 1 << index of each input file with a packet of it;
+                                     * bit 63: one of the files 63 and later */
     guint32         client_isn;
     gpointer        app;            /* the caller's per-flow data; the caller frees it in on_end */
     /* table internals */
