@@ -9,6 +9,8 @@
 #include <pcap/pcap.h>
 #include <stdio.h>
 
+#include "ptl-format.h"
+
 #include "ptl-capture.h"
 #include "ptl-verdict.h"
 
@@ -102,6 +104,7 @@ typedef void (*PtlLiveJudgeFunc)(gpointer judge_data, const PtlFlowRecord *rec, 
 typedef struct {
     FILE            *lines;       /* one line per new finding for a person, or NULL */
     FILE            *json;        /* --events: one JSON object per line, flushed, or NULL */
+    PtlFormatWriter *format;      /* --events in another --format than portolan's, or NULL */
     PtlLiveJudgeFunc judge;
     gpointer         judge_data;
     guint            max_events;  /* 0: PTL_LIVE_EVENTS_MAX */
