@@ -127,14 +127,20 @@ ptl_format_add_int(JsonBuilder *b, const char *key, gint64 value)
     json_builder_add_int_value(b, value);
 }
 
+static void
+format_write_node(PtlFormatWriter *w, JsonNode *node)
+{
+    json_generator_set_root(w->generator, node);
+    g_autofree char *text = json_generator_to_data(w->generator, NULL);
+    fputs(text, w->out);
+    fputc('\n', w->out);
+}
+
 void
 ptl_format_write_json(PtlFormatWriter *w, JsonBuilder *b)
 {
     g_autoptr(JsonNode) root = json_builder_get_root(b);
-    json_generator_set_root(w->generator, root);
-    g_autofree char *text = json_generator_to_data(w->generator, NULL);
-    fputs(text, w->out);
-    fputc('\n', w->out);
+    format_write_node(w, root);
 }
 
 PtlFormatWriter *
@@ -235,10 +241,7 @@ ptl_format_writer_flow_line(PtlFormatWriter *w, const char *line, gsize len)
         w->has_first_ts = TRUE;
     }
     if (w->ops->flow == NULL) {
-        json_generator_set_root(w->generator, copy);
-        g_autofree char *text = json_generator_to_data(w->generator, NULL);
-        fputs(text, w->out);
-        fputc('\n', w->out);
+        format_write_node(w, copy);
         return;
     }
     w->ops->flow(w, o);
@@ -250,10 +253,8 @@ ptl_format_writer_event(PtlFormatWriter *w, JsonObject *event)
 {
     if (w->ops->finding == NULL) {
         g_autoptr(JsonNode) node = json_node_init_object(json_node_alloc(), event);
-        json_generator_set_root(w->generator, node);
-        g_autofree char *text = json_generator_to_data(w->generator, NULL);
-        fputs(text, w->out);
-        fputc('\n', w->out);
+        format_write_node(w, node);
+        fflush(w->out);
         return;
     }
     PtlFormatFinding f = {
