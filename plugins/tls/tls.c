@@ -71,6 +71,9 @@ typedef struct {
     const char *name;
 } TlsNamed;
 
+#include "tls-cipher-names.h"
+#include "tls-ja3.h"
+
 static const TlsNamed tls_version_names[] = {
     { TLS_VERSION_SSL2, "SSLv2" },   { TLS_VERSION_SSL3, "SSL 3.0" }, { 0x0301, "TLS 1.0" },
     { 0x0302, "TLS 1.1" },           { 0x0303, "TLS 1.2" },          { TLS_VERSION_13, "TLS 1.3" },
@@ -194,6 +197,8 @@ typedef struct {
     guint16     client_version;   /* ClientHello.legacy_version */
     guint32     cipher_suite;     /* 2 octets, 3 for SSLv2 */
     guint32     cipher_suites_offered;
+    char        ja3[TLS_JA3_HEX_SIZE];    /* "" until a ClientHello gave one */
+    char        ja3s[TLS_JA3_HEX_SIZE];
     guint64     certificates;
     guint64     application_data_bytes;
     guint64     handshake_oversized;
@@ -442,7 +447,8 @@ tls_ext_supported_versions(TlsState *s, PtlCursor e, gboolean is_server)
 /* Walks the extension headers; each one's data gets a child cursor, so a bad inner
  * length spoils only that extension.  FALSE when the headers overrun the hello. */
 static gboolean
-tls_hello_extensions(TlsState *s, PtlCursor *m, gboolean is_server, gboolean *has_versions)
+tls_hello_extensions(TlsState *s, PtlCursor *m, gboolean is_server, gboolean *has_versions,
+                     TlsJa3 *ja3)
 {
     if (ptl_cursor_remaining(m) == 0)
         return TRUE;  /* extensions are optional before TLS 1.3 */
@@ -452,6 +458,8 @@ tls_hello_extensions(TlsState *s, PtlCursor *m, gboolean is_server, gboolean *ha
         PtlCursor e = ptl_cursor_sub(&exts, ptl_cursor_be16(&exts));
         if (!ptl_cursor_ok(&exts))
             break;
+        if (ja3 != NULL)
+            tls_ja3_extension(ja3, type, e);
         switch (type) {
         case TLS_EXT_SERVER_NAME:
             if (!is_server)
@@ -481,18 +489,23 @@ tls_client_hello(TlsState *s, PtlCursor *m)
     guint8 session_id_len = ptl_cursor_u8(m);
     ptl_cursor_skip(m, session_id_len);
     guint16 suites_len = ptl_cursor_be16(m);
-    ptl_cursor_skip(m, suites_len);
+    PtlCursor suites = ptl_cursor_sub(m, suites_len);
     ptl_cursor_skip(m, ptl_cursor_u8(m));  /* compression methods */
     if (!ptl_cursor_ok(m) || session_id_len > TLS_MAX_SESSION_ID || suites_len % 2 != 0)
         return FALSE;
+    g_autofree TlsJa3 *ja3 = s->ja3[0] == '\0' ? g_new0(TlsJa3, 1) : NULL;
+    while (ja3 != NULL && ptl_cursor_remaining(&suites) >= 2)
+        tls_ja3_add(ja3, TLS_JA3_CIPHERS, ptl_cursor_be16(&suites));
     if (!s->has_client_hello) {
         s->client_version = legacy_version;
         s->cipher_suites_offered = suites_len / 2;
     }
     s->has_client_hello = TRUE;
     gboolean has_versions = FALSE;
-    if (!tls_hello_extensions(s, m, FALSE, &has_versions))
+    if (!tls_hello_extensions(s, m, FALSE, &has_versions, ja3))
         return FALSE;
+    if (ja3 != NULL)   /* the first hello's; a retry after HRR would differ */
+        tls_ja3_digest(ja3, legacy_version, 4, s->ja3);
     if (!has_versions)
         tls_note_version_offered(s, legacy_version);
     return TRUE;
@@ -519,7 +532,14 @@ tls_server_hello(TlsState *s, PtlCursor *m, gboolean *is_hrr)
     s->cipher_suite = suite;
     s->has_cipher_suite = TRUE;
     gboolean has_versions = FALSE;
-    return tls_hello_extensions(s, m, TRUE, &has_versions);
+    g_autofree TlsJa3 *ja3s = s->ja3s[0] == '\0' ? g_new0(TlsJa3, 1) : NULL;
+    if (ja3s != NULL)
+        tls_ja3_add(ja3s, TLS_JA3_CIPHERS, suite);
+    if (!tls_hello_extensions(s, m, TRUE, &has_versions, ja3s))
+        return FALSE;
+    if (ja3s != NULL)
+        tls_ja3_digest(ja3s, legacy_version, 2, s->ja3s);
+    return TRUE;
 }
 
 /* certificate_list<0..2^24-1> of ASN.1Cert<1..2^24-1> (RFC 5246 7.4.2); counted only. */
@@ -1210,8 +1230,16 @@ tls_emit(gpointer state, JsonBuilder *b)
         char hex[16];
         g_snprintf(hex, sizeof hex, s->cipher_suite > 0xffff ? "0x%06x" : "0x%04x",
                    s->cipher_suite);
-        ptl_emit_string(b, "cipher_suite", hex, -1);
+        const char *name = s->cipher_suite > 0xffff ? NULL
+            : tls_lookup(tls_cipher_suite_names, G_N_ELEMENTS(tls_cipher_suite_names),
+                         s->cipher_suite);
+        ptl_emit_string(b, "cipher_suite", name != NULL ? name : hex, -1);
+        ptl_emit_string(b, "cipher_suite_code", hex, -1);
     }
+    if (s->ja3[0] != '\0')
+        ptl_emit_string(b, "ja3", s->ja3, -1);
+    if (s->ja3s[0] != '\0')
+        ptl_emit_string(b, "ja3s", s->ja3s, -1);
     tls_emit_handshake_counts(b, s);
     ptl_emit_int(b, "handshake_oversized", (gint64) s->handshake_oversized);
     ptl_emit_counts(b, "records", tls_record_names, s->records, TLS_N_RECORDS);

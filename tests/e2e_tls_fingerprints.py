@@ -1,0 +1,58 @@
+"""JA3 and JA3S of every TLS flow of the samples and shared captures, checked against
+tshark 4.0's tls.handshake.ja3 / ja3s (the first ClientHello and ServerHello of the flow),
+and the cipher suite named, not hex. Skipped (77) without tshark."""
+import shutil
+import subprocess
+import sys
+
+import ptltest
+
+
+def registry_names():
+    """cipher suite code -> IANA name, as tshark carries the registry"""
+    out = subprocess.run(["tshark", "-G", "values"], capture_output=True, text=True,
+                         timeout=120).stdout
+    return {int(c[2]): c[3] for c in (l.split("\t") for l in out.splitlines())
+            if len(c) == 4 and c[0] == "V" and c[1] == "tls.handshake.ciphersuite"}
+
+
+def main():
+    if shutil.which("tshark") is None:
+        ptltest.die_skipped("tshark is not installed")
+    tally = ptltest.Tally()
+    names = registry_names()
+    compared = 0
+    for capture in ptltest.reference_captures():
+        try:
+            flows = [f for f in ptltest.flows(capture) if ptltest.app(f, "tls")]
+        except RuntimeError as e:
+            tally.skip(capture.name, str(e)[:120])
+            continue
+        if not flows:
+            continue
+        hellos = ptltest.tshark_by_flow(
+            capture, ["tls.handshake.type", "tls.handshake.ja3", "tls.handshake.ja3s"],
+            "tls.handshake.type == 1 || tls.handshake.type == 2")
+        for flow in flows:
+            tls = ptltest.app(flow, "tls")
+            rows = hellos.get(ptltest.portolan_flow_key(flow), [])
+            ja3 = next((r[1] for r in rows if r[1]), None)
+            ja3s = next((r[2] for r in rows if r[2]), None)
+            name = f"{capture.name}: {ptltest.flow_name(flow)}"
+            for key, theirs in (("ja3", ja3), ("ja3s", ja3s)):
+                if theirs is None:
+                    continue
+                compared += 1
+                tally.check(tls.get(key) == theirs, f"{name} {key}",
+                            f"portolan {tls.get(key)}, tshark {theirs}")
+            code = tls.get("cipher_suite_code")
+            if code is not None and int(code, 16) in names:
+                tally.check(tls["cipher_suite"] == names[int(code, 16)],
+                            f"{name} cipher suite {code} by its IANA name", tls["cipher_suite"])
+    tally.check(compared > 0, "at least one fingerprint compared with tshark")
+    print(f"{compared} fingerprints compared with tshark")
+    return tally.finish()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
