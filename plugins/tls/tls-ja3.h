@@ -2,7 +2,7 @@
  *   JA3:  version,ciphers,extensions,groups,point_formats   (ClientHello)
  *   JA3S: version,cipher,extensions                          (ServerHello)
  * each list its decimal values joined by '-', GREASE values (RFC 8701) left out.
- * Included by tls.c only: the plugin is one translation unit. */
+ * Included by tls.c (the plugin is one translation unit) and its test. */
 #pragma once
 
 #define TLS_JA3_LIST_MAX  1536   /* characters of one list; longer: no fingerprint */
@@ -18,13 +18,13 @@ typedef struct {
 
 enum { TLS_JA3_CIPHERS, TLS_JA3_EXTENSIONS, TLS_JA3_GROUPS, TLS_JA3_FORMATS };
 
-static gboolean
+static inline gboolean
 tls_ja3_is_grease(guint v)
 {
     return v <= 0xffff && (v & 0x0f0f) == 0x0a0a && (v >> 8) == (v & 0xff);
 }
 
-static void
+static inline void
 tls_ja3_add(TlsJa3 *j, int list, guint value)
 {
     if (tls_ja3_is_grease(value))
@@ -40,7 +40,7 @@ tls_ja3_add(TlsJa3 *j, int list, guint value)
 }
 
 /* supported_groups (u16 list) and ec_point_formats (u8 list) feed JA3's last two fields */
-static void
+static inline void
 tls_ja3_extension(TlsJa3 *j, guint16 type, PtlCursor e)
 {
     tls_ja3_add(j, TLS_JA3_EXTENSIONS, type);
@@ -56,7 +56,7 @@ tls_ja3_extension(TlsJa3 *j, guint16 type, PtlCursor e)
 }
 
 /* MD5 hex of "version,list,list[,list,list]" into out; FALSE when a list overflowed */
-static gboolean
+static inline gboolean
 tls_ja3_digest(const TlsJa3 *j, guint16 version, int n_lists, char out[TLS_JA3_HEX_SIZE])
 {
     if (j->is_overflow)
