@@ -1,6 +1,7 @@
 """JA3 and JA3S of every TLS flow of the samples and shared captures, checked against
 tshark 4.0's tls.handshake.ja3 / ja3s (the first ClientHello and ServerHello of the flow),
-and the cipher suite named, not hex. Skipped (77) without tshark."""
+the cipher suite by its IANA name, and the certificate's SAN and validity as tshark's
+x509ce.dNSName and x509af.utcTime show the first certificate. Skipped (77) without tshark."""
 import shutil
 import subprocess
 import sys
@@ -14,6 +15,21 @@ def registry_names():
                          timeout=120).stdout
     return {int(c[2]): c[3] for c in (l.split("\t") for l in out.splitlines())
             if len(c) == 4 and c[0] == "V" and c[1] == "tls.handshake.ciphersuite"}
+
+
+def check_certificate(tally, capture, flow, tls, certs):
+    cert = tls.get("certificate")
+    rows = certs.get(ptltest.portolan_flow_key(flow), [])
+    if cert is None or not rows:
+        return 0
+    names, times = rows[0][0].split(","), rows[0][1].split(",")
+    what = f"{capture.name}: {ptltest.flow_name(flow)} certificate"
+    want = [t.replace(" (UTC)", "Z").replace(" ", "T") for t in times[:2]]
+    tally.check([cert["not_before"], cert["not_after"]] == want, f"{what} validity",
+                f"{cert['not_before']} {cert['not_after']} vs {want}")
+    tally.check(cert["san"] and set(cert["san"]) <= set(names), f"{what} SAN",
+                f"{cert['san']} vs {names}")
+    return 1
 
 
 def main():
@@ -33,8 +49,11 @@ def main():
         hellos = ptltest.tshark_by_flow(
             capture, ["tls.handshake.type", "tls.handshake.ja3", "tls.handshake.ja3s"],
             "tls.handshake.type == 1 || tls.handshake.type == 2")
+        certs = ptltest.tshark_by_flow(capture, ["x509ce.dNSName", "x509af.utcTime"],
+                                       "tls.handshake.type == 11", occurrence="a")
         for flow in flows:
             tls = ptltest.app(flow, "tls")
+            compared += check_certificate(tally, capture, flow, tls, certs)
             rows = hellos.get(ptltest.portolan_flow_key(flow), [])
             ja3 = next((r[1] for r in rows if r[1]), None)
             ja3s = next((r[2] for r in rows if r[2]), None)

@@ -210,10 +210,12 @@ _TSHARK_TUPLE = ["ip.src", "ipv6.src", "ip.dst", "ipv6.dst", "tcp.srcport", "udp
                  "tcp.dstport", "udp.dstport"]
 
 
-def tshark_by_flow(capture, fields, display_filter=None, extra=()):
+def tshark_by_flow(capture, fields, display_filter=None, extra=(), occurrence="f"):
     """direction-free flow key -> [tuple of the fields' values, one per packet], from
-    tshark's first occurrence of each field; packets without ports are left out."""
-    cmd = ["tshark", "-r", str(capture), *extra, "-T", "fields", "-E", "occurrence=f"]
+    tshark's first occurrence of each field (occurrence="a": all, comma-separated);
+    packets without ports are left out."""
+    cmd = ["tshark", "-r", str(capture), *extra, "-T", "fields", "-E",
+           f"occurrence={occurrence}"]
     if display_filter:
         cmd += ["-Y", display_filter]
     for f in _TSHARK_TUPLE + list(fields):
@@ -224,8 +226,9 @@ def tshark_by_flow(capture, fields, display_filter=None, extra=()):
         cols = line.split("\t")
         if len(cols) != len(_TSHARK_TUPLE) + len(fields):
             continue
-        src, dst = cols[0] or cols[1], cols[2] or cols[3]
-        sport, dport = cols[4] or cols[5], cols[6] or cols[7]
+        src, dst = (cols[0] or cols[1]).split(",")[0], (cols[2] or cols[3]).split(",")[0]
+        sport = (cols[4] or cols[5]).split(",")[0]
+        dport = (cols[6] or cols[7]).split(",")[0]
         if not (src and dst and sport and dport):
             continue      # ICMP errors carry the inner tuple: not a flow of their own
         try:
@@ -241,5 +244,6 @@ def reference_captures():
     captures = sample_captures()
     shared = shared_captures_dir()
     if shared is not None:
-        captures += sorted(p for p in shared.rglob("*") if p.suffix in (".pcap", ".pcapng"))
+        captures += sorted(p for p in shared.rglob("*")
+                           if p.name.endswith((".pcap", ".pcapng", ".pcap.gz", ".pcapng.gz")))
     return captures

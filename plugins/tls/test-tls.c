@@ -15,6 +15,7 @@
 #include "ptl-dissector.h"
 #include "dissector-harness.h"
 #include "tls-ja3.h"
+#include "tls-x509.h"
 
 #define C2S PTL_DIR_TO_SERVER
 #define S2C PTL_DIR_TO_CLIENT
@@ -969,6 +970,16 @@ test_tls_feed_tls12(void **unused)
     assert_string_equal(harness_obj_str(o, "ja3s"), "c253ec3ad88e42f8da4032682892f9a0");
     assert_int_equal(harness_obj_int(o, "cipher_suites_offered"), 80);
     assert_int_equal(harness_obj_int(o, "certificates"), 3);
+    /* as tshark 4.0 shows the first certificate (x509ce.dNSName, x509af.utcTime) */
+    JsonObject *cert = json_object_get_object_member(o, "certificate");
+    assert_non_null(cert);
+    assert_string_equal(harness_obj_str(cert, "subject_cn"), "*.taleo.net");
+    assert_string_equal(harness_obj_str(cert, "issuer_cn"),
+                        "COMODO High-Assurance Secure Server CA");
+    static const char *const san[] = { "*.taleo.net", "taleo.net" };
+    assert_strings(cert, "san", san, 2);
+    assert_string_equal(harness_obj_str(cert, "not_before"), "2011-05-04T00:00:00Z");
+    assert_string_equal(harness_obj_str(cert, "not_after"), "2016-07-04T23:59:59Z");
     assert_int_equal(counts_int(o, "handshake_messages", "client_hello"), 1);
     assert_int_equal(counts_int(o, "handshake_messages", "server_hello"), 1);
     assert_int_equal(counts_int(o, "handshake_messages", "certificate"), 1);
@@ -1016,6 +1027,45 @@ test_tls_ja3_grease_and_limit(void **unused)
     for (guint i = 0; i < TLS_JA3_LIST_MAX; i++)
         tls_ja3_add(j, TLS_JA3_CIPHERS, 65000);
     assert_false(tls_ja3_digest(j, 771, 4, got));
+}
+
+/* The server's bytes of zeek-tls1.2.pcap hold the leaf certificate; every prefix and
+ * every one-octet corruption of it is walked without reading past it (ASan). */
+static void
+test_tls_x509_every_cut_and_flip(void **unused)
+{
+    (void) unused;
+    g_autoptr(GByteArray) stream = g_byte_array_new();
+    for (gsize i = 0; i < G_N_ELEMENTS(tls12_conv); i++)
+        if (tls12_conv[i].dir == S2C)
+            g_byte_array_append(stream, tls12_conv[i].data, (guint) tls12_conv[i].len);
+    gsize start = 0, len = 0;
+    for (gsize i = 0; i + 4 < stream->len && len == 0; i++) {
+        if (stream->data[i] != 0x30 || stream->data[i + 1] != 0x82)
+            continue;
+        g_autofree TlsX509 *x = g_new0(TlsX509, 1);
+        PtlCursor c = ptl_cursor_init(stream->data + i, stream->len - i);
+        tls_x509_read(x, c);
+        if (strcmp(x->subject_cn, "*.taleo.net") == 0) {
+            start = i;
+            len = 4 + ((gsize) stream->data[i + 2] << 8 | stream->data[i + 3]);
+        }
+    }
+    assert_true(len > 1000 && start + len <= stream->len);
+    g_autofree guint8 *copy = g_memdup2(stream->data + start, len);
+    g_autofree TlsX509 *x = g_new0(TlsX509, 1);
+    for (gsize cut = 0; cut < len; cut++) {
+        memset(x, 0, sizeof *x);
+        tls_x509_read(x, ptl_cursor_init(copy, cut));
+        assert_true(x->n_san <= TLS_X509_MAX_SAN);
+    }
+    for (gsize at = 0; at < len; at++) {
+        copy[at] ^= 0xff;
+        memset(x, 0, sizeof *x);
+        tls_x509_read(x, ptl_cursor_init(copy, len));
+        copy[at] ^= 0xff;
+        assert_true(strlen(x->subject_cn) < TLS_X509_TEXT_MAX);
+    }
 }
 
 static void
@@ -1356,6 +1406,7 @@ main(void)
         cmocka_unit_test(test_tls_mid_stream_handshake_is_opaque),
         cmocka_unit_test(test_tls_feed_malformed),
         cmocka_unit_test(test_tls_ja3_grease_and_limit),
+        cmocka_unit_test(test_tls_x509_every_cut_and_flip),
         cmocka_unit_test(test_tls_gap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -73,6 +73,7 @@ typedef struct {
 
 #include "tls-cipher-names.h"
 #include "tls-ja3.h"
+#include "tls-x509.h"
 
 static const TlsNamed tls_version_names[] = {
     { TLS_VERSION_SSL2, "SSLv2" },   { TLS_VERSION_SSL3, "SSL 3.0" }, { 0x0301, "TLS 1.0" },
@@ -200,6 +201,7 @@ typedef struct {
     char        ja3[TLS_JA3_HEX_SIZE];    /* "" until a ClientHello gave one */
     char        ja3s[TLS_JA3_HEX_SIZE];
     guint64     certificates;
+    TlsX509    *leaf;             /* the first certificate sent in clear, or NULL */
     guint64     application_data_bytes;
     guint64     handshake_oversized;
     guint64     records[TLS_N_RECORDS];
@@ -542,14 +544,21 @@ tls_server_hello(TlsState *s, PtlCursor *m, gboolean *is_hrr)
     return TRUE;
 }
 
-/* certificate_list<0..2^24-1> of ASN.1Cert<1..2^24-1> (RFC 5246 7.4.2); counted only. */
+/* certificate_list<0..2^24-1> of ASN.1Cert<1..2^24-1> (RFC 5246 7.4.2): counted; the
+ * first one (the sender's own, 7.4.2) is read for its names and validity. */
 static gboolean
 tls_certificate(TlsState *s, PtlCursor *m)
 {
     PtlCursor list = ptl_cursor_sub(m, ptl_cursor_be24(m));
     while (ptl_cursor_ok(&list) && ptl_cursor_remaining(&list) > 0) {
-        if (ptl_cursor_skip(&list, ptl_cursor_be24(&list)))
-            s->certificates++;
+        PtlCursor der = ptl_cursor_sub(&list, ptl_cursor_be24(&list));
+        if (!ptl_cursor_ok(&list))
+            break;
+        if (s->leaf == NULL) {
+            s->leaf = g_new0(TlsX509, 1);
+            tls_x509_read(s->leaf, der);
+        }
+        s->certificates++;
     }
     return ptl_cursor_ok(&list) && ptl_cursor_ok(m);
 }
@@ -1141,6 +1150,7 @@ tls_state_free(gpointer state)
     for (int i = 0; i < 2; i++)
         g_clear_pointer(&s->dirs[i].hs_buf, g_free);
     tls_text_clear(&s->sni);
+    g_free(s->leaf);
     tls_text_clear(&s->alpn);
     for (guint i = 0; i < s->n_alpn_offered; i++)
         tls_text_clear(&s->alpn_offered[i]);
@@ -1214,6 +1224,35 @@ tls_emit_handshake_counts(JsonBuilder *b, const TlsState *s)
 }
 
 static void
+tls_emit_text_or_null(JsonBuilder *b, const char *key, const char *text)
+{
+    json_builder_set_member_name(b, key);
+    if (text[0] != '\0')
+        json_builder_add_string_value(b, text);
+    else
+        json_builder_add_null_value(b);
+}
+
+/* The leaf certificate's facts: null where the walk did not reach them */
+static void
+tls_emit_certificate(JsonBuilder *b, const TlsX509 *x)
+{
+    json_builder_set_member_name(b, "certificate");
+    json_builder_begin_object(b);
+    tls_emit_text_or_null(b, "subject_cn", x->subject_cn);
+    tls_emit_text_or_null(b, "issuer_cn", x->issuer_cn);
+    json_builder_set_member_name(b, "san");
+    json_builder_begin_array(b);
+    for (guint i = 0; i < x->n_san; i++)
+        json_builder_add_string_value(b, x->san[i]);
+    json_builder_end_array(b);
+    ptl_emit_int(b, "san_dropped", (gint64) x->san_dropped);
+    tls_emit_text_or_null(b, "not_before", x->not_before);
+    tls_emit_text_or_null(b, "not_after", x->not_after);
+    json_builder_end_object(b);
+}
+
+static void
 tls_emit(gpointer state, JsonBuilder *b)
 {
     const TlsState *s = state;
@@ -1247,6 +1286,8 @@ tls_emit(gpointer state, JsonBuilder *b)
     tls_emit_alerts(b, s);
     ptl_emit_bool(b, "hrr", s->has_hrr);
     ptl_emit_int(b, "certificates", (gint64) s->certificates);
+    if (s->leaf != NULL)
+        tls_emit_certificate(b, s->leaf);
     ptl_emit_bool(b, "sslv2", s->has_sslv2);
 }
 
