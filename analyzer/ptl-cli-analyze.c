@@ -16,6 +16,7 @@ static const char analyze_summary[] =
     "  portolan analyze --product sisense --nodes 10.0.0.11-10.0.0.13 capture.pcap\n"
     "  portolan analyze -f 'tcp port 5672' --json report.json --flows flows.jsonl *.pcap\n"
     "  portolan analyze --set wso2-das.offset=1 --fail-on warning das.pcap\n"
+    "  portolan analyze -c 100000 -q --format zeek --flows conn.log big.pcap\n"
     "\n"
     "Refused before anything is read (status 2, with the option or file:line): a number\n"
     "out of its range, an unknown product (one differing only in case is taken, with a\n"
@@ -67,8 +68,9 @@ analyze_open_files(PtlCliSession *session, PtlCapture *cap)
     return opened;
 }
 
+/* max_packets: stop after that many packets read (-c, as tcpdump), 0: all */
 static void
-analyze_run(PtlCliSession *session, PtlCapture *cap, PtlAnalyzer *a)
+analyze_run(PtlCliSession *session, PtlCapture *cap, PtlAnalyzer *a, guint64 max_packets)
 {
     AnalyzeProgress progress = { 0 };
     progress.is_on = !session->opts->no_progress &&
@@ -86,8 +88,13 @@ analyze_run(PtlCliSession *session, PtlCapture *cap, PtlAnalyzer *a)
             continue;
         }
         ptl_analyzer_packet(a, &pkt);
-        if (progress.is_on && ++n % ANALYZE_PROGRESS_EVERY == 0)
+        if (progress.is_on && (n + 1) % ANALYZE_PROGRESS_EVERY == 0)
             analyze_progress_tick(&progress, cap, a);
+        if (++n == max_packets) {
+            ptl_cli_warn(session, "stopped after %" G_GUINT64_FORMAT " packets (-c): the rest "
+                         "of the input is not analyzed", n);
+            break;
+        }
     }
     analyze_progress_end(&progress);
     ptl_analyzer_finish(a);
@@ -127,12 +134,24 @@ analyze_note_linktypes(PtlCliSession *session, PtlAnalyzer *a)
         ptl_cli_fail(session, "no packet of a supported link type: nothing to analyze");
 }
 
+/* -c COUNT: text until parsed, so that "0" or "12x" is refused with its range */
+static gboolean
+analyze_parse_count(const char *text, gint64 *count, GError **error)
+{
+    const PtlCliNumber number = { "-c", text, 1, G_MAXINT64, "packets", count };
+    return ptl_cli_parse_numbers(&number, 1, error);
+}
+
 int
 ptl_cli_analyze(int argc, char **argv)
 {
     PtlCliOptions opts = { 0 };
     g_auto(GStrv) positional = NULL;
+    g_autofree char *count_text = NULL;
+    gint64 count = 0;
     const GOptionEntry rest[] = {
+        { "count", 'c', 0, G_OPTION_ARG_STRING, &count_text,
+          "Stop after COUNT packets, 1..9223372036854775807 (as tcpdump -c)", "COUNT" },
         { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &positional, NULL, "FILE..." },
         { NULL },
     };
@@ -142,6 +161,7 @@ ptl_cli_analyze(int argc, char **argv)
     g_option_context_add_main_entries(ctx, rest, NULL);
     g_autoptr(GError) error = NULL;
     if (!g_option_context_parse(ctx, &argc, &argv, &error) ||
+        !analyze_parse_count(count_text, &count, &error) ||
         !ptl_cli_parse_analysis_numbers(&opts, &error) || !ptl_cli_options_check(&opts, &error) ||
         !ptl_cli_check_output("--json", opts.json_path, &error) ||
         !ptl_cli_check_output("--flows", opts.flows_path, &error)) {
@@ -171,7 +191,7 @@ ptl_cli_analyze(int argc, char **argv)
             PtlAnalyzerConfig cfg = ptl_cli_session_analyzer_config(&session);
             g_autoptr(PtlAnalyzer) analyzer = ptl_analyzer_new(&cfg);
             gint64 start = g_get_monotonic_time();
-            analyze_run(&session, cap, analyzer);
+            analyze_run(&session, cap, analyzer, (guint64) count);
             analyze_note_empty_records(&session, cap);
             analyze_note_linktypes(&session, analyzer);
             status = ptl_cli_session_report(&session, cap, analyzer,
