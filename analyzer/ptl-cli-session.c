@@ -27,6 +27,8 @@ ptl_cli_analysis_group(PtlCliOptions *o)
         { "format", 0, 0, G_OPTION_ARG_STRING, &o->format_name,
           "Shape of the --flows lines (and live --events): portolan (default), eve "
           "(Suricata), zeek (conn.log and notice.log), ecs (Elastic)", "NAME" },
+        { "compact", 0, 0, G_OPTION_ARG_NONE, &o->compact,
+          "Write the --json report on one line instead of indented", NULL },
         { "quiet", 'q', 0, G_OPTION_ARG_NONE, &o->quiet, "No terminal report", NULL },
         { "no-color", 0, 0, G_OPTION_ARG_NONE, &o->no_color, "No colours in the terminal report",
           NULL },
@@ -393,7 +395,7 @@ ptl_cli_session_report(PtlCliSession *s, const PtlCapture *capture, PtlAnalyzer 
     PtlReportInput in = {
         .capture = capture, .analyzer = analyzer, .verdict = s->verdict, .plugins = s->plugins,
         .filter = s->opts->filter, .interface = s->interface, .errors = s->errors, .warnings = s->warnings,
-        .elapsed_s = elapsed_s,
+        .elapsed_s = elapsed_s, .is_compact = s->opts->compact,
     };
     gboolean is_json_stdout = g_strcmp0(s->opts->json_path, "-") == 0;
     gboolean is_flows_stdout = g_strcmp0(s->opts->flows_path, "-") == 0;

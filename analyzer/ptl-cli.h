@@ -23,6 +23,7 @@ typedef struct {
     gboolean no_color;
     gboolean progress, no_progress;
     gboolean quiet;        /* no terminal report */
+    gboolean compact;      /* --compact: one-line --json */
     char    *fail_on;      /* error|warning|info|never */
     char   **plugin_dirs;
     char    *rules_dir;

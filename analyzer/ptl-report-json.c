@@ -325,7 +325,7 @@ ptl_report_write_json(const PtlReportInput *in, const char *path, GError **error
     g_autoptr(JsonNode) root = ptl_report_json(in);
     g_autoptr(JsonGenerator) gen = json_generator_new();
     json_generator_set_root(gen, root);
-    json_generator_set_pretty(gen, TRUE);
+    json_generator_set_pretty(gen, !in->is_compact);
     json_generator_set_indent(gen, 2);
     gsize len = 0;
     g_autofree char *text = json_generator_to_data(gen, &len);

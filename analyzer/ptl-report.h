@@ -25,6 +25,7 @@ typedef struct {
     const GPtrArray    *errors;    /* input that could not be read, one line each */
     const GPtrArray    *warnings;  /* everything else worth a line */
     double              elapsed_s; /* analysis wall time */
+    gboolean            is_compact;/* --compact: the JSON report on one line */
 } PtlReportInput;
 
 /* transfer full */

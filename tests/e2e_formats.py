@@ -147,6 +147,14 @@ def main():
                           text=True, timeout=60)
     tally.check(proc.returncode == 2 and "one of portolan, eve, zeek, ecs" in proc.stderr,
                 "unknown --format: exit 2 with the names", proc.stderr.strip())
+    sample = ptltest.sample_captures()[0]
+    pretty = ptltest.run_portolan(["analyze", "--no-progress", "--json", "-", str(sample)])
+    compact = ptltest.run_portolan(["analyze", "--no-progress", "--compact", "--json", "-",
+                                    str(sample)])
+    drop = ("elapsed_s", "packets_per_second")
+    same = [{k: v for k, v in json.loads(t).items() if k not in drop} for t in (pretty, compact)]
+    tally.check(compact.count("\n") == 1 and pretty.count("\n") > 10 and same[0] == same[1],
+                "--compact: the same report on one line")
     for capture in ptltest.sample_captures():
         inventory = capture.with_suffix(".inventory")
         lines = [json.loads(l) for l in run(capture, "portolan", inventory).splitlines()]
