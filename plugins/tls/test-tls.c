@@ -1078,6 +1078,8 @@ test_tls_feed_hello_retry(void **unused)
     assert_true(json_object_get_boolean_member(o, "hrr"));
     assert_string_equal(harness_obj_str(o, "version"), "TLS 1.3");
     assert_string_equal(harness_obj_str(o, "cipher_suite"), "TLS_AES_256_GCM_SHA384");
+    /* the HelloRetryRequest's key_share selects secp256r1 (tshark: selected_group 23) */
+    assert_string_equal(harness_obj_str(o, "group"), "secp256r1");
     static const char *const offered[] = { "TLS 1.3" };
     assert_strings(o, "versions_offered", offered, 1);
     /* the second ClientHello follows the client's CCS and is still read */

@@ -39,6 +39,10 @@
 #define TLS_EXT_SERVER_NAME        0
 #define TLS_EXT_ALPN               16
 #define TLS_EXT_SUPPORTED_VERSIONS 43
+#define TLS_EXT_KEY_SHARE          51
+#define TLS_EXT_KEY_SHARE_DRAFT    40             /* TLS 1.3 drafts before 23 */
+#define TLS_HS_SERVER_KEY_EXCHANGE 12
+#define TLS_EC_NAMED_CURVE         3              /* ECCurveType, RFC 8422 5.4 */
 #define TLS_SNI_HOST_NAME          0
 
 #define TLS_VERSION_SSL2 0x0002
@@ -71,7 +75,7 @@ typedef struct {
     const char *name;
 } TlsNamed;
 
-#include "tls-cipher-names.h"
+#include "tls-iana-names.h"
 #include "tls-ja3.h"
 #include "tls-x509.h"
 
@@ -198,6 +202,7 @@ typedef struct {
     guint16     client_version;   /* ClientHello.legacy_version */
     guint32     cipher_suite;     /* 2 octets, 3 for SSLv2 */
     guint32     cipher_suites_offered;
+    guint16     group;            /* key exchange group the server chose; 0: not seen */
     char        ja3[TLS_JA3_HEX_SIZE];    /* "" until a ClientHello gave one */
     char        ja3s[TLS_JA3_HEX_SIZE];
     guint64     certificates;
@@ -474,6 +479,14 @@ tls_hello_extensions(TlsState *s, PtlCursor *m, gboolean is_server, gboolean *ha
             *has_versions = TRUE;
             tls_ext_supported_versions(s, e, is_server);
             break;
+        case TLS_EXT_KEY_SHARE:    /* the server's share (or HRR's choice) starts with it */
+        case TLS_EXT_KEY_SHARE_DRAFT:
+            if (is_server) {
+                guint16 group = ptl_cursor_be16(&e);
+                if (ptl_cursor_ok(&e))
+                    s->group = group;
+            }
+            break;
         default:
             break;
         }
@@ -563,6 +576,22 @@ tls_certificate(TlsState *s, PtlCursor *m)
     return ptl_cursor_ok(&list) && ptl_cursor_ok(m);
 }
 
+/* TLS 1.2 ECDHE: ServerECDHParams begin with the curve type and the named curve; other
+ * key exchanges lay the message out otherwise, so only an ECDHE suite is read */
+static void
+tls_server_key_exchange(TlsState *s, PtlCursor *m)
+{
+    const char *suite = s->has_cipher_suite && s->cipher_suite <= 0xffff
+        ? tls_lookup(tls_cipher_suite_names, G_N_ELEMENTS(tls_cipher_suite_names),
+                     s->cipher_suite) : NULL;
+    if (suite == NULL || strstr(suite, "_ECDHE_") == NULL)
+        return;
+    guint8 curve_type = ptl_cursor_u8(m);
+    guint16 group = ptl_cursor_be16(m);
+    if (ptl_cursor_ok(m) && curve_type == TLS_EC_NAMED_CURVE)
+        s->group = group;
+}
+
 static guint
 tls_handshake_index(guint8 type)
 {
@@ -594,6 +623,8 @@ tls_handshake_message(TlsState *s, const PtlFlowContext *ctx, const guint8 *data
             index = TLS_COUNT_HRR;
     } else if (type == TLS_HS_CERTIFICATE && !tls_is_13(s->version)) {
         is_ok = tls_certificate(s, &m);
+    } else if (type == TLS_HS_SERVER_KEY_EXCHANGE) {
+        tls_server_key_exchange(s, &m);
     }
     if (!is_ok) {
         g_set_error(error, PTL_DISSECT_ERROR, PTL_DISSECT_ERROR_MALFORMED,
@@ -1274,6 +1305,12 @@ tls_emit(gpointer state, JsonBuilder *b)
                          s->cipher_suite);
         ptl_emit_string(b, "cipher_suite", name != NULL ? name : hex, -1);
         ptl_emit_string(b, "cipher_suite_code", hex, -1);
+    }
+    if (s->group != 0) {
+        char hex[8];
+        g_snprintf(hex, sizeof hex, "0x%04x", s->group);
+        const char *name = tls_lookup(tls_group_names, G_N_ELEMENTS(tls_group_names), s->group);
+        ptl_emit_string(b, "group", name != NULL ? name : hex, -1);
     }
     if (s->ja3[0] != '\0')
         ptl_emit_string(b, "ja3", s->ja3, -1);
