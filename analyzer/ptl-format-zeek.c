@@ -28,14 +28,22 @@ zeek_time(char *buf, gsize size, gint64 ns)
                (ns % 1000000000) / 1000);
 }
 
+/* #open and #close stamps: 2024-05-01-10-00-00, as Zeek writes them */
+static const char *
+zeek_stamp(char buf[32], gint64 ns)
+{
+    time_t t = (time_t) (ns / 1000000000);
+    struct tm tm;
+    if (gmtime_r(&t, &tm) == NULL || strftime(buf, 32, "%Y-%m-%d-%H-%M-%S", &tm) == 0)
+        g_strlcpy(buf, "-", 32);
+    return buf;
+}
+
 static void
 zeek_header(FILE *out, const char *path, const char *fields, const char *types, gint64 open_ns)
 {
-    char open[32] = "-";
-    time_t t = (time_t) (open_ns / 1000000000);
-    struct tm tm;
-    if (gmtime_r(&t, &tm) != NULL)
-        strftime(open, sizeof open, "%Y-%m-%d-%H-%M-%S", &tm);
+    char open[32];
+    zeek_stamp(open, open_ns);
     fprintf(out, "#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n"
                  "#unset_field\t-\n#path\t%s\n#open\t%s\n#fields\t%s\n#types\t%s\n",
             path, open, fields, types);
@@ -44,12 +52,8 @@ zeek_header(FILE *out, const char *path, const char *fields, const char *types, 
 static void
 zeek_close(FILE *out, gint64 ns)
 {
-    char close[32] = "-";
-    time_t t = (time_t) (ns / 1000000000);
-    struct tm tm;
-    if (gmtime_r(&t, &tm) != NULL)
-        strftime(close, sizeof close, "%Y-%m-%d-%H-%M-%S", &tm);
-    fprintf(out, "#close\t%s\n", close);
+    char close[32];
+    fprintf(out, "#close\t%s\n", zeek_stamp(close, ns));
 }
 
 /* A field: unset "-", and TSV's separators never inside one */
