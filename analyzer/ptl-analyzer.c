@@ -312,6 +312,7 @@ analyzer_process(PtlAnalyzer *a, const PtlPacket *pkt)
     PtlFlow *flow = ptl_flow_table_packet(a->flows, &d, pkt->ts_ns, wirelen, &dir);
     if (flow == NULL)
         return;
+    flow->file_bits |= 1u << MIN(pkt->file_index, 31u);
     if (d.tuple.proto == PTL_TRANSPORT_TCP)
         analyzer_tcp(a, flow, dir, &d);
     else if (d.payload_len > 0)

@@ -255,11 +255,20 @@ def read_pcap_records(data):
 
 
 def test_help_and_man_page_agree(tmp):
-    """Every option of analyze, live and report --help is in the man page, with the same
-    ranges."""
+    """Every command of portolan --help and every option of every command's --help is in
+    the man page, with the same ranges."""
     man = (ptltest.source_dir() / "docs" / "portolan.1").read_text()
     man = re.sub(r"\\f[BIRP]", "", man).replace("\\-", "-")
-    for command in ("analyze", "live", "report"):
+    top = subprocess.run([ptltest.portolan_binary(), "--help"], capture_output=True,
+                         text=True, timeout=60).stdout
+    commands = re.findall(r"^  ([a-z]+)\b", top.split("Commands:")[1].split("Examples:")[0],
+                          re.M)
+    check("portolan --help lists commands", len(commands) >= 5, top)
+    for command in commands:
+        check(f"man page has the command {command}", f"portolan {command}" in man, command)
+    for command in commands:
+        if command == "version":
+            continue
         text = run(command, "--help-all").stdout
         for line in text.splitlines():
             found = re.match(r"\s+(?:-\w, )?(--[\w-]+)", line)

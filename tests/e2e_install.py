@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
-"""`meson install` puts the binary, the modules, the rules, the man page, the plugin
-headers and the portolan-dissector pkg-config file in place, and a dissector built
+"""`meson install` puts the binary, the modules, the rules, the man pages (portolan(1),
+portolan-inventory(5), portolan-rules(5)), the bash completion, the plugin headers and the
+portolan-dissector pkg-config file in place; the installed completion completes commands,
+options (from --help-all) and --format names; and a dissector built
 OUT OF TREE from a copy of plugins/example against those installed files builds,
 passes its own test and is loaded by portolan.
 """
@@ -43,6 +45,30 @@ def staged_pc(pc, destdir, outdir):
     (outdir / pc.name).write_text("\n".join(lines) + "\n")
 
 
+BASH_COMPLETION = Path("/usr/share/bash-completion/bash_completion")
+COMPLETE = """source "$1"; source "$2"; shift 2; line="$*"
+read -ra COMP_WORDS <<< "$line"; [[ $line == *" " ]] && COMP_WORDS+=("")
+COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); COMP_LINE=$line; COMP_POINT=${#line}
+_portolan; printf '%s\\n' "${COMPREPLY[@]}"
+"""
+
+
+def check_completion(script):
+    if not BASH_COMPLETION.exists() or shutil.which("bash") is None:
+        print("SKIP completion behaviour: bash-completion is not installed")
+        return
+    env = dict(os.environ, PATH=str(Path(ptltest.portolan_binary()).parent) + ":" +
+               os.environ.get("PATH", ""))
+    for line, want in (("portolan li", {"live"}), ("portolan analyze --for", {"--format"}),
+                       ("portolan analyze --format e", {"eve", "ecs"}),
+                       ("portolan live --ev", {"--events"}),
+                       ("portolan rules ", {"list", "check"})):
+        proc = run(["bash", "-c", COMPLETE, "complete", str(BASH_COMPLETION), str(script),
+                    line], env=env)
+        got = set(proc.stdout.split())
+        check(f"completion of '{line}'", got == want, f"{sorted(got)} {proc.stderr[-300:]}")
+
+
 def main():
     build = os.environ.get("PTL_BUILD_DIR")
     if not build or shutil.which("meson") is None or shutil.which("pkg-config") is None:
@@ -52,12 +78,18 @@ def main():
         proc = run(["meson", "install", "-C", build, "--destdir", str(destdir), "--quiet"])
         check("meson install", proc.returncode == 0, proc.stderr)
         wanted = {"bin/portolan": "*/bin/portolan", "man page": "*/man1/portolan.1",
+                  "inventory man page": "*/man5/portolan-inventory.5",
+                  "rules man page": "*/man5/portolan-rules.5",
+                  "bash completion": "*/bash-completion/completions/portolan",
                   "plugin header": "*/portolan/ptl-dissector.h",
                   "cursor header": "*/portolan/ptl-cursor.h",
                   "redaction header": "*/portolan/ptl-redact.h",
                   "pkg-config file": "*/portolan-dissector.pc"}
         for label, pattern in wanted.items():
             check(f"installs {label}", installed(destdir, pattern.lstrip("*/")), pattern)
+        completion = installed(destdir, "bash-completion/completions/portolan")
+        if completion:
+            check_completion(destdir / completion[0])
         # the build's dissector_names + plugin_names, and every rules/*.rules of the tree
         names = os.environ.get("PTL_INSTALLED_MODULES", "").split()
         check("the build names its modules", len(names) > 0, "PTL_INSTALLED_MODULES unset")

@@ -202,3 +202,48 @@ class Checks:
         """Prints the tally; the exit status for it."""
         print(f"{self.passed} passed, {self.failed} failed")
         return 1 if self.failed else 0
+
+
+# --- tshark as the reference (e2e_community_id, e2e_tls_fingerprints) ---------------------
+
+_TSHARK_TUPLE = ["ip.src", "ipv6.src", "ip.dst", "ipv6.dst", "tcp.srcport", "udp.srcport",
+                 "tcp.dstport", "udp.dstport"]
+
+
+def tshark_by_flow(capture, fields, display_filter=None, extra=(), occurrence="f"):
+    """direction-free flow key -> [tuple of the fields' values, one per packet], from
+    tshark's first occurrence of each field (occurrence="a": all, comma-separated);
+    packets without ports are left out."""
+    cmd = ["tshark", "-r", str(capture), *extra, "-T", "fields", "-E",
+           f"occurrence={occurrence}"]
+    if display_filter:
+        cmd += ["-Y", display_filter]
+    for f in _TSHARK_TUPLE + list(fields):
+        cmd += ["-e", f]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    found = {}
+    for line in proc.stdout.splitlines():
+        cols = line.split("\t")
+        if len(cols) != len(_TSHARK_TUPLE) + len(fields):
+            continue
+        src, dst = (cols[0] or cols[1]).split(",")[0], (cols[2] or cols[3]).split(",")[0]
+        sport = (cols[4] or cols[5]).split(",")[0]
+        dport = (cols[6] or cols[7]).split(",")[0]
+        if not (src and dst and sport and dport):
+            continue      # ICMP errors carry the inner tuple: not a flow of their own
+        try:
+            key = flow_key(endpoint(src, sport), endpoint(dst, dport))
+        except ValueError:
+            continue
+        found.setdefault(key, []).append(tuple(cols[len(_TSHARK_TUPLE):]))
+    return found
+
+
+def reference_captures():
+    """The samples, then the shared captures when ../shared is there."""
+    captures = sample_captures()
+    shared = shared_captures_dir()
+    if shared is not None:
+        captures += sorted(p for p in shared.rglob("*")
+                           if p.name.endswith((".pcap", ".pcapng", ".pcap.gz", ".pcapng.gz")))
+    return captures

@@ -1,8 +1,10 @@
 /* main.c: `portolan COMMAND ...` */
 #include "ptl-cli.h"
 #include "ptl-config.h"
+#include "ptl-dissector.h"
 
 #include <locale.h>
+#include <pcap/pcap.h>
 #include <string.h>
 
 static const char main_usage[] =
@@ -17,7 +19,8 @@ static const char main_usage[] =
     "  report FILE.json     draw a saved JSON report again (HTML page, filtered JSON, text)\n"
     "  rules list|check     show or validate the product rules\n"
     "  plugins              list the dissector modules\n"
-    "  version              print the version\n"
+    "  version              print the versions of portolan, libpcap, GLib and the\n"
+    "                       dissector ABI (also --version)\n"
     "\n"
     "Examples:\n"
     "  portolan analyze cluster.pcap\n"
@@ -53,7 +56,9 @@ main(int argc, char **argv)
         return argc < 2 ? PTL_EXIT_FAILED : PTL_EXIT_OK;
     }
     if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {
-        printf("portolan %s\n", PTL_VERSION);
+        printf("portolan %s\n%s\nGLib %u.%u.%u\ndissector ABI %u\n", PTL_VERSION,
+               pcap_lib_version(), glib_major_version, glib_minor_version, glib_micro_version,
+               PTL_DISSECTOR_ABI_VERSION);
         return PTL_EXIT_OK;
     }
     /* tcpdump habit: `portolan -r FILE ...` means analyze */

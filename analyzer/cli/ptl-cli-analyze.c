@@ -21,6 +21,7 @@ static const char analyze_summary[] =
     "  portolan analyze -I site.inventory capture.pcap --json r.json --html r.html\n"
     "  portolan analyze --severity warning --host 10.20.0.11 capture.pcap\n"
     "  portolan report r.json -o r.html      (the page again, from the saved JSON)\n"
+    "  portolan analyze -c 100000 -q --format zeek --flows conn.log big.pcap\n"
     "\n"
     "Refused before anything is read (status 2, with the option or file:line): a number\n"
     "out of its range, an unknown product (one differing only in case is taken, with a\n"
@@ -73,8 +74,9 @@ analyze_open_files(PtlCliSession *session, PtlCapture *cap)
     return opened;
 }
 
+/* max_packets: stop after that many packets read (-c, as tcpdump), 0: all */
 static void
-analyze_run(PtlCliSession *session, PtlCapture *cap, PtlAnalyzer *a)
+analyze_run(PtlCliSession *session, PtlCapture *cap, PtlAnalyzer *a, guint64 max_packets)
 {
     AnalyzeProgress progress = { 0 };
     progress.is_on = !session->opts->no_progress &&
@@ -92,8 +94,13 @@ analyze_run(PtlCliSession *session, PtlCapture *cap, PtlAnalyzer *a)
             continue;
         }
         ptl_analyzer_packet(a, &pkt);
-        if (progress.is_on && ++n % ANALYZE_PROGRESS_EVERY == 0)
+        if (progress.is_on && (n + 1) % ANALYZE_PROGRESS_EVERY == 0)
             analyze_progress_tick(&progress, cap, a);
+        if (++n == max_packets) {
+            ptl_cli_warn(session, "stopped after %" G_GUINT64_FORMAT " packets (-c): the rest "
+                         "of the input is not analyzed", n);
+            break;
+        }
     }
     analyze_progress_end(&progress);
     ptl_analyzer_finish(a);
@@ -133,12 +140,24 @@ analyze_note_linktypes(PtlCliSession *session, PtlAnalyzer *a)
         ptl_cli_fail(session, "no packet of a supported link type: nothing to analyze");
 }
 
+/* -c COUNT: text until parsed, so that "0" or "12x" is refused with its range */
+static gboolean
+analyze_parse_count(const char *text, gint64 *count, GError **error)
+{
+    const PtlCliNumber number = { "-c", text, 1, G_MAXINT64, "packets", count };
+    return ptl_cli_parse_numbers(&number, 1, error);
+}
+
 int
 ptl_cli_analyze(int argc, char **argv)
 {
     PtlCliOptions opts = { 0 };
     g_auto(GStrv) positional = NULL;
+    g_autofree char *count_text = NULL;
+    gint64 count = 0;
     const GOptionEntry rest[] = {
+        { "count", 'c', 0, G_OPTION_ARG_STRING, &count_text,
+          "Stop after COUNT packets, 1..9223372036854775807 (as tcpdump -c)", "COUNT" },
         { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &positional, NULL, "FILE..." },
         { NULL },
     };
@@ -148,6 +167,7 @@ ptl_cli_analyze(int argc, char **argv)
     g_option_context_add_main_entries(ctx, rest, NULL);
     g_autoptr(GError) error = NULL;
     if (!g_option_context_parse(ctx, &argc, &argv, &error) ||
+        !analyze_parse_count(count_text, &count, &error) ||
         !ptl_cli_parse_analysis_numbers(&opts, &error) || !ptl_cli_options_check(&opts, &error) ||
         !ptl_cli_check_output("--json", opts.json_path, &error) ||
         !ptl_cli_check_output("--flows", opts.flows_path, &error) ||
@@ -179,7 +199,7 @@ ptl_cli_analyze(int argc, char **argv)
             PtlAnalyzerConfig cfg = ptl_cli_session_analyzer_config(&session);
             g_autoptr(PtlAnalyzer) analyzer = ptl_analyzer_new(&cfg);
             gint64 start = g_get_monotonic_time();
-            analyze_run(&session, cap, analyzer);
+            analyze_run(&session, cap, analyzer, (guint64) count);
             analyze_note_empty_records(&session, cap);
             analyze_note_linktypes(&session, analyzer);
             status = ptl_cli_session_report(&session, cap, analyzer,

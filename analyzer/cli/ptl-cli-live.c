@@ -79,6 +79,7 @@ typedef struct {
     JsonBuilder        *event_builder;     /* record events, reused */
     gboolean            has_urgent;        /* an open flow raised a judged fact */
     gint64              last_urgent_us;
+    PtlFormatWriter    *events_format;  /* --events in a --format other than portolan */
     gboolean            is_tty_status;
     gboolean            is_status_shown;
     gint64              status_every_us;   /* 0: none */
@@ -433,9 +434,12 @@ live_open_outputs(LiveRun *r, GError **error)
     }
     if (r->session->verdict != NULL) {
         gboolean is_events_stdout = g_strcmp0(lo->events_path, "-") == 0;
+        FILE *json = is_events_stdout ? stdout : r->events_file;
+        if (r->session->opts->format != PTL_FORMAT_PORTOLAN)
+            r->events_format = ptl_format_writer_new(r->session->opts->format, json, NULL, 0);
         PtlLiveEventsConfig cfg = {
             .lines = is_stdout_taken || is_events_stdout ? stderr : stdout,
-            .json = is_events_stdout ? stdout : r->events_file,
+            .json = json, .format = r->events_format,
             .judge = ptl_live_judge_verdict, .judge_data = r->session->verdict,
         };
         r->events = ptl_live_events_new(&cfg);
@@ -518,6 +522,9 @@ static void
 live_run_clear(LiveRun *r)
 {
     g_clear_pointer(&r->events, ptl_live_events_free);
+    if (r->events_format != NULL)
+        (void) ptl_format_writer_end(r->events_format, NULL);  /* zeek's #close */
+    g_clear_pointer(&r->events_format, ptl_format_writer_free);
     g_clear_pointer(&r->events_file, fclose);
     g_clear_object(&r->event_builder);
     g_clear_pointer(&r->ring, ptl_ring_free);

@@ -81,6 +81,8 @@ ptl_cli_parse_analysis_numbers(PtlCliOptions *o, GError **error)
                            o->vxlan_ports_text[i]);
         o->vxlan_ports[i] = (guint16) port;
     }
+    if (!ptl_format_parse(o->format_name, &o->format, error))
+        return FALSE;
     if (o->memcap != NULL && !ptl_memcap_parse_size(o->memcap, &o->memcap_bytes)) {
         g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                     "--memcap: '%s' is not a size (e.g. 512M, 2G)", o->memcap);

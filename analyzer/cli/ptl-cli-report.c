@@ -117,7 +117,7 @@ report_run(const ReportOptions *o, const PtlReportFilter *filter)
         g_clear_error(&error);
         status = PTL_EXIT_FAILED;
     }
-    if (o->json_path != NULL && !ptl_report_write_json_node(root, o->json_path, &error)) {
+    if (o->json_path != NULL && !ptl_report_write_json_node(root, o->json_path, FALSE, &error)) {
         fprintf(stderr, "portolan report: error: %s\n", error->message);
         status = PTL_EXIT_FAILED;
     }

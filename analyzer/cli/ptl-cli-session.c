@@ -31,6 +31,11 @@ ptl_cli_analysis_group(PtlCliOptions *o)
           "to FILE ('-' for stdout, alone there)", "FILE" },
         { "html", 0, 0, G_OPTION_ARG_FILENAME, &o->html_path,
           "Write the report as one self-contained HTML page to FILE (docs/report.md)", "FILE" },
+        { "format", 0, 0, G_OPTION_ARG_STRING, &o->format_name,
+          "Shape of the --flows lines (and live --events): portolan (default), eve "
+          "(Suricata), zeek (conn.log and notice.log), ecs (Elastic)", "NAME" },
+        { "compact", 0, 0, G_OPTION_ARG_NONE, &o->compact,
+          "Write the --json report on one line instead of indented", NULL },
         { "quiet", 'q', 0, G_OPTION_ARG_NONE, &o->quiet, "No terminal report", NULL },
         { "no-color", 0, 0, G_OPTION_ARG_NONE, &o->no_color, "No colours in the terminal report",
           NULL },
@@ -96,6 +101,7 @@ ptl_cli_options_clear(PtlCliOptions *o)
     g_free(o->memcap);
     g_free(o->html_path);
     ptl_report_filter_clear(&o->shown);
+    g_free(o->format_name);
     g_strfreev(o->plugin_dirs);
     g_free(o->rules_dir);
     g_strfreev(o->sites);
@@ -376,7 +382,7 @@ ptl_cli_session_analyzer_config(PtlCliSession *s)
 }
 
 static gboolean
-cli_write_flows(PtlCliSession *s, GError **error)
+cli_write_flows(PtlCliSession *s, const PtlCapture *capture, GError **error)
 {
     const char *path = s->opts->flows_path;
     gboolean is_stdout = g_strcmp0(path, "-") == 0;
@@ -386,8 +392,16 @@ cli_write_flows(PtlCliSession *s, GError **error)
                     g_strerror(errno));
         return FALSE;
     }
+    /* the names a line's "captures" indices stand for: the files, or live's interface */
+    guint n = capture != NULL ? ptl_capture_n_files(capture) : 0;
+    g_autofree const char **names = g_new0(const char *, MAX(n, 1));
+    for (guint i = 0; i < n; i++)
+        names[i] = ptl_capture_file(capture, i)->path;
+    if (n == 0 && s->interface != NULL)
+        names[n++] = s->interface;
+    g_autoptr(PtlFormatWriter) writer = ptl_format_writer_new(s->opts->format, out, names, n);
     gboolean is_ok = ptl_flow_lines_finish(s->flow_lines, s->flow_records, s->verdict,
-                                           &s->opts->shown, out, error);
+                                           &s->opts->shown, writer, error);
     if (!is_stdout && fclose(out) != 0 && is_ok) {
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "--flows: %s: %s", path,
                     g_strerror(errno));
@@ -438,7 +452,7 @@ ptl_cli_session_report(PtlCliSession *s, const PtlCapture *capture, PtlAnalyzer 
         ptl_verdict_finish(s->verdict);
     int status = s->errors->len > 0 ? PTL_EXIT_FAILED : PTL_EXIT_OK;
     g_autoptr(GError) error = NULL;
-    if (s->flow_lines != NULL && !cli_write_flows(s, &error)) {
+    if (s->flow_lines != NULL && !cli_write_flows(s, capture, &error)) {
         ptl_cli_fail(s, "%s", error->message);
         g_clear_error(&error);
         status = PTL_EXIT_FAILED;
@@ -446,7 +460,7 @@ ptl_cli_session_report(PtlCliSession *s, const PtlCapture *capture, PtlAnalyzer 
     PtlReportInput in = {
         .capture = capture, .analyzer = analyzer, .verdict = s->verdict, .plugins = s->plugins,
         .filter = s->opts->filter, .interface = s->interface, .errors = s->errors, .warnings = s->warnings,
-        .elapsed_s = elapsed_s,
+        .elapsed_s = elapsed_s, .is_compact = s->opts->compact,
     };
     /* every output is drawn from this one document, filtered once */
     g_autoptr(JsonNode) report = ptl_report_json(&in);
@@ -463,7 +477,7 @@ ptl_cli_session_report(PtlCliSession *s, const PtlCapture *capture, PtlAnalyzer 
         !is_records_stdout)
         ptl_report_text(&in, json_node_get_object(report), stdout, cli_use_color(s->opts));
     if (s->opts->json_path != NULL &&
-        !ptl_report_write_json_node(report, s->opts->json_path, &error)) {
+        !ptl_report_write_json_node(report, s->opts->json_path, s->opts->compact, &error)) {
         fprintf(stderr, "portolan: error: %s\n", error->message);
         g_clear_error(&error);
         status = PTL_EXIT_FAILED;

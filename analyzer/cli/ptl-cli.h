@@ -7,6 +7,7 @@
 
 #include "ptl-analyzer.h"
 #include "ptl-capture.h"
+#include "ptl-format.h"
 #include "ptl-inventory.h"
 #include "ptl-plugins.h"
 #include "ptl-report-filter.h"
@@ -24,6 +25,7 @@ typedef struct {
     gboolean no_color;
     gboolean progress, no_progress;
     gboolean quiet;        /* no terminal report */
+    gboolean compact;      /* --compact: one-line --json */
     char    *fail_on;      /* error|warning|info|never */
     char   **plugin_dirs;
     char    *rules_dir;
@@ -38,6 +40,8 @@ typedef struct {
     gint64   tcp_timeout, udp_timeout, max_flows;   /* checked; 0: the default */
     char    *html_path;    /* --html FILE */
     PtlReportFilter shown; /* --kind, --severity ...: which findings the outputs show */
+    char    *format_name;  /* --format portolan|eve|zeek|ecs */
+    PtlFormat format;      /* parsed; PTL_FORMAT_PORTOLAN when not given */
     char    *memcap;       /* --memcap SIZE */
     guint64  memcap_bytes; /* parsed; 0: the default */
     char   **vxlan_ports_text; /* --vxlan-port N, repeatable, as typed */

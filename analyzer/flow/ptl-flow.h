@@ -120,6 +120,9 @@ struct _PtlFlow {
     guint8          is_memcap_evicted; /* ended early to keep within the memory budget */
     guint32         client_isn;
     guint32         server_isn;     /* the SYN/ACK's sequence number, when has_synack */
+    guint32         file_bits;      /* 1 << index of each input file with a packet of it (in
+                                     * the padding before app: a SYN flood stays small);
+                                     * files after the 32nd are not told apart */
     gpointer        app;            /* the caller's per-flow data; the caller frees it in on_end */
     /* table internals */
     PtlFlow        *lru_prev, *lru_next;

@@ -1,6 +1,7 @@
 /* ptl-flow-json.c: flows as JSON lines (like Suricata's eve flow or Zeek's conn.log). */
 #include "ptl-flow-json.h"
 
+#include "ptl-community-id.h"
 #include "ptl-connection.h"
 #include "ptl-tunnel-json.h"
 #include "ptl-report.h"
@@ -112,6 +113,18 @@ flow_json_tcp(JsonBuilder *b, const PtlFlow *flow)
     flow_json_pair(b, "out_of_order", up->out_of_order, down->out_of_order);
 }
 
+/* input file indices; the report stage turns them into names (ptl_flow_lines_finish) */
+static void
+flow_json_captures(JsonBuilder *b, guint32 file_bits)
+{
+    json_builder_set_member_name(b, "captures");
+    json_builder_begin_array(b);
+    for (guint i = 0; i < 32; i++)
+        if (file_bits & (1u << i))
+            json_builder_add_int_value(b, i);
+    json_builder_end_array(b);
+}
+
 void
 ptl_flow_json_add(JsonBuilder *b, const PtlFlow *flow, PtlFlowEnd why, PtlApp *app,
                   const PtlPluginSet *plugins)
@@ -122,9 +135,18 @@ ptl_flow_json_add(JsonBuilder *b, const PtlFlow *flow, PtlFlowEnd why, PtlApp *a
     gint64 start = up->first_ts_ns != 0 ? up->first_ts_ns : down->first_ts_ns;
     if (down->first_ts_ns != 0 && down->first_ts_ns < start)
         start = down->first_ts_ns;
+    ptl_emit_string(b, "schema", PTL_FLOW_SCHEMA, -1);
+    ptl_emit_string(b, "event_type", "flow", -1);
     ptl_emit_int(b, "id", (gint64) flow->id);
     ptl_emit_string(b, "ts_start", ptl_ts_format(start, ts), -1);
     ptl_emit_string(b, "ts_end", ptl_ts_format(flow->last_ts_ns, ts), -1);
+    json_builder_set_member_name(b, "duration");
+    json_builder_add_double_value(b, (double) MAX(flow->last_ts_ns - start, 0) / 1e9);
+    char community_id[PTL_COMMUNITY_ID_STRLEN];
+    ptl_emit_string(b, "community_id", ptl_community_id_flow(&flow->client_ip,
+                    flow->client_port, &flow->server_ip, flow->server_port, flow->proto,
+                    community_id), -1);
+    flow_json_captures(b, flow->file_bits);
     ptl_emit_string(b, "transport", flow_json_transport(flow->proto), -1);
     flow_json_endpoint(b, "client", &flow->client_ip, flow->client_port);
     flow_json_endpoint(b, "server", &flow->server_ip, flow->server_port);
@@ -191,27 +213,30 @@ ptl_flow_json_line(const PtlFlow *flow, PtlFlowEnd why, PtlApp *app, const PtlPl
     return flow_json_to_string(b);
 }
 
-/* "{...}" + "{"product":...}" -> "{..., "product":...}" */
+/* "{...}" + "{"product":...}" -> "{..., "product":...}", to the format writer */
 static void
-flow_lines_splice(FILE *out, const char *line, gsize len, const char *extra)
+flow_lines_splice(PtlFormatWriter *out, GString *joined, const char *line, gsize len,
+                  const char *extra)
 {
     while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
         len--;
     gsize extra_len = strlen(extra);
+    g_string_truncate(joined, 0);
     if (len < 2 || line[len - 1] != '}' || extra_len <= 2) {
-        fwrite(line, 1, len, out);
+        g_string_append_len(joined, line, (gssize) len);
     } else {
-        fwrite(line, 1, len - 1, out);
-        fputc(',', out);
-        fwrite(extra + 1, 1, extra_len - 1, out);
+        g_string_append_len(joined, line, (gssize) len - 1);
+        g_string_append_c(joined, ',');
+        g_string_append_len(joined, extra + 1, (gssize) extra_len - 1);
     }
-    fputc('\n', out);
+    ptl_format_writer_flow_line(out, joined->str, joined->len);
 }
 
 gboolean
 ptl_flow_lines_finish(FILE *lines, FILE *records, PtlVerdict *verdict,
-                      const PtlReportFilter *filter, FILE *out, GError **error)
+                      const PtlReportFilter *filter, PtlFormatWriter *out, GError **error)
 {
+    g_autoptr(GString) joined = g_string_new(NULL);
     rewind(lines);
     if (records != NULL)
         rewind(records);
@@ -236,12 +261,7 @@ ptl_flow_lines_finish(FILE *lines, FILE *records, PtlVerdict *verdict,
             json_builder_end_object(b);
             extra = flow_json_to_string(b);
         }
-        flow_lines_splice(out, line, (gsize) len, extra != NULL ? extra : "{}");
+        flow_lines_splice(out, joined, line, (gsize) len, extra != NULL ? extra : "{}");
     }
-    if (fflush(out) != 0 || ferror(out)) {
-        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "writing flow lines: %s",
-                    g_strerror(errno));
-        return FALSE;
-    }
-    return TRUE;
+    return ptl_format_writer_end(out, error);
 }

@@ -8,10 +8,13 @@
 
 #include "ptl-app.h"
 #include "ptl-flow.h"
+#include "ptl-format.h"
 #include "ptl-time.h"
 #include "ptl-report-filter.h"
 #include "ptl-verdict.h"
 
+/* the "schema" member of every flow line: bumped when a member changes meaning */
+#define PTL_FLOW_SCHEMA "portolan/flow-1"
 
 void ptl_flow_record_fill(PtlFlowRecord *rec, const PtlFlow *flow, PtlFlowEnd why,
                           const PtlApp *app);
@@ -27,5 +30,5 @@ char *ptl_flow_json_line(const PtlFlow *flow, PtlFlowEnd why, PtlApp *app,
 /* Copies the lines to out, each with the verdict's product, service, rule and
  * findings spliced in (records: the PtlFlowRecord of each line, same order). */
 gboolean ptl_flow_lines_finish(FILE *lines, FILE *records, PtlVerdict *verdict,
-                               const PtlReportFilter *filter, FILE *out,
+                               const PtlReportFilter *filter, PtlFormatWriter *out,
                                GError **error);

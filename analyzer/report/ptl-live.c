@@ -2,6 +2,7 @@
  * (kind, client, server, port) once. */
 #include "ptl-live.h"
 
+#include "ptl-community-id.h"
 #include "ptl-flow-json.h"
 #include "ptl-report.h"
 
@@ -160,6 +161,8 @@ live_write_json(PtlLiveEvents *ev, const LiveEvent *e, const PtlFlowRecord *rec,
     JsonBuilder *b = ev->builder;
     json_builder_reset(b);
     json_builder_begin_object(b);
+    live_json_string(b, "schema", PTL_FLOW_SCHEMA);
+    live_json_string(b, "event_type", "event");
     live_json_string(b, "ts", ptl_ts_format(e->first_ts_ns, ts));
     live_json_string(b, "kind", ptl_finding_kind_name((PtlFindingKind) e->key.kind));
     live_json_string(b, "severity", text->severity);
@@ -180,8 +183,15 @@ live_write_json(PtlLiveEvents *ev, const LiveEvent *e, const PtlFlowRecord *rec,
         live_json_string(b, "auth", rec->auth_detail);
     json_builder_set_member_name(b, "flow_id");
     json_builder_add_int_value(b, (gint64) rec->id);
+    char community_id[PTL_COMMUNITY_ID_STRLEN];   /* of the example flow, flow_id */
+    live_json_string(b, "community_id", ptl_community_id_flow(&rec->client, rec->client_port,
+                     &rec->server, rec->server_port, rec->transport, community_id));
     json_builder_end_object(b);
     g_autoptr(JsonNode) root = json_builder_get_root(b);
+    if (ev->cfg.format != NULL) {
+        ptl_format_writer_event(ev->cfg.format, json_node_get_object(root));
+        return;
+    }
     json_generator_set_root(ev->generator, root);
     g_autofree char *line = json_generator_to_data(ev->generator, NULL);
     fprintf(ev->cfg.json, "%s\n", line);

@@ -8,6 +8,7 @@
 #include <json-glib/json-glib.h>
 #include <stdio.h>
 
+#include "ptl-format.h"
 #include "ptl-live-interface.h"
 #include "ptl-live-loop.h"
 #include "ptl-live-signals.h"
@@ -27,6 +28,7 @@ typedef void (*PtlLiveJudgeFunc)(gpointer judge_data, const PtlFlowRecord *rec, 
 typedef struct {
     FILE            *lines;       /* one line per new finding for a person, or NULL */
     FILE            *json;        /* --events: one JSON object per line, flushed, or NULL */
+    PtlFormatWriter *format;      /* --events in another --format than portolan's, or NULL */
     PtlLiveJudgeFunc judge;
     gpointer         judge_data;
     guint            max_events;  /* 0: PTL_LIVE_EVENTS_MAX */

@@ -356,15 +356,16 @@ gboolean
 ptl_report_write_json(const PtlReportInput *in, const char *path, GError **error)
 {
     g_autoptr(JsonNode) root = ptl_report_json(in);
-    return ptl_report_write_json_node(root, path, error);
+    return ptl_report_write_json_node(root, path, in->is_compact, error);
 }
 
 gboolean
-ptl_report_write_json_node(JsonNode *root, const char *path, GError **error)
+ptl_report_write_json_node(JsonNode *root, const char *path, gboolean is_compact,
+                           GError **error)
 {
     g_autoptr(JsonGenerator) gen = json_generator_new();
     json_generator_set_root(gen, root);
-    json_generator_set_pretty(gen, TRUE);
+    json_generator_set_pretty(gen, !is_compact);
     json_generator_set_indent(gen, 2);
     gsize len = 0;
     g_autofree char *text = json_generator_to_data(gen, &len);

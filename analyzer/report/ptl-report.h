@@ -27,6 +27,7 @@ typedef struct {
     const GPtrArray    *errors;    /* input that could not be read, one line each */
     const GPtrArray    *warnings;  /* everything else worth a line */
     double              elapsed_s; /* analysis wall time */
+    gboolean            is_compact;/* --compact: the JSON report on one line */
 } PtlReportInput;
 
 /* transfer full */
@@ -35,8 +36,10 @@ gboolean  ptl_report_write_json(const PtlReportInput *in, const char *path, GErr
 /* report: the JSON report of in (filtered), which the findings part is drawn from */
 void      ptl_report_text(const PtlReportInput *in, JsonObject *report, FILE *out,
                           gboolean color);
-/* Writes the JSON report to path ("-": stdout), pretty, newline-terminated. */
-gboolean  ptl_report_write_json_node(JsonNode *report, const char *path, GError **error);
+/* Writes the JSON report to path ("-": stdout), newline-terminated; indented unless
+ * is_compact (--compact: one line). */
+gboolean  ptl_report_write_json_node(JsonNode *report, const char *path, gboolean is_compact,
+                                     GError **error);
 
 /* A terminal being written: where, and whether with ANSI colours. */
 typedef struct {

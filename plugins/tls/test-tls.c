@@ -14,6 +14,8 @@
 
 #include "ptl-dissector.h"
 #include "dissector-harness.h"
+#include "tls-ja3.h"
+#include "tls-x509.h"
 
 #define C2S PTL_DIR_TO_SERVER
 #define S2C PTL_DIR_TO_CLIENT
@@ -961,9 +963,23 @@ test_tls_feed_tls12(void **unused)
     assert_strings(o, "versions_offered", offered, 1);
     assert_string_equal(harness_obj_str(o, "version"), "TLS 1.2");
     assert_string_equal(harness_obj_str(o, "client_version"), "TLS 1.2");
-    assert_string_equal(harness_obj_str(o, "cipher_suite"), "0x0004");
+    assert_string_equal(harness_obj_str(o, "cipher_suite"), "TLS_RSA_WITH_RC4_128_MD5");
+    assert_string_equal(harness_obj_str(o, "cipher_suite_code"), "0x0004");
+    /* tshark 4.0 on zeek-tls1.2.pcap frames 4 and 5: tls.handshake.ja3, ja3s */
+    assert_string_equal(harness_obj_str(o, "ja3"), "bd9c99b3a0f752c3ab8b052a79e9de3e");
+    assert_string_equal(harness_obj_str(o, "ja3s"), "c253ec3ad88e42f8da4032682892f9a0");
     assert_int_equal(harness_obj_int(o, "cipher_suites_offered"), 80);
     assert_int_equal(harness_obj_int(o, "certificates"), 3);
+    /* as tshark 4.0 shows the first certificate (x509ce.dNSName, x509af.utcTime) */
+    JsonObject *cert = json_object_get_object_member(o, "certificate");
+    assert_non_null(cert);
+    assert_string_equal(harness_obj_str(cert, "subject_cn"), "*.taleo.net");
+    assert_string_equal(harness_obj_str(cert, "issuer_cn"),
+                        "COMODO High-Assurance Secure Server CA");
+    static const char *const san[] = { "*.taleo.net", "taleo.net" };
+    assert_strings(cert, "san", san, 2);
+    assert_string_equal(harness_obj_str(cert, "not_before"), "2011-05-04T00:00:00Z");
+    assert_string_equal(harness_obj_str(cert, "not_after"), "2016-07-04T23:59:59Z");
     assert_int_equal(counts_int(o, "handshake_messages", "client_hello"), 1);
     assert_int_equal(counts_int(o, "handshake_messages", "server_hello"), 1);
     assert_int_equal(counts_int(o, "handshake_messages", "certificate"), 1);
@@ -987,6 +1003,71 @@ test_tls_feed_tls12(void **unused)
     harness_flow_free(core);
 }
 
+/* GREASE values (RFC 8701) never reach the JA3 string; a list too long gives none */
+static void
+test_tls_ja3_grease_and_limit(void **unused)
+{
+    (void) unused;
+    g_autofree TlsJa3 *j = g_new0(TlsJa3, 1);
+    static const guint ciphers[] = { 0x0a0a, 4, 0xfafa, 5 };
+    for (gsize i = 0; i < G_N_ELEMENTS(ciphers); i++)
+        tls_ja3_add(j, TLS_JA3_CIPHERS, ciphers[i]);
+    tls_ja3_add(j, TLS_JA3_EXTENSIONS, 0x1a1a);
+    tls_ja3_add(j, TLS_JA3_EXTENSIONS, 0);
+    tls_ja3_add(j, TLS_JA3_EXTENSIONS, 10);
+    tls_ja3_add(j, TLS_JA3_GROUPS, 0x2a2a);
+    tls_ja3_add(j, TLS_JA3_GROUPS, 23);
+    tls_ja3_add(j, TLS_JA3_FORMATS, 0);
+    char got[TLS_JA3_HEX_SIZE];
+    assert_true(tls_ja3_digest(j, 771, 4, got));
+    g_autofree char *want = g_compute_checksum_for_string(G_CHECKSUM_MD5, "771,4-5,0-10,23,0", -1);
+    assert_string_equal(got, want);
+    assert_false(tls_ja3_is_grease(0x0a0b));
+    assert_false(tls_ja3_is_grease(0x1301));
+    for (guint i = 0; i < TLS_JA3_LIST_MAX; i++)
+        tls_ja3_add(j, TLS_JA3_CIPHERS, 65000);
+    assert_false(tls_ja3_digest(j, 771, 4, got));
+}
+
+/* The server's bytes of zeek-tls1.2.pcap hold the leaf certificate; every prefix and
+ * every one-octet corruption of it is walked without reading past it (ASan). */
+static void
+test_tls_x509_every_cut_and_flip(void **unused)
+{
+    (void) unused;
+    g_autoptr(GByteArray) stream = g_byte_array_new();
+    for (gsize i = 0; i < G_N_ELEMENTS(tls12_conv); i++)
+        if (tls12_conv[i].dir == S2C)
+            g_byte_array_append(stream, tls12_conv[i].data, (guint) tls12_conv[i].len);
+    gsize start = 0, len = 0;
+    for (gsize i = 0; i + 4 < stream->len && len == 0; i++) {
+        if (stream->data[i] != 0x30 || stream->data[i + 1] != 0x82)
+            continue;
+        g_autofree TlsX509 *x = g_new0(TlsX509, 1);
+        PtlCursor c = ptl_cursor_init(stream->data + i, stream->len - i);
+        tls_x509_read(x, c);
+        if (strcmp(x->subject_cn, "*.taleo.net") == 0) {
+            start = i;
+            len = 4 + ((gsize) stream->data[i + 2] << 8 | stream->data[i + 3]);
+        }
+    }
+    assert_true(len > 1000 && start + len <= stream->len);
+    g_autofree guint8 *copy = g_memdup2(stream->data + start, len);
+    g_autofree TlsX509 *x = g_new0(TlsX509, 1);
+    for (gsize cut = 0; cut < len; cut++) {
+        memset(x, 0, sizeof *x);
+        tls_x509_read(x, ptl_cursor_init(copy, cut));
+        assert_true(x->n_san <= TLS_X509_MAX_SAN);
+    }
+    for (gsize at = 0; at < len; at++) {
+        copy[at] ^= 0xff;
+        memset(x, 0, sizeof *x);
+        tls_x509_read(x, ptl_cursor_init(copy, len));
+        copy[at] ^= 0xff;
+        assert_true(strlen(x->subject_cn) < TLS_X509_TEXT_MAX);
+    }
+}
+
 static void
 test_tls_feed_hello_retry(void **unused)
 {
@@ -996,7 +1077,9 @@ test_tls_feed_hello_retry(void **unused)
     JsonObject *o = json_node_get_object(root);
     assert_true(json_object_get_boolean_member(o, "hrr"));
     assert_string_equal(harness_obj_str(o, "version"), "TLS 1.3");
-    assert_string_equal(harness_obj_str(o, "cipher_suite"), "0x1302");
+    assert_string_equal(harness_obj_str(o, "cipher_suite"), "TLS_AES_256_GCM_SHA384");
+    /* the HelloRetryRequest's key_share selects secp256r1 (tshark: selected_group 23) */
+    assert_string_equal(harness_obj_str(o, "group"), "secp256r1");
     static const char *const offered[] = { "TLS 1.3" };
     assert_strings(o, "versions_offered", offered, 1);
     /* the second ClientHello follows the client's CCS and is still read */
@@ -1324,6 +1407,8 @@ main(void)
         cmocka_unit_test(test_tls_streamed_application_data),
         cmocka_unit_test(test_tls_mid_stream_handshake_is_opaque),
         cmocka_unit_test(test_tls_feed_malformed),
+        cmocka_unit_test(test_tls_ja3_grease_and_limit),
+        cmocka_unit_test(test_tls_x509_every_cut_and_flip),
         cmocka_unit_test(test_tls_gap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

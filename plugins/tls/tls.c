@@ -39,6 +39,10 @@
 #define TLS_EXT_SERVER_NAME        0
 #define TLS_EXT_ALPN               16
 #define TLS_EXT_SUPPORTED_VERSIONS 43
+#define TLS_EXT_KEY_SHARE          51
+#define TLS_EXT_KEY_SHARE_DRAFT    40             /* TLS 1.3 drafts before 23 */
+#define TLS_HS_SERVER_KEY_EXCHANGE 12
+#define TLS_EC_NAMED_CURVE         3              /* ECCurveType, RFC 8422 5.4 */
 #define TLS_SNI_HOST_NAME          0
 
 #define TLS_VERSION_SSL2 0x0002
@@ -70,6 +74,10 @@ typedef struct {
     guint       code;
     const char *name;
 } TlsNamed;
+
+#include "tls-iana-names.h"
+#include "tls-ja3.h"
+#include "tls-x509.h"
 
 static const TlsNamed tls_version_names[] = {
     { TLS_VERSION_SSL2, "SSLv2" },   { TLS_VERSION_SSL3, "SSL 3.0" }, { 0x0301, "TLS 1.0" },
@@ -188,7 +196,11 @@ typedef struct {
     guint16     client_version;   /* ClientHello.legacy_version */
     guint32     cipher_suite;     /* 2 octets, 3 for SSLv2 */
     guint32     cipher_suites_offered;
+    guint16     group;            /* key exchange group the server chose; 0: not seen */
+    char        ja3[TLS_JA3_HEX_SIZE];    /* "" until a ClientHello gave one */
+    char        ja3s[TLS_JA3_HEX_SIZE];
     guint64     certificates;
+    TlsX509    *leaf;             /* the first certificate sent in clear, or NULL */
     guint64     application_data_bytes;
     guint64     handshake_oversized;
     guint64     records[TLS_N_RECORDS];
@@ -386,7 +398,8 @@ tls_ext_supported_versions(TlsState *s, PtlCursor e, gboolean is_server)
 /* Walks the extension headers; each one's data gets a child cursor, so a bad inner
  * length spoils only that extension.  FALSE when the headers overrun the hello. */
 static gboolean
-tls_hello_extensions(TlsState *s, PtlCursor *m, gboolean is_server, gboolean *has_versions)
+tls_hello_extensions(TlsState *s, PtlCursor *m, gboolean is_server, gboolean *has_versions,
+                     TlsJa3 *ja3)
 {
     if (ptl_cursor_remaining(m) == 0)
         return TRUE;  /* extensions are optional before TLS 1.3 */
@@ -396,6 +409,8 @@ tls_hello_extensions(TlsState *s, PtlCursor *m, gboolean is_server, gboolean *ha
         PtlCursor e = ptl_cursor_sub(&exts, ptl_cursor_be16(&exts));
         if (!ptl_cursor_ok(&exts))
             break;
+        if (ja3 != NULL)
+            tls_ja3_extension(ja3, type, e);
         switch (type) {
         case TLS_EXT_SERVER_NAME:
             if (!is_server)
@@ -407,6 +422,14 @@ tls_hello_extensions(TlsState *s, PtlCursor *m, gboolean is_server, gboolean *ha
         case TLS_EXT_SUPPORTED_VERSIONS:
             *has_versions = TRUE;
             tls_ext_supported_versions(s, e, is_server);
+            break;
+        case TLS_EXT_KEY_SHARE:    /* the server's share (or HRR's choice) starts with it */
+        case TLS_EXT_KEY_SHARE_DRAFT:
+            if (is_server) {
+                guint16 group = ptl_cursor_be16(&e);
+                if (ptl_cursor_ok(&e))
+                    s->group = group;
+            }
             break;
         default:
             break;
@@ -425,18 +448,23 @@ tls_client_hello(TlsState *s, PtlCursor *m)
     guint8 session_id_len = ptl_cursor_u8(m);
     ptl_cursor_skip(m, session_id_len);
     guint16 suites_len = ptl_cursor_be16(m);
-    ptl_cursor_skip(m, suites_len);
+    PtlCursor suites = ptl_cursor_sub(m, suites_len);
     ptl_cursor_skip(m, ptl_cursor_u8(m));  /* compression methods */
     if (!ptl_cursor_ok(m) || session_id_len > TLS_MAX_SESSION_ID || suites_len % 2 != 0)
         return FALSE;
+    g_autofree TlsJa3 *ja3 = s->ja3[0] == '\0' ? g_new0(TlsJa3, 1) : NULL;
+    while (ja3 != NULL && ptl_cursor_remaining(&suites) >= 2)
+        tls_ja3_add(ja3, TLS_JA3_CIPHERS, ptl_cursor_be16(&suites));
     if (!s->has_client_hello) {
         s->client_version = legacy_version;
         s->cipher_suites_offered = suites_len / 2;
     }
     s->has_client_hello = TRUE;
     gboolean has_versions = FALSE;
-    if (!tls_hello_extensions(s, m, FALSE, &has_versions))
+    if (!tls_hello_extensions(s, m, FALSE, &has_versions, ja3))
         return FALSE;
+    if (ja3 != NULL)   /* the first hello's; a retry after HRR would differ */
+        tls_ja3_digest(ja3, legacy_version, 4, s->ja3);
     if (!has_versions)
         tls_note_version_offered(s, legacy_version);
     return TRUE;
@@ -463,19 +491,49 @@ tls_server_hello(TlsState *s, PtlCursor *m, gboolean *is_hrr)
     s->cipher_suite = suite;
     s->has_cipher_suite = TRUE;
     gboolean has_versions = FALSE;
-    return tls_hello_extensions(s, m, TRUE, &has_versions);
+    g_autofree TlsJa3 *ja3s = s->ja3s[0] == '\0' ? g_new0(TlsJa3, 1) : NULL;
+    if (ja3s != NULL)
+        tls_ja3_add(ja3s, TLS_JA3_CIPHERS, suite);
+    if (!tls_hello_extensions(s, m, TRUE, &has_versions, ja3s))
+        return FALSE;
+    if (ja3s != NULL)
+        tls_ja3_digest(ja3s, legacy_version, 2, s->ja3s);
+    return TRUE;
 }
 
-/* certificate_list<0..2^24-1> of ASN.1Cert<1..2^24-1> (RFC 5246 7.4.2); counted only. */
+/* certificate_list<0..2^24-1> of ASN.1Cert<1..2^24-1> (RFC 5246 7.4.2): counted; the
+ * first one (the sender's own, 7.4.2) is read for its names and validity. */
 static gboolean
 tls_certificate(TlsState *s, PtlCursor *m)
 {
     PtlCursor list = ptl_cursor_sub(m, ptl_cursor_be24(m));
     while (ptl_cursor_ok(&list) && ptl_cursor_remaining(&list) > 0) {
-        if (ptl_cursor_skip(&list, ptl_cursor_be24(&list)))
-            s->certificates++;
+        PtlCursor der = ptl_cursor_sub(&list, ptl_cursor_be24(&list));
+        if (!ptl_cursor_ok(&list))
+            break;
+        if (s->leaf == NULL) {
+            s->leaf = g_new0(TlsX509, 1);
+            tls_x509_read(s->leaf, der);
+        }
+        s->certificates++;
     }
     return ptl_cursor_ok(&list) && ptl_cursor_ok(m);
+}
+
+/* TLS 1.2 ECDHE: ServerECDHParams begin with the curve type and the named curve; other
+ * key exchanges lay the message out otherwise, so only an ECDHE suite is read */
+static void
+tls_server_key_exchange(TlsState *s, PtlCursor *m)
+{
+    const char *suite = s->has_cipher_suite && s->cipher_suite <= 0xffff
+        ? tls_lookup(tls_cipher_suite_names, G_N_ELEMENTS(tls_cipher_suite_names),
+                     s->cipher_suite) : NULL;
+    if (suite == NULL || strstr(suite, "_ECDHE_") == NULL)
+        return;
+    guint8 curve_type = ptl_cursor_u8(m);
+    guint16 group = ptl_cursor_be16(m);
+    if (ptl_cursor_ok(m) && curve_type == TLS_EC_NAMED_CURVE)
+        s->group = group;
 }
 
 static guint
@@ -509,6 +567,8 @@ tls_handshake_message(TlsState *s, const PtlFlowContext *ctx, const guint8 *data
             index = TLS_COUNT_HRR;
     } else if (type == TLS_HS_CERTIFICATE && !tls_is_13(s->version)) {
         is_ok = tls_certificate(s, &m);
+    } else if (type == TLS_HS_SERVER_KEY_EXCHANGE) {
+        tls_server_key_exchange(s, &m);
     }
     if (!is_ok) {
         g_set_error(error, PTL_DISSECT_ERROR, PTL_DISSECT_ERROR_MALFORMED,
@@ -1067,6 +1127,7 @@ tls_state_free(gpointer state)
     for (int i = 0; i < 2; i++)
         g_clear_pointer(&s->dirs[i].hs_buf, g_free);
     ptl_text_clear(&s->sni);
+    g_free(s->leaf);
     ptl_text_clear(&s->alpn);
     ptl_name_counts_clear(&s->alpn_offered);
     g_free(s);
@@ -1125,6 +1186,35 @@ tls_emit_handshake_counts(JsonBuilder *b, const TlsState *s)
 }
 
 static void
+tls_emit_text_or_null(JsonBuilder *b, const char *key, const char *text)
+{
+    json_builder_set_member_name(b, key);
+    if (text[0] != '\0')
+        json_builder_add_string_value(b, text);
+    else
+        json_builder_add_null_value(b);
+}
+
+/* The leaf certificate's facts: null where the walk did not reach them */
+static void
+tls_emit_certificate(JsonBuilder *b, const TlsX509 *x)
+{
+    json_builder_set_member_name(b, "certificate");
+    json_builder_begin_object(b);
+    tls_emit_text_or_null(b, "subject_cn", x->subject_cn);
+    tls_emit_text_or_null(b, "issuer_cn", x->issuer_cn);
+    json_builder_set_member_name(b, "san");
+    json_builder_begin_array(b);
+    for (guint i = 0; i < x->n_san; i++)
+        json_builder_add_string_value(b, x->san[i]);
+    json_builder_end_array(b);
+    ptl_emit_int(b, "san_dropped", (gint64) x->san_dropped);
+    tls_emit_text_or_null(b, "not_before", x->not_before);
+    tls_emit_text_or_null(b, "not_after", x->not_after);
+    json_builder_end_object(b);
+}
+
+static void
 tls_emit(gpointer state, JsonBuilder *b)
 {
     const TlsState *s = state;
@@ -1141,8 +1231,22 @@ tls_emit(gpointer state, JsonBuilder *b)
         char hex[16];
         g_snprintf(hex, sizeof hex, s->cipher_suite > 0xffff ? "0x%06x" : "0x%04x",
                    s->cipher_suite);
-        ptl_emit_string(b, "cipher_suite", hex, -1);
+        const char *name = s->cipher_suite > 0xffff ? NULL
+            : tls_lookup(tls_cipher_suite_names, G_N_ELEMENTS(tls_cipher_suite_names),
+                         s->cipher_suite);
+        ptl_emit_string(b, "cipher_suite", name != NULL ? name : hex, -1);
+        ptl_emit_string(b, "cipher_suite_code", hex, -1);
     }
+    if (s->group != 0) {
+        char hex[8];
+        g_snprintf(hex, sizeof hex, "0x%04x", s->group);
+        const char *name = tls_lookup(tls_group_names, G_N_ELEMENTS(tls_group_names), s->group);
+        ptl_emit_string(b, "group", name != NULL ? name : hex, -1);
+    }
+    if (s->ja3[0] != '\0')
+        ptl_emit_string(b, "ja3", s->ja3, -1);
+    if (s->ja3s[0] != '\0')
+        ptl_emit_string(b, "ja3s", s->ja3s, -1);
     tls_emit_handshake_counts(b, s);
     ptl_emit_int(b, "handshake_oversized", (gint64) s->handshake_oversized);
     ptl_emit_counts(b, "records", tls_record_names, s->records, TLS_N_RECORDS);
@@ -1150,6 +1254,8 @@ tls_emit(gpointer state, JsonBuilder *b)
     tls_emit_alerts(b, s);
     ptl_emit_bool(b, "hrr", s->has_hrr);
     ptl_emit_int(b, "certificates", (gint64) s->certificates);
+    if (s->leaf != NULL)
+        tls_emit_certificate(b, s->leaf);
     ptl_emit_bool(b, "sslv2", s->has_sslv2);
 }
 
