@@ -142,6 +142,7 @@ ptl_app_new(const PtlPluginSet *plugins, PtlTransport transport, guint16 client_
     PtlApp *app = g_new0(PtlApp, 1);
     app->plugins = plugins;
     app->ctx.fact = app_fact;
+    app->ctx.struct_size = sizeof(PtlFlowContext);
     app->ctx.core_data = app;
     app->ctx.transport = transport;
     app->ctx.client_port = client_port;

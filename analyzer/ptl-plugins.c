@@ -1,6 +1,11 @@
 /* ptl-plugins.c: the GModule loader.  A module is refused, with a reason, for a
- * wrong ABI version, a missing callback or a name already taken; the run goes on. */
+ * wrong ABI version or descriptor size, a missing callback or a name already
+ * taken; the run goes on.  Every accepted descriptor is copied into the current
+ * layout (ABI 1 converted, a shorter ABI 2 one zero-filled), so the rest of the
+ * core reads one struct. */
 #include "ptl-plugins.h"
+
+#include "ptl-dissector-abi1.h"
 
 #include "ptl-config.h"
 #include "ptl-paths.h"
@@ -18,6 +23,7 @@ static void
 plugin_free(gpointer data)
 {
     PtlPlugin *plugin = data;
+    g_free((gpointer) plugin->desc);
     g_free(plugin->path);
     g_free(plugin);
 }
@@ -72,15 +78,62 @@ plugins_missing_field(const PtlDissector *desc)
     return NULL;
 }
 
-gboolean
-ptl_plugin_set_add(PtlPluginSet *set, const PtlDissector *desc, const char *path, GError **error)
+static PtlDissector *
+plugins_from_abi1(const PtlDissectorAbi1 *old)
 {
-    if (desc->abi_version != PTL_DISSECTOR_ABI_VERSION) {
+    PtlDissector *desc = g_new0(PtlDissector, 1);
+    desc->abi_version = PTL_DISSECTOR_ABI_1;
+    desc->struct_size = sizeof(PtlDissector);
+    desc->name = old->name;
+    desc->version = old->version;
+    desc->description = old->description;
+    desc->default_ports = old->default_ports;
+    desc->probe = old->probe;
+    desc->probe_datagram = old->probe_datagram;
+    desc->state_new = old->state_new;
+    desc->state_free = old->state_free;
+    desc->feed = old->feed;
+    desc->gap = old->gap;
+    desc->emit = old->emit;
+    return desc;
+}
+
+/* transfer full: the descriptor in the current layout, or NULL with the reason.
+ * abi_version is read first; struct_size only once the version says it exists. */
+static PtlDissector *
+plugins_normalise(gconstpointer module_desc, const char *path, GError **error)
+{
+    guint32 abi = *(const guint32 *) module_desc;
+    if (abi == PTL_DISSECTOR_ABI_1)
+        return plugins_from_abi1(module_desc);
+    if (abi != PTL_DISSECTOR_ABI_VERSION) {
         g_set_error(error, PTL_LOADER_ERROR, PTL_LOADER_ERROR_ABI,
-                    "%s: ABI version %u, this portolan needs %u: rebuild the module", path,
-                    desc->abi_version, PTL_DISSECTOR_ABI_VERSION);
-        return FALSE;
+                    "%s: ABI version %u, this portolan reads 1 and %u: rebuild the module",
+                    path, abi, PTL_DISSECTOR_ABI_VERSION);
+        return NULL;
     }
+    guint32 size = ((const PtlDissector *) module_desc)->struct_size;
+    if (size < PTL_DISSECTOR_SIZE_2) {
+        g_set_error(error, PTL_LOADER_ERROR, PTL_LOADER_ERROR_ABI,
+                    "%s: descriptor of %u bytes, ABI %u needs at least %u: "
+                    "set it with PTL_DISSECTOR_HEADER and rebuild the module",
+                    path, size, abi, (guint) PTL_DISSECTOR_SIZE_2);
+        return NULL;
+    }
+    /* a newer module may be longer: read only the fields this core knows */
+    PtlDissector *desc = g_new0(PtlDissector, 1);
+    memcpy(desc, module_desc, MIN((gsize) size, sizeof(PtlDissector)));
+    desc->struct_size = sizeof(PtlDissector);
+    return desc;
+}
+
+gboolean
+ptl_plugin_set_add(PtlPluginSet *set, const PtlDissector *module_desc, const char *path,
+                   GError **error)
+{
+    g_autofree PtlDissector *desc = plugins_normalise(module_desc, path, error);
+    if (desc == NULL)
+        return FALSE;
     const char *missing = plugins_missing_field(desc);
     if (missing != NULL) {
         g_set_error(error, PTL_LOADER_ERROR, PTL_LOADER_ERROR_CALLBACK,
@@ -95,11 +148,11 @@ ptl_plugin_set_add(PtlPluginSet *set, const PtlDissector *desc, const char *path
         return FALSE;
     }
     PtlPlugin *plugin = g_new0(PtlPlugin, 1);
-    plugin->desc = desc;
+    plugin->desc = g_steal_pointer(&desc);
     plugin->path = g_strdup(path);
     plugin->index = set->plugins->len;
     g_ptr_array_add(set->plugins, plugin);
-    g_hash_table_insert(set->by_name, (gpointer) desc->name, plugin);
+    g_hash_table_insert(set->by_name, (gpointer) plugin->desc->name, plugin);
     return TRUE;
 }
 

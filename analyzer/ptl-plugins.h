@@ -12,13 +12,15 @@ GQuark ptl_loader_error_quark(void);
 typedef enum {
     PTL_LOADER_ERROR_OPEN,      /* dlopen failed */
     PTL_LOADER_ERROR_SYMBOL,    /* no ptl_dissector_entry, or it returned NULL */
-    PTL_LOADER_ERROR_ABI,       /* abi_version differs */
+    PTL_LOADER_ERROR_ABI,       /* abi_version unknown, or struct_size too small for it */
     PTL_LOADER_ERROR_CALLBACK,  /* a required field is NULL */
     PTL_LOADER_ERROR_DUPLICATE, /* a module of that name is loaded already */
 } PtlLoaderError;
 
 typedef struct {
-    const PtlDissector *desc;   /* transfer none: owned by the module */
+    /* owned by the set: the module's descriptor in the current layout (abi_version
+     * says which ABI the module was built for); its strings and tables are the module's */
+    const PtlDissector *desc;
     char               *path;   /* file, or "built-in" */
     guint               index;  /* position in the set */
 } PtlPlugin;
@@ -30,7 +32,8 @@ PtlPluginSet *ptl_plugin_set_new(void);
 void          ptl_plugin_set_free(PtlPluginSet *set);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PtlPluginSet, ptl_plugin_set_free)
 
-/* Checks a descriptor and adds it; path is only for messages. */
+/* Checks a descriptor (ABI 1 or 2, read by its abi_version and struct_size) and adds
+ * a copy in the current layout; path is only for messages. */
 gboolean ptl_plugin_set_add(PtlPluginSet *set, const PtlDissector *desc, const char *path,
                             GError **error);
 /* Opens one module file and adds its dissector. */

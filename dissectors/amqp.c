@@ -1297,7 +1297,7 @@ amqp_emit(gpointer state, JsonBuilder *b)
 }
 
 static const PtlDissector amqp_dissector = {
-    .abi_version = PTL_DISSECTOR_ABI_VERSION,
+    PTL_DISSECTOR_HEADER,
     .name = "amqp",
     .default_ports = amqp_ports,
     .probe = amqp_probe,

@@ -1984,7 +1984,7 @@ http_emit(gpointer state, JsonBuilder *b)
 }
 
 static const PtlDissector http_dissector = {
-    .abi_version = PTL_DISSECTOR_ABI_VERSION,
+    PTL_DISSECTOR_HEADER,
     .name = "http",
     .default_ports = http_ports,
     .probe = http_probe,

@@ -1842,7 +1842,7 @@ smb_emit(gpointer state, JsonBuilder *b)
 }
 
 static const PtlDissector smb_dissector = {
-    .abi_version = PTL_DISSECTOR_ABI_VERSION,
+    PTL_DISSECTOR_HEADER,
     .name = "smb",
     .default_ports = smb_ports,
     .probe = smb_probe,

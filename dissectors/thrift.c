@@ -1179,7 +1179,7 @@ thrift_emit(gpointer state, JsonBuilder *b)
 }
 
 static const PtlDissector thrift_dissector = {
-    .abi_version = PTL_DISSECTOR_ABI_VERSION,
+    PTL_DISSECTOR_HEADER,
     .name = "thrift",
     .default_ports = thrift_default_ports,
     .probe = thrift_probe,

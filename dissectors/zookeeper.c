@@ -1565,7 +1565,7 @@ zookeeper_emit(gpointer state, JsonBuilder *builder)
 static const guint16 zookeeper_default_ports[] = { 2181, 2888, 3888, 3181, 4181, 0 };
 
 static const PtlDissector zookeeper_dissector = {
-    .abi_version = PTL_DISSECTOR_ABI_VERSION,
+    PTL_DISSECTOR_HEADER,
     .name = "zookeeper",
     .default_ports = zookeeper_default_ports,
     .probe = zookeeper_probe,

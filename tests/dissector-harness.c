@@ -99,6 +99,81 @@ harness_flow_facts_text(const HarnessFlow *flow)
     return g_string_free(out, FALSE);
 }
 
+/* ---- records ---- */
+
+static JsonBuilder *
+harness_record_begin(const PtlFlowContext *ctx, const char *kind)
+{
+    HarnessFlow *flow = ctx->core_data;
+    if (flow->open_record != NULL)
+        fail_msg("record_begin(\"%s\") while a record is open", kind);
+    assert_non_null(kind);
+    flow->open_record = json_builder_new();
+    json_builder_begin_object(flow->open_record);
+    ptl_emit_string(flow->open_record, "kind", kind, -1);
+    ptl_emit_int(flow->open_record, "ts", ctx->ts_ns);
+    ptl_emit_int(flow->open_record, "flow_id", HARNESS_FLOW_ID);
+    return flow->open_record;
+}
+
+static void
+harness_record_end(const PtlFlowContext *ctx)
+{
+    HarnessFlow *flow = ctx->core_data;
+    if (flow->open_record == NULL)
+        fail_msg("record_end without record_begin");
+    json_builder_end_object(flow->open_record);
+    g_ptr_array_add(flow->records, json_builder_get_root(flow->open_record));
+    g_clear_object(&flow->open_record);
+}
+
+static void
+harness_need(const PtlFlowContext *ctx, PtlDirection dir, gsize more)
+{
+    HarnessFlow *flow = ctx->core_data;
+    assert_true(dir == PTL_DIR_TO_SERVER || dir == PTL_DIR_TO_CLIENT);
+    flow->need[dir] = more;
+}
+
+static const char *
+harness_record_kind(JsonNode *node)
+{
+    return json_object_get_string_member(json_node_get_object(node), "kind");
+}
+
+guint
+harness_flow_count_records(const HarnessFlow *flow, const char *kind)
+{
+    guint n = 0;
+    for (guint i = 0; i < flow->records->len; i++)
+        n += kind == NULL || strcmp(harness_record_kind(g_ptr_array_index(flow->records, i)),
+                                    kind) == 0;
+    return n;
+}
+
+JsonObject *
+harness_flow_record(const HarnessFlow *flow, const char *kind, guint i)
+{
+    for (guint k = 0; k < flow->records->len; k++) {
+        JsonNode *node = g_ptr_array_index(flow->records, k);
+        if ((kind == NULL || strcmp(harness_record_kind(node), kind) == 0) && i-- == 0)
+            return json_node_get_object(node);
+    }
+    fail_msg("no record %s #%u", kind != NULL ? kind : "(any)", i);
+    return NULL;
+}
+
+char *
+harness_flow_records_text(const HarnessFlow *flow)
+{
+    GString *out = g_string_new(NULL);
+    for (guint i = 0; i < flow->records->len; i++) {
+        g_autofree char *line = json_to_string(g_ptr_array_index(flow->records, i), FALSE);
+        g_string_append_printf(out, "%s\n", line);
+    }
+    return g_string_free(out, FALSE);
+}
+
 /* ---- the fake core ---- */
 
 HarnessFlow *
@@ -113,7 +188,13 @@ harness_flow_new(const HarnessFlowConfig *config)
         .transport = config->transport,
         .client_port = config->client_port,
         .server_port = config->server_port,
+        .struct_size = sizeof(PtlFlowContext),
+        .ts_ns = HARNESS_TS_NS,
+        .record_begin = harness_record_begin,
+        .record_end = harness_record_end,
+        .need = harness_need,
     };
+    flow->records = g_ptr_array_new_with_free_func((GDestroyNotify) json_node_unref);
     for (gsize i = 0; i < G_N_ELEMENTS(flow->pending); i++)
         flow->pending[i] = g_byte_array_new();
     flow->facts = g_array_new(FALSE, FALSE, sizeof(HarnessFact));
@@ -128,6 +209,9 @@ harness_flow_free(HarnessFlow *flow)
     for (gsize i = 0; i < G_N_ELEMENTS(flow->pending); i++)
         g_byte_array_unref(flow->pending[i]);
     g_array_unref(flow->facts);
+    g_ptr_array_unref(flow->records);
+    if (flow->open_record != NULL)
+        fail_msg("a record was left open");
     g_clear_error(&flow->error);
     g_free(flow);
 }
@@ -141,6 +225,12 @@ harness_flow_feed(HarnessFlow *flow, PtlDirection dir, const void *data, gsize l
         return TRUE;
     GByteArray *pending = flow->pending[dir];
     g_byte_array_append(pending, data, (guint) len);
+    if (flow->need[dir] > len) {    /* as the core: the dissector said it cannot progress */
+        flow->need[dir] -= len;
+        flow->feeds_held++;
+        return TRUE;
+    }
+    flow->need[dir] = 0;
     flow->last_used = flow->d->feed(flow->state, &flow->ctx, dir, pending->data, pending->len,
                                     &flow->error);
     if (flow->last_used < 0) {
@@ -150,6 +240,7 @@ harness_flow_feed(HarnessFlow *flow, PtlDirection dir, const void *data, gsize l
         return FALSE;
     }
     assert_null(flow->error);
+    assert_null(flow->open_record);
     assert_true((gsize) flow->last_used <= pending->len);
     g_byte_array_remove_range(pending, 0, (guint) flow->last_used);
     assert_true(pending->len <= PTL_PENDING_MAX);
@@ -200,6 +291,7 @@ gboolean
 harness_flow_gap(HarnessFlow *flow, PtlDirection dir, gsize missing)
 {
     g_byte_array_set_size(flow->pending[dir], 0);
+    flow->need[dir] = 0;
     return flow->d->gap(flow->state, dir, missing);
 }
 
@@ -239,7 +331,8 @@ harness_flow_output(const HarnessFlow *flow)
 {
     g_autofree char *json = harness_flow_json(flow);
     g_autofree char *facts = harness_flow_facts_text(flow);
-    return g_strconcat(json, "\n", facts, NULL);
+    g_autofree char *records = harness_flow_records_text(flow);
+    return g_strconcat(json, "\n", facts, "\n", records, NULL);
 }
 
 void
@@ -340,6 +433,7 @@ harness_assert_descriptor(const PtlDissector *d, const char *name, const char *v
                           gboolean has_probe_datagram)
 {
     assert_int_equal(d->abi_version, PTL_DISSECTOR_ABI_VERSION);
+    assert_int_equal(d->struct_size, sizeof(PtlDissector));
     assert_string_equal(d->name, name);
     assert_string_equal(d->version, version);
     assert_non_null(d->description);

@@ -11,7 +11,7 @@
  * it is the template users copy out of tree, where this file does not exist. */
 #pragma once
 
-#include "ptl-dissector.h"
+#include "ptl-module.h"
 
 /* The one dissector (or plugin) compiled into the test, reached as the core reaches it. */
 const PtlDissector *ptl_dissector_entry(void);
@@ -29,6 +29,10 @@ typedef struct {
     char   *detail;                   /* "" when the dissector gave none */
 } HarnessFact;
 
+/* The time the fake core gives every record: ctx.ts_ns, 2026-01-01T00:00:00Z. */
+#define HARNESS_TS_NS G_GINT64_CONSTANT(1767225600000000000)
+#define HARNESS_FLOW_ID 1
+
 /* One dissector state, fed like the core feeds it.  Tests read the fields. */
 typedef struct {
     PtlFlowContext      ctx;          /* ctx.core_data points back here */
@@ -39,6 +43,10 @@ typedef struct {
     gssize              last_used;    /* feed's answer to the latest call */
     GArray             *facts;        /* HarnessFact, in the order raised */
     GError             *error;        /* set once feed failed: the core then stops */
+    GPtrArray          *records;      /* JsonNode *, each {"kind","ts","flow_id",...} */
+    JsonBuilder        *open_record;  /* between record_begin and record_end */
+    gsize               need[2];      /* bytes still awaited before the next feed */
+    guint64             feeds_held;   /* feeds the need() hint saved */
 } HarnessFlow;
 
 /* A run of bytes in one direction, as one TCP payload or one whole stream. */
@@ -91,6 +99,15 @@ guint    harness_flow_count_facts_with_prefix(const HarnessFlow *flow, const cha
 /* transfer full: the facts as text, one a line: "CONFIRMED 0-9-1" */
 char    *harness_flow_facts_text(const HarnessFlow *flow);
 
+/* ---- records ---- */
+
+/* How many records of `kind` (NULL: any) the flow produced. */
+guint     harness_flow_count_records(const HarnessFlow *flow, const char *kind);
+/* transfer none: the i-th record's object of `kind` (NULL: any); fails the test if absent */
+JsonObject *harness_flow_record(const HarnessFlow *flow, const char *kind, guint i);
+/* transfer full: the records as JSON lines, in the order produced ("" when none) */
+char     *harness_flow_records_text(const HarnessFlow *flow);
+
 /* ---- emitted JSON ---- */
 
 /* transfer full: the members emit adds, inside one object, as the core wraps them */
@@ -98,7 +115,7 @@ JsonNode *harness_emit_node(const PtlDissector *d, gpointer state);
 char     *harness_emit_json(const PtlDissector *d, gpointer state);
 JsonNode *harness_flow_node(const HarnessFlow *flow);
 char     *harness_flow_json(const HarnessFlow *flow);
-/* transfer full: the JSON, a newline, then the facts text: what a run produced */
+/* transfer full: the JSON, a newline, the facts text, then the records: what a run produced */
 char     *harness_flow_output(const HarnessFlow *flow);
 
 /* ---- secrets (docs/secrets.md) ---- */

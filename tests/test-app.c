@@ -99,12 +99,15 @@ static const guint16 alpha_ports[] = { 1000, 0 };
 static const guint16 beta_ports[] = { 2000, 137, 0 };
 
 static const PtlDissector alpha_dissector = {
-    PTL_DISSECTOR_ABI_VERSION, "alpha", alpha_ports, alpha_probe, fake_state_new, g_free,
-    fake_feed, NULL, fake_emit, "1.0.0", "fake alpha", NULL,
+    PTL_DISSECTOR_HEADER, .name = "alpha", .version = "1.0.0", .description = "fake alpha",
+    .default_ports = alpha_ports, .probe = alpha_probe, .state_new = fake_state_new,
+    .state_free = g_free, .feed = fake_feed, .emit = fake_emit,
 };
 static const PtlDissector beta_dissector = {
-    PTL_DISSECTOR_ABI_VERSION, "beta", beta_ports, beta_probe, fake_state_new, g_free,
-    fake_feed, fake_gap, fake_emit, "1.0.0", "fake beta", beta_probe_datagram,
+    PTL_DISSECTOR_HEADER, .name = "beta", .version = "1.0.0", .description = "fake beta",
+    .default_ports = beta_ports, .probe = beta_probe, .probe_datagram = beta_probe_datagram,
+    .state_new = fake_state_new, .state_free = g_free, .feed = fake_feed, .gap = fake_gap,
+    .emit = fake_emit,
 };
 
 static int

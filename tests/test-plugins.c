@@ -43,7 +43,7 @@ test_plugins_load_dir_refuses_bad_modules(void **state)
     assert_string_equal(good->desc->version, "0.0.1");
     assert_int_equal(warnings->len, 4);
     assert_true(has_line(warnings, "libtest-same-name.", "'good' is already loaded from"));
-    assert_true(has_line(warnings, "libtest-wrong-abi.", "ABI version 2"));
+    assert_true(has_line(warnings, "libtest-wrong-abi.", "ABI version 3"));
     assert_true(has_line(warnings, "libtest-no-feed.", "missing or invalid feed"));
     assert_true(has_line(warnings, "libtest-no-entry.", "not a portolan dissector"));
 }

@@ -9,7 +9,7 @@
  * your protocol's name: all symbols are static and carry the file name as prefix. */
 #include <string.h>
 
-#include "ptl-dissector.h"
+#include "ptl-module.h"    /* the ABI (ptl-dissector.h) and the helpers every module shares */
 
 /* Every wire length needs a maximum before it sizes anything: a line longer than this
  * is garbage (or not ECHO at all), and the core holds at most PTL_PENDING_MAX anyway. */
@@ -26,33 +26,10 @@ typedef struct {
     gboolean has_quit;
     guint64  requests;              /* ECHO lines from the client */
     guint64  replies;               /* lines from the server */
-    char    *texts[EXAMPLE_MAX_TEXTS];  /* first distinct texts, copied: input is borrowed */
-    guint    n_texts;
-    guint64  texts_dropped;
+    /* first distinct texts, copied (input is borrowed), capped: a repeat costs no
+     * allocation, and sightings of new texts past the cap are counted as dropped */
+    PtlNameCounts texts;
 } ExampleState;
-
-/* The context is only valid inside feed; a NULL check keeps unit tests simple. */
-static void
-example_fact(const PtlFlowContext *ctx, PtlFact fact, const char *detail)
-{
-    if (ctx != NULL && ctx->fact != NULL)
-        ctx->fact(ctx, fact, detail);
-}
-
-static void
-example_keep_text(ExampleState *s, const guint8 *text, gsize len)
-{
-    gsize n = MIN(len, (gsize) PTL_MAX_STRING);  /* emit cuts there anyway */
-    for (guint i = 0; i < s->n_texts; i++) {
-        if (strlen(s->texts[i]) == n && memcmp(s->texts[i], text, n) == 0)
-            return;  /* a repeat costs no allocation */
-    }
-    if (s->n_texts == EXAMPLE_MAX_TEXTS) {
-        s->texts_dropped++;
-        return;
-    }
-    s->texts[s->n_texts++] = g_strndup((const char *) text, n);
-}
 
 /* probe: pure (no state, no allocation), sees at most PTL_PROBE_MAX_BYTES of ONE
  * direction, which may be either side and may start mid-stream.  YES only when the
@@ -86,7 +63,9 @@ example_probe(const guint8 *data, gsize len, PtlDirection dir)
 static gpointer
 example_state_new(void)
 {
-    return g_new0(ExampleState, 1);
+    ExampleState *s = g_new0(ExampleState, 1);
+    ptl_name_counts_init(&s->texts, EXAMPLE_MAX_TEXTS);
+    return s;
 }
 
 /* Called exactly once per state, even when feed failed or never ran. */
@@ -96,9 +75,24 @@ example_state_free(gpointer state)
     ExampleState *s = state;
     if (s == NULL)
         return;
-    for (guint i = 0; i < s->n_texts; i++)
-        g_free(s->texts[i]);
+    ptl_name_counts_clear(&s->texts);
     g_free(s);
+}
+
+/* A record is one unit of work as it completes: here one request.  The core adds
+ * "kind", "ts" and "flow_id"; NULL means nobody reads records (or the flow's cap is
+ * reached), so build nothing.  Records are allow-listed like emit: never a secret. */
+static void
+example_record(const PtlFlowContext *ctx, const char *kind, PtlCursor *text)
+{
+    JsonBuilder *b = ptl_record_begin(ctx, kind);
+    if (b == NULL)
+        return;
+    if (text != NULL) {
+        gsize n = ptl_cursor_remaining(text);
+        ptl_emit_string(b, "text", (const char *) ptl_cursor_take(text, n), (gssize) n);
+    }
+    ptl_record_end(ctx);
 }
 
 /* One complete line without its "\n".  FALSE with `error` set on garbage. */
@@ -113,20 +107,25 @@ example_line(ExampleState *s, const PtlFlowContext *ctx, PtlDirection dir, PtlCu
     const guint8 *word = ptl_cursor_take(&line, 4);
     if (word != NULL && memcmp(word, "QUIT", 4) == 0 && ptl_cursor_remaining(&line) == 0) {
         s->has_quit = TRUE;
+        example_record(ctx, "example_quit", NULL);
     } else if (word != NULL && memcmp(word, "ECHO", 4) == 0 && ptl_cursor_u8(&line) == ' '
                && ptl_cursor_ok(&line)) {
+        PtlCursor text = line;
         gsize n = ptl_cursor_remaining(&line);
-        example_keep_text(s, ptl_cursor_take(&line, n), n);
+        ptl_name_counts_add(&s->texts, ptl_cursor_take(&line, n), (gssize) n);
         s->requests++;
+        example_record(ctx, "example_echo", &text);
     } else {
         /* name the protocol and what was wrong: it ends up in the report */
-        g_set_error_literal(error, PTL_DISSECT_ERROR, PTL_DISSECT_ERROR_MALFORMED,
-                            "example: request is neither ECHO nor QUIT");
+        ptl_dissect_fail(error, PTL_DISSECT_ERROR_MALFORMED, "example",
+                         "request is neither ECHO nor QUIT");
         return FALSE;
     }
     if (!s->is_confirmed) {
-        s->is_confirmed = TRUE;  /* a first complete, valid PDU: tell the rule engine */
-        example_fact(ctx, PTL_FACT_CONFIRMED, "ECHO");
+        /* a first complete, valid PDU: tell the rule engine, which judges it at once.
+         * ptl_fact is NULL-safe, which keeps unit tests simple. */
+        s->is_confirmed = TRUE;
+        ptl_fact(ctx, PTL_FACT_CONFIRMED, "ECHO");
     }
     return TRUE;
 }
@@ -148,11 +147,9 @@ example_feed(gpointer state, const PtlFlowContext *ctx, PtlDirection dir,
                 break;
             eol = EXAMPLE_MAX_LINE + 1;
         }
-        if ((gsize) eol > EXAMPLE_MAX_LINE) {
-            g_set_error(error, PTL_DISSECT_ERROR, PTL_DISSECT_ERROR_LIMIT,
-                        "example: line over limit %u", EXAMPLE_MAX_LINE);
-            return -1;
-        }
+        if ((gsize) eol > EXAMPLE_MAX_LINE)
+            return ptl_dissect_fail(error, PTL_DISSECT_ERROR_LIMIT, "example",
+                                    "line over limit %u", EXAMPLE_MAX_LINE);
         PtlCursor line = ptl_cursor_sub(&c, (gsize) eol);
         ptl_cursor_skip(&c, 1);  /* the "\n" */
         if (!example_line(s, ctx, dir, line, error))
@@ -181,20 +178,13 @@ example_emit(gpointer state, JsonBuilder *b)
     ptl_emit_int(b, "requests", (gint64) s->requests);
     ptl_emit_int(b, "replies", (gint64) s->replies);
     ptl_emit_bool(b, "quit", s->has_quit);
-    json_builder_set_member_name(b, "texts");
-    json_builder_begin_array(b);
-    for (guint i = 0; i < s->n_texts; i++) {
-        g_autofree char *valid = g_utf8_make_valid(s->texts[i], -1);
-        json_builder_add_string_value(b, valid);
-    }
-    json_builder_end_array(b);
-    ptl_emit_int(b, "texts_dropped", (gint64) s->texts_dropped);
+    ptl_name_counts_emit_names(&s->texts, b, "texts", "texts_dropped");
 }
 
 /* Every field filled: the loader refuses a NULL callback (gap and probe_datagram are
  * the optional ones) and a name already taken. */
 static const PtlDissector example_dissector = {
-    .abi_version = PTL_DISSECTOR_ABI_VERSION,
+    PTL_DISSECTOR_HEADER,
     .name = "example",
     .default_ports = example_ports,
     .probe = example_probe,

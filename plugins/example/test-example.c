@@ -23,11 +23,11 @@ const PtlDissector *ptl_dissector_entry(void);
 static const char conv_to_server[] = "ECHO hello\nECHO wörld\nQUIT\n";
 static const char conv_to_client[] = "hello\nwörld\n";
 
-/* ---- fake core: keeps what feed did not consume and records facts ----
+/* ---- fake core: keeps what feed did not consume, records facts and records ----
  *
  * portolan's own dissector tests share this machinery in tests/dissector-harness.c.
  * This file keeps a small copy on purpose: it is the template you copy out of tree,
- * where only the installed headers (ptl-dissector.h, ptl-cursor.h) exist, and the
+ * where only the installed headers (ptl-dissector.h, ptl-module.h, ptl-cursor.h) exist, and the
  * copy shows in a few lines exactly what the core promises feed(). */
 
 typedef struct {
@@ -35,7 +35,10 @@ typedef struct {
     const PtlDissector *d;
     gpointer            state;
     GByteArray         *pending[2];
-    GPtrArray          *facts;  /* "<fact>:<detail>" */
+    GPtrArray          *facts;    /* "<fact>:<detail>" */
+    GPtrArray          *records;  /* each record as compact JSON */
+    JsonBuilder        *open;     /* the record between record_begin and record_end */
+    gsize               need[2];  /* bytes the dissector said it needs before more work */
     GError             *error;
 } Core;
 
@@ -44,6 +47,39 @@ core_fact(const PtlFlowContext *ctx, PtlFact fact, const char *detail)
 {
     Core *core = ctx->core_data;
     g_ptr_array_add(core->facts, g_strdup_printf("%d:%s", (int) fact, detail ? detail : ""));
+}
+
+/* The core opens the record's object with its own members; the module adds the rest. */
+static JsonBuilder *
+core_record_begin(const PtlFlowContext *ctx, const char *kind)
+{
+    Core *core = ctx->core_data;
+    assert_null(core->open);
+    core->open = json_builder_new();
+    json_builder_begin_object(core->open);
+    ptl_emit_string(core->open, "kind", kind, -1);
+    ptl_emit_int(core->open, "ts", ctx->ts_ns);
+    ptl_emit_int(core->open, "flow_id", 1);
+    return core->open;
+}
+
+static void
+core_record_end(const PtlFlowContext *ctx)
+{
+    Core *core = ctx->core_data;
+    assert_non_null(core->open);
+    json_builder_end_object(core->open);
+    JsonNode *root = json_builder_get_root(core->open);
+    g_ptr_array_add(core->records, json_to_string(root, FALSE));
+    json_node_unref(root);
+    g_clear_object(&core->open);
+}
+
+static void
+core_need(const PtlFlowContext *ctx, PtlDirection dir, gsize more)
+{
+    Core *core = ctx->core_data;
+    core->need[dir == PTL_DIR_TO_CLIENT] = more;
 }
 
 static Core *
@@ -55,10 +91,16 @@ core_new(void)
     core->ctx.core_data = core;
     core->ctx.transport = PTL_TRANSPORT_TCP;
     core->ctx.server_port = 7777;
+    core->ctx.struct_size = sizeof(PtlFlowContext);
+    core->ctx.ts_ns = 1000000000;
+    core->ctx.record_begin = core_record_begin;
+    core->ctx.record_end = core_record_end;
+    core->ctx.need = core_need;
     core->state = core->d->state_new();
     core->pending[0] = g_byte_array_new();
     core->pending[1] = g_byte_array_new();
     core->facts = g_ptr_array_new_with_free_func(g_free);
+    core->records = g_ptr_array_new_with_free_func(g_free);
     return core;
 }
 
@@ -69,6 +111,8 @@ core_free(Core *core)
     g_byte_array_unref(core->pending[0]);
     g_byte_array_unref(core->pending[1]);
     g_ptr_array_unref(core->facts);
+    g_ptr_array_unref(core->records);
+    assert_null(core->open);
     g_clear_error(&core->error);
     g_free(core);
 }
@@ -81,6 +125,12 @@ core_feed(Core *core, PtlDirection dir, const char *data, gsize len)
         return FALSE;
     GByteArray *p = core->pending[dir == PTL_DIR_TO_CLIENT];
     g_byte_array_append(p, (const guint8 *) data, (guint) len);
+    gsize *need = &core->need[dir == PTL_DIR_TO_CLIENT];
+    if (*need > len) {  /* the dissector asked not to see these bytes again yet */
+        *need -= len;
+        return TRUE;
+    }
+    *need = 0;
     gssize n = core->d->feed(core->state, &core->ctx, dir, p->data, p->len, &core->error);
     if (n < 0) {
         assert_non_null(core->error);
@@ -121,6 +171,7 @@ test_example_descriptor(void **unused)
     (void) unused;
     const PtlDissector *d = ptl_dissector_entry();
     assert_int_equal(d->abi_version, PTL_DISSECTOR_ABI_VERSION);
+    assert_int_equal(d->struct_size, sizeof(PtlDissector));
     assert_string_equal(d->name, "example");
     assert_int_equal(d->default_ports[0], 7777);
     assert_int_equal(d->default_ports[1], 0);
@@ -239,6 +290,34 @@ test_example_texts_capped(void **unused)
     core_free(core);
 }
 
+/* Each request is one record, with the core's members first; none without a core. */
+static void
+test_example_records(void **unused)
+{
+    (void) unused;
+    Core *core = core_new();
+    assert_true(core_feed(core, PTL_DIR_TO_SERVER, conv_to_server, strlen(conv_to_server)));
+    assert_int_equal(core->records->len, 3);
+    assert_string_equal(g_ptr_array_index(core->records, 0),
+                        "{\"kind\":\"example_echo\",\"ts\":1000000000,\"flow_id\":1,"
+                        "\"text\":\"hello\"}");
+    assert_string_equal(g_ptr_array_index(core->records, 2),
+                        "{\"kind\":\"example_quit\",\"ts\":1000000000,\"flow_id\":1}");
+    core_free(core);
+
+    /* a context of ABI 1's size (struct_size 0) and no context at all: no record, no crash */
+    core = core_new();
+    core->ctx.struct_size = 0;
+    assert_true(core_feed(core, PTL_DIR_TO_SERVER, conv_to_server, strlen(conv_to_server)));
+    assert_int_equal(core->records->len, 0);
+    core_free(core);
+    const PtlDissector *d = ptl_dissector_entry();
+    gpointer state = d->state_new();
+    assert_int_equal(d->feed(state, NULL, PTL_DIR_TO_SERVER, (const guint8 *) "QUIT\n", 5, NULL),
+                     5);
+    d->state_free(state);
+}
+
 /* 5. emit on a state that saw no data */
 static void
 test_example_emit_fresh_state(void **unused)
@@ -264,6 +343,7 @@ main(void)
         cmocka_unit_test(test_example_feed_every_truncation),
         cmocka_unit_test(test_example_feed_malformed),
         cmocka_unit_test(test_example_texts_capped),
+        cmocka_unit_test(test_example_records),
         cmocka_unit_test(test_example_emit_fresh_state),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

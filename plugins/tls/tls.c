@@ -1260,7 +1260,7 @@ tls_emit(gpointer state, JsonBuilder *b)
 }
 
 static const PtlDissector tls_dissector = {
-    .abi_version = PTL_DISSECTOR_ABI_VERSION,
+    PTL_DISSECTOR_HEADER,
     .name = "tls",
     .default_ports = tls_ports,
     .probe = tls_probe,
