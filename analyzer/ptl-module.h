@@ -55,6 +55,16 @@ ptl_need(const PtlFlowContext *ctx, PtlDirection dir, gsize more)
 
 /* ---- errors ---- */
 
+/* ptl_dissect_fail() for a module's own varargs wrapper. */
+static inline void
+ptl_dissect_vfail(GError **error, PtlDissectError code, const char *proto, const char *format,
+                  va_list args)
+{
+    char *what = g_strdup_vprintf(format, args);
+    g_set_error(error, PTL_DISSECT_ERROR, (gint) code, "%s: %s", proto, what);
+    g_free(what);
+}
+
 /* Sets "proto: <message>" in PTL_DISSECT_ERROR and returns -1, feed's failure value:
  *   return ptl_dissect_fail(error, PTL_DISSECT_ERROR_LIMIT, "amqp", "frame size %u", n); */
 static inline gssize G_GNUC_PRINTF(4, 5)
@@ -63,10 +73,8 @@ ptl_dissect_fail(GError **error, PtlDissectError code, const char *proto, const 
 {
     va_list args;
     va_start(args, format);
-    char *what = g_strdup_vprintf(format, args);
+    ptl_dissect_vfail(error, code, proto, format, args);
     va_end(args);
-    g_set_error(error, PTL_DISSECT_ERROR, (gint) code, "%s: %s", proto, what);
-    g_free(what);
     return -1;
 }
 
@@ -222,6 +230,14 @@ static inline gint
 ptl_name_counts_add(PtlNameCounts *t, const void *name, gssize len)
 {
     return ptl_name_counts_add_n(t, name, len, 1);
+}
+
+/* Whether this sighting kept a name not seen before (FALSE: known, empty or dropped). */
+static inline gboolean
+ptl_name_counts_add_new(PtlNameCounts *t, const void *name, gssize len)
+{
+    gint i = ptl_name_counts_add(t, name, len);
+    return i >= 0 && ptl_name_counts_get(t, (guint) i)->count == 1;
 }
 
 /* `key`: {name: count, ...}; then `dropped_key`: the dropped count, unless NULL. */

@@ -14,7 +14,6 @@
  * AMQPLAIN table only LOGIN. */
 #include <string.h>
 
-#include "ptl-dissector.h"
 #include "ptl-module.h"
 #include "ptl-redact.h"
 
@@ -186,22 +185,10 @@ typedef struct {
     gsize         len;
 } AmqpSlice;
 
-/* Kept bytes, capped at PTL_MAX_STRING, NUL-terminated, made valid UTF-8 on emit. */
-typedef struct {
-    char *data;
-    gsize len;
-} AmqpText;
-
-typedef struct {
-    AmqpText items[AMQP_MAX_NAMES];
-    guint    n_items;
-    guint64  dropped;  /* occurrences of names not kept because the list was full */
-} AmqpNameList;
-
 typedef struct {
     const char *method;  /* static */
     guint16     code;
-    AmqpText    text;
+    PtlTextBuf    text;
 } AmqpClose;
 
 typedef struct {
@@ -225,16 +212,16 @@ typedef struct {
     guint64      body_bytes;
     guint64      heartbeats;
     guint64      counts[AMQP_N_COUNTERS];
-    AmqpText     vhost;
-    AmqpText     mechanism;
-    AmqpText     user;
-    AmqpText     server_product;
-    AmqpText     server_version;
-    AmqpText     client_product;
-    AmqpNameList exchanges;
-    AmqpNameList routing_keys;
-    AmqpNameList queues;
-    AmqpNameList consumer_tags;
+    PtlTextBuf     vhost;
+    PtlTextBuf     mechanism;
+    PtlTextBuf     user;
+    PtlTextBuf     server_product;
+    PtlTextBuf     server_version;
+    PtlTextBuf     client_product;
+    PtlNameCounts exchanges;
+    PtlNameCounts routing_keys;
+    PtlNameCounts queues;
+    PtlNameCounts consumer_tags;
     AmqpClose    closes[AMQP_MAX_CLOSES];
     guint        n_closes;
     guint64      closes_dropped;
@@ -243,13 +230,6 @@ typedef struct {
 static const guint16 amqp_ports[] = { 5672, 0 };
 
 /* ---- small helpers ---- */
-
-static void
-amqp_fact(const PtlFlowContext *ctx, PtlFact fact, const char *detail)
-{
-    if (ctx != NULL && ctx->fact != NULL)
-        ctx->fact(ctx, fact, detail);
-}
 
 static gboolean
 amqp_slice_equals(AmqpSlice s, const char *literal)
@@ -287,58 +267,6 @@ amqp_slice_to_utf8(AmqpSlice s)
     return g_utf8_make_valid((const char *) s.data, (gssize) MIN(s.len, (gsize) PTL_MAX_STRING));
 }
 
-static void
-amqp_text_copy(AmqpText *t, AmqpSlice s)
-{
-    gsize n = MIN(s.len, (gsize) PTL_MAX_STRING);
-    t->data = g_malloc(n + 1);
-    if (n > 0)
-        memcpy(t->data, s.data, n);
-    t->data[n] = '\0';
-    t->len = n;
-}
-
-/* The first value wins: later ones (a second connection) do not overwrite it. */
-static void
-amqp_text_set_once(AmqpText *t, AmqpSlice s)
-{
-    if (t->data == NULL && s.data != NULL)
-        amqp_text_copy(t, s);
-}
-
-static void
-amqp_text_clear(AmqpText *t)
-{
-    g_clear_pointer(&t->data, g_free);
-    t->len = 0;
-}
-
-/* Distinct, non-empty names; no allocation for a name already kept. */
-static void
-amqp_names_add(AmqpNameList *l, AmqpSlice s)
-{
-    if (s.len == 0)
-        return;
-    gsize n = MIN(s.len, (gsize) PTL_MAX_STRING);
-    for (guint i = 0; i < l->n_items; i++) {
-        if (l->items[i].len == n && memcmp(l->items[i].data, s.data, n) == 0)
-            return;
-    }
-    if (l->n_items == AMQP_MAX_NAMES) {
-        l->dropped++;
-        return;
-    }
-    amqp_text_copy(&l->items[l->n_items++], s);
-}
-
-static void
-amqp_names_clear(AmqpNameList *l)
-{
-    for (guint i = 0; i < l->n_items; i++)
-        amqp_text_clear(&l->items[i]);
-    l->n_items = 0;
-}
-
 /* transfer none */
 static AmqpDirState *
 amqp_dir(AmqpState *s, PtlDirection dir)
@@ -352,14 +280,7 @@ amqp_confirm(AmqpState *s, const PtlFlowContext *ctx, const char *variant)
     if (s->is_confirmed)
         return;
     s->is_confirmed = TRUE;
-    amqp_fact(ctx, PTL_FACT_CONFIRMED, variant);
-}
-
-static gssize
-amqp_fail(GError **error, PtlDissectError code, const char *message)
-{
-    g_set_error_literal(error, PTL_DISSECT_ERROR, code, message);
-    return -1;
+    ptl_fact(ctx, PTL_FACT_CONFIRMED, variant);
 }
 
 /* ---- field tables ---- */
@@ -417,11 +338,11 @@ amqp_table_find(PtlCursor table, const char *key, AmqpSlice *value)
 }
 
 static void
-amqp_table_keep(PtlCursor table, const char *key, AmqpText *out)
+amqp_table_keep(PtlCursor table, const char *key, PtlTextBuf *out)
 {
     AmqpSlice v;
     if (out->data == NULL && amqp_table_find(table, key, &v))
-        amqp_text_copy(out, v);
+        ptl_text_set(out, v.data, v.len);
 }
 
 /* ---- authentication, closes ---- */
@@ -477,13 +398,13 @@ amqp_note_auth(AmqpState *s, const PtlFlowContext *ctx, AmqpSlice mechanism,
     g_autofree char *name = ptl_redact_user(user.data, user.len);
     AmqpSlice mech_slice = { (const guint8 *) mech, strlen(mech) };
     AmqpSlice user_slice = { (const guint8 *) name, name != NULL ? strlen(name) : 0 };
-    amqp_text_set_once(&s->mechanism, mech_slice);
-    amqp_text_set_once(&s->user, user_slice);
+    ptl_text_set_once(&s->mechanism, mech_slice.data, mech_slice.len);
+    ptl_text_set_once(&s->user, user_slice.data, user_slice.len);
     if (!is_cleartext)
         return;
     g_autofree char *detail = name != NULL ? g_strdup_printf("AMQP %s user %s", mech, name)
                                            : g_strdup_printf("AMQP %s", mech);
-    amqp_fact(ctx, PTL_FACT_CLEARTEXT_AUTH, detail);
+    ptl_fact(ctx, PTL_FACT_CLEARTEXT_AUTH, detail);
 }
 
 static void
@@ -494,7 +415,7 @@ amqp_note_close(AmqpState *s, const PtlFlowContext *ctx, const char *method, gui
         AmqpClose *c = &s->closes[s->n_closes++];
         c->method = method;
         c->code = code;
-        amqp_text_copy(&c->text, text);
+        ptl_text_set(&c->text, text.data, text.len);
     } else {
         s->closes_dropped++;
     }
@@ -507,7 +428,7 @@ amqp_note_close(AmqpState *s, const PtlFlowContext *ctx, const char *method, gui
     word.len = MIN(word.len, (gsize) AMQP_MAX_REPLY_WORD);
     g_autofree char *name = amqp_slice_to_utf8(word);
     g_autofree char *detail = g_strdup_printf("%s %u %s", method, code, name);
-    amqp_fact(ctx, PTL_FACT_REQUEST_FAILED, detail);
+    ptl_fact(ctx, PTL_FACT_REQUEST_FAILED, detail);
 }
 
 /* ---- 0-9-1 methods ---- */
@@ -536,7 +457,7 @@ amqp_count_method(AmqpState *s, const AmqpMethod *m, gsize index)
 }
 
 /* transfer none */
-static AmqpNameList *
+static PtlNameCounts *
 amqp_list_for(AmqpState *s, char field)
 {
     switch (field) {
@@ -594,7 +515,8 @@ amqp_parse_named_args(AmqpState *s, PtlCursor *args, const char *spec)
     if (!amqp_read_named_args(args, spec, &named))
         return FALSE;
     for (guint i = 0; i < named.n; i++)
-        amqp_names_add(amqp_list_for(s, named.fields[i]), named.names[i]);
+        ptl_name_counts_add(amqp_list_for(s, named.fields[i]), named.names[i].data,
+                            (gssize) named.names[i].len);
     return TRUE;
 }
 
@@ -681,7 +603,7 @@ amqp_parse_open(AmqpState *s, PtlCursor *args)
     AmqpSlice vhost = amqp_read_shortstr(args);
     if (!ptl_cursor_ok(args))
         return FALSE;
-    amqp_text_set_once(&s->vhost, vhost);
+    ptl_text_set_once(&s->vhost, vhost.data, vhost.len);
     return TRUE;
 }
 
@@ -1009,7 +931,7 @@ amqp_protocol_header(AmqpState *s, AmqpDirState *d, PtlDirection dir,
     gsize have = MIN(ptl_cursor_remaining(&h), (gsize) 4);
     const guint8 *magic = ptl_cursor_take(&h, have);
     if (magic == NULL || memcmp(magic, "AMQP", have) != 0)
-        return amqp_fail(error, PTL_DISSECT_ERROR_MALFORMED, "amqp: bad protocol header");
+        return ptl_dissect_fail(error, PTL_DISSECT_ERROR_MALFORMED, "amqp", "bad protocol header");
     const guint8 *octets = ptl_cursor_take(&h, 4);
     if (octets == NULL || have < 4)
         return 0;
@@ -1026,7 +948,7 @@ amqp_protocol_header(AmqpState *s, AmqpDirState *d, PtlDirection dir,
     amqp_confirm(s, ctx, v->name);
     if (v->is_tls && !s->has_tls_layer) {
         s->has_tls_layer = TRUE;
-        amqp_fact(ctx, PTL_FACT_UPGRADE_TLS, "AMQP 1.0 TLS layer");
+        ptl_fact(ctx, PTL_FACT_UPGRADE_TLS, "AMQP 1.0 TLS layer");
     }
     return AMQP_PROTOCOL_HEADER_SIZE;
 }
@@ -1191,6 +1113,9 @@ amqp_state_new(void)
 {
     AmqpState *s = g_new0(AmqpState, 1);
     s->frame_limit = AMQP_MAX_FRAME_SIZE;
+    PtlNameCounts *lists[] = { &s->exchanges, &s->routing_keys, &s->queues, &s->consumer_tags };
+    for (gsize i = 0; i < G_N_ELEMENTS(lists); i++)
+        ptl_name_counts_init(lists[i], AMQP_MAX_NAMES);
     return s;
 }
 
@@ -1200,39 +1125,19 @@ amqp_state_free(gpointer state)
     AmqpState *s = state;
     if (s == NULL)
         return;
-    amqp_text_clear(&s->vhost);
-    amqp_text_clear(&s->mechanism);
-    amqp_text_clear(&s->user);
-    amqp_text_clear(&s->server_product);
-    amqp_text_clear(&s->server_version);
-    amqp_text_clear(&s->client_product);
-    amqp_names_clear(&s->exchanges);
-    amqp_names_clear(&s->routing_keys);
-    amqp_names_clear(&s->queues);
-    amqp_names_clear(&s->consumer_tags);
+    ptl_text_clear(&s->vhost);
+    ptl_text_clear(&s->mechanism);
+    ptl_text_clear(&s->user);
+    ptl_text_clear(&s->server_product);
+    ptl_text_clear(&s->server_version);
+    ptl_text_clear(&s->client_product);
+    ptl_name_counts_clear(&s->exchanges);
+    ptl_name_counts_clear(&s->routing_keys);
+    ptl_name_counts_clear(&s->queues);
+    ptl_name_counts_clear(&s->consumer_tags);
     for (guint i = 0; i < s->n_closes; i++)
-        amqp_text_clear(&s->closes[i].text);
+        ptl_text_clear(&s->closes[i].text);
     g_free(s);
-}
-
-static void
-amqp_emit_text(JsonBuilder *b, const char *key, const AmqpText *t)
-{
-    ptl_emit_string(b, key, t->data, (gssize) t->len);
-}
-
-static void
-amqp_emit_names(JsonBuilder *b, const char *key, const char *dropped_key,
-                const AmqpNameList *l)
-{
-    json_builder_set_member_name(b, key);
-    json_builder_begin_array(b);
-    for (guint i = 0; i < l->n_items; i++) {
-        g_autofree char *valid = g_utf8_make_valid(l->items[i].data, (gssize) l->items[i].len);
-        json_builder_add_string_value(b, valid);
-    }
-    json_builder_end_array(b);
-    ptl_emit_int(b, dropped_key, (gint64) l->dropped);
 }
 
 static void
@@ -1244,7 +1149,7 @@ amqp_emit_closes(JsonBuilder *b, const AmqpState *s)
         json_builder_begin_object(b);
         ptl_emit_string(b, "method", s->closes[i].method, -1);
         ptl_emit_int(b, "code", s->closes[i].code);
-        amqp_emit_text(b, "text", &s->closes[i].text);
+        ptl_text_emit(&s->closes[i].text, b, "text");
         json_builder_end_object(b);
     }
     json_builder_end_array(b);
@@ -1277,18 +1182,18 @@ amqp_emit(gpointer state, JsonBuilder *b)
         ptl_emit_bool(b, "tls_layer", TRUE);
     ptl_emit_int(b, "frames", (gint64) s->frames);
     amqp_emit_methods(b, s);
-    amqp_emit_text(b, "vhost", &s->vhost);
-    amqp_emit_text(b, "mechanism", &s->mechanism);
-    amqp_emit_text(b, "user", &s->user);
-    amqp_emit_text(b, "server_product", &s->server_product);
-    amqp_emit_text(b, "server_version", &s->server_version);
-    amqp_emit_text(b, "client_product", &s->client_product);
+    ptl_text_emit(&s->vhost, b, "vhost");
+    ptl_text_emit(&s->mechanism, b, "mechanism");
+    ptl_text_emit(&s->user, b, "user");
+    ptl_text_emit(&s->server_product, b, "server_product");
+    ptl_text_emit(&s->server_version, b, "server_version");
+    ptl_text_emit(&s->client_product, b, "client_product");
     if (s->has_frame_max)
         ptl_emit_int(b, "frame_max", s->frame_max);
-    amqp_emit_names(b, "exchanges", "exchanges_dropped", &s->exchanges);
-    amqp_emit_names(b, "routing_keys", "routing_keys_dropped", &s->routing_keys);
-    amqp_emit_names(b, "queues", "queues_dropped", &s->queues);
-    amqp_emit_names(b, "consumer_tags", "consumer_tags_dropped", &s->consumer_tags);
+    ptl_name_counts_emit_names(&s->exchanges, b, "exchanges", "exchanges_dropped");
+    ptl_name_counts_emit_names(&s->routing_keys, b, "routing_keys", "routing_keys_dropped");
+    ptl_name_counts_emit_names(&s->queues, b, "queues", "queues_dropped");
+    ptl_name_counts_emit_names(&s->consumer_tags, b, "consumer_tags", "consumer_tags_dropped");
     ptl_emit_int(b, "published", (gint64) s->published);
     ptl_emit_int(b, "delivered", (gint64) s->delivered);
     ptl_emit_int(b, "body_bytes", (gint64) s->body_bytes);

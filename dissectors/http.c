@@ -11,7 +11,6 @@
 #include <stdarg.h>
 #include <string.h>
 
-#include "ptl-dissector.h"
 #include "ptl-module.h"
 #include "ptl-redact.h"
 
@@ -184,12 +183,9 @@ typedef struct {
     guint           n_status_codes;
     guint64         status_codes_dropped;
     guint64         failed_5xx_seen[2];     /* bit per code 500..599: fact raised */
-    GPtrArray      *auth_schemes;           /* char *, capped */
-    guint64         auth_schemes_dropped;
-    GPtrArray      *auth_users;             /* char *, "Basic alice", capped */
-    guint64         auth_users_dropped;
-    GPtrArray      *cookie_names;           /* char *, capped */
-    guint64         cookie_names_dropped;
+    PtlNameCounts   auth_schemes;
+    PtlNameCounts   auth_users;             /* "Basic alice" */
+    PtlNameCounts   cookie_names;
     gboolean        has_cookie_fact;
     gboolean        is_confirmed;
     guint32         versions[2];            /* per direction: bit 10 * major + minor */
@@ -589,9 +585,9 @@ http_state_new(void)
     HttpState *s = g_new0(HttpState, 1);
     s->txns = g_array_new(FALSE, TRUE, sizeof(HttpTransaction));
     g_array_set_clear_func(s->txns, http_transaction_clear);
-    s->auth_schemes = g_ptr_array_new_with_free_func(g_free);
-    s->auth_users = g_ptr_array_new_with_free_func(g_free);
-    s->cookie_names = g_ptr_array_new_with_free_func(g_free);
+    ptl_name_counts_init(&s->auth_schemes, HTTP_MAX_AUTH_SCHEMES);
+    ptl_name_counts_init(&s->auth_users, HTTP_MAX_AUTH_USERS);
+    ptl_name_counts_init(&s->cookie_names, HTTP_MAX_COOKIE_NAMES);
     http_dir_reset(&s->dirs[PTL_DIR_TO_SERVER]);
     http_dir_reset(&s->dirs[PTL_DIR_TO_CLIENT]);
     return s;
@@ -604,9 +600,9 @@ http_state_free(gpointer state)
     if (s == NULL)
         return;
     g_clear_pointer(&s->txns, g_array_unref);
-    g_clear_pointer(&s->auth_schemes, g_ptr_array_unref);
-    g_clear_pointer(&s->auth_users, g_ptr_array_unref);
-    g_clear_pointer(&s->cookie_names, g_ptr_array_unref);
+    ptl_name_counts_clear(&s->auth_schemes);
+    ptl_name_counts_clear(&s->auth_users);
+    ptl_name_counts_clear(&s->cookie_names);
     g_clear_pointer(&s->upgraded, g_free);
     for (guint i = 0; i < s->pending_len; i++)
         g_free(s->pending[(s->pending_head + i) % HTTP_MAX_PENDING].uri);
@@ -614,12 +610,6 @@ http_state_free(gpointer state)
     g_free(s);
 }
 
-static void
-http_fact(const PtlFlowContext *ctx, PtlFact fact, const char *detail)
-{
-    if (ctx != NULL && ctx->fact != NULL)
-        ctx->fact(ctx, fact, detail);
-}
 
 static HttpTransaction *
 http_txn(HttpState *s, gint index)
@@ -952,23 +942,6 @@ http_digest_user(PtlCursor params)
     return out;
 }
 
-/* Adds a copy of entry unless the list has it; FALSE when it was there or the list
- * is full (counted). */
-static gboolean
-http_list_add(GPtrArray *list, guint cap, guint64 *dropped, const char *entry)
-{
-    for (guint i = 0; i < list->len; i++) {
-        if (strcmp(g_ptr_array_index(list, i), entry) == 0)
-            return FALSE;
-    }
-    if (list->len >= cap) {
-        (*dropped)++;
-        return FALSE;
-    }
-    g_ptr_array_add(list, g_strdup(entry));
-    return TRUE;
-}
-
 /* Authorization / Proxy-Authorization: the scheme, if registered, goes to
  * auth_schemes, the user where the scheme carries one in clear (Basic, Digest) to
  * auth_users, and each new scheme or user to a CLEARTEXT_AUTH fact naming them. */
@@ -986,8 +959,7 @@ http_note_auth(HttpState *s, const PtlFlowContext *ctx, PtlCursor value, gboolea
                                          G_N_ELEMENTS(http_auth_scheme_names));
     g_autofree char *entry = g_strconcat(is_proxy ? "Proxy-" : "",
                                          known != NULL ? known : PTL_REDACT_OTHER, NULL);
-    gboolean is_new = http_list_add(s->auth_schemes, HTTP_MAX_AUTH_SCHEMES,
-                                    &s->auth_schemes_dropped, entry);
+    gboolean is_new = ptl_name_counts_add_new(&s->auth_schemes, entry, -1);
     http_trim(&value);
     g_autofree char *user = NULL;
     if (g_strcmp0(known, "Basic") == 0)
@@ -996,7 +968,7 @@ http_note_auth(HttpState *s, const PtlFlowContext *ctx, PtlCursor value, gboolea
         user = http_digest_user(value);
     if (user != NULL) {
         g_autofree char *who = g_strconcat(entry, " ", user, NULL);
-        is_new |= http_list_add(s->auth_users, HTTP_MAX_AUTH_USERS, &s->auth_users_dropped, who);
+        is_new |= ptl_name_counts_add_new(&s->auth_users, who, -1);
     }
     if (!is_new)
         return;
@@ -1007,7 +979,7 @@ http_note_auth(HttpState *s, const PtlFlowContext *ctx, PtlCursor value, gboolea
         detail = g_strconcat("HTTP ", entry, " token", NULL);
     else
         detail = g_strconcat("HTTP ", entry, NULL);
-    http_fact(ctx, PTL_FACT_CLEARTEXT_AUTH, detail);
+    ptl_fact(ctx, PTL_FACT_CLEARTEXT_AUTH, detail);
 }
 
 /* Cookie: a=1; b=2 and Set-Cookie: a=1; Path=/: names only (http_append_name), never
@@ -1020,7 +992,7 @@ http_note_cookies(HttpState *s, const PtlFlowContext *ctx, PtlCursor value, gboo
         return;
     if (!s->has_cookie_fact) {
         s->has_cookie_fact = TRUE;
-        http_fact(ctx, PTL_FACT_CLEARTEXT_AUTH, "HTTP Cookie");
+        ptl_fact(ctx, PTL_FACT_CLEARTEXT_AUTH, "HTTP Cookie");
     }
     gboolean has_more = TRUE;
     while (has_more) {
@@ -1032,7 +1004,7 @@ http_note_cookies(HttpState *s, const PtlFlowContext *ctx, PtlCursor value, gboo
         if (ptl_cursor_remaining(&name) > 0) {
             /* a cookie without '=' is all value ("Cookie: ghp_..."), as in a query */
             g_autofree char *text = has_value ? http_name_dup(&name) : g_strdup("*");
-            http_list_add(s->cookie_names, HTTP_MAX_COOKIE_NAMES, &s->cookie_names_dropped, text);
+            ptl_name_counts_add(&s->cookie_names, text, -1);
         }
         if (is_set)
             break;  /* the rest are attributes (Path, Expires...) */
@@ -1227,7 +1199,7 @@ http_confirm(HttpState *s, const PtlFlowContext *ctx, const HttpMessage *m)
     char detail[] = "HTTP/x.y";
     detail[5] = (char) ('0' + m->major);
     detail[7] = (char) ('0' + m->minor);
-    http_fact(ctx, PTL_FACT_CONFIRMED, detail);
+    ptl_fact(ctx, PTL_FACT_CONFIRMED, detail);
 }
 
 static void
@@ -1271,7 +1243,7 @@ http_note_failure(HttpState *s, const PtlFlowContext *ctx, guint code)
     char detail[] = "HTTP 5xx";
     detail[6] = (char) ('0' + bit / 10);
     detail[7] = (char) ('0' + bit % 10);
-    http_fact(ctx, PTL_FACT_REQUEST_FAILED, detail);
+    ptl_fact(ctx, PTL_FACT_REQUEST_FAILED, detail);
 }
 
 static void
@@ -1450,12 +1422,12 @@ http_switch_protocols(HttpState *s, const PtlFlowContext *ctx, const HttpMessage
     if (is_websocket) {
         s->is_websocket = TRUE;
         http_set_upgraded(s, "websocket");
-        http_fact(ctx, PTL_FACT_UPGRADE_WEBSOCKET, "websocket");
+        ptl_fact(ctx, PTL_FACT_UPGRADE_WEBSOCKET, "websocket");
     } else if (m->has_upgrade) {
         if (s->upgraded == NULL)
             s->upgraded = http_upgrade_dup(&m->upgrade_token);
         if (http_has_prefix_ci(&m->upgrade_token, "TLS/"))
-            http_fact(ctx, PTL_FACT_UPGRADE_TLS, "HTTP Upgrade TLS");
+            ptl_fact(ctx, PTL_FACT_UPGRADE_TLS, "HTTP Upgrade TLS");
     } else {
         http_set_upgraded(s, "unknown");
     }
@@ -1541,9 +1513,8 @@ http_fail(GError **error, gint code, const char *format, ...)
 {
     va_list args;
     va_start(args, format);
-    g_autofree char *what = g_strdup_vprintf(format, args);
+    ptl_dissect_vfail(error, (PtlDissectError) code, "http", format, args);
     va_end(args);
-    g_set_error(error, PTL_DISSECT_ERROR, code, "http: %s", what);
     return HTTP_STEP_ERROR;
 }
 
@@ -1776,7 +1747,7 @@ http_step_opaque(HttpState *s, const PtlFlowContext *ctx, PtlDirection dir, PtlC
         if (ptl_cursor_remaining(c) < 3)
             return HTTP_STEP_WAIT;
         if (http_byte_at(c, 0) == 0x16 && http_byte_at(c, 1) == 0x03 && http_byte_at(c, 2) <= 0x04)
-            http_fact(ctx, PTL_FACT_UPGRADE_TLS, "HTTP CONNECT tunnel");
+            ptl_fact(ctx, PTL_FACT_UPGRADE_TLS, "HTTP CONNECT tunnel");
         d->needs_tls_check = FALSE;
     }
     ptl_cursor_skip(c, ptl_cursor_remaining(c));
@@ -1892,20 +1863,6 @@ http_gap(gpointer state, PtlDirection dir, gsize missing)
 /* ---- output ---- */
 
 static void
-http_emit_list(JsonBuilder *b, const char *key, const char *dropped_key, GPtrArray *list,
-               guint64 dropped)
-{
-    json_builder_set_member_name(b, key);
-    json_builder_begin_array(b);
-    for (guint i = 0; i < list->len; i++) {
-        g_autofree char *valid = g_utf8_make_valid(g_ptr_array_index(list, i), -1);
-        json_builder_add_string_value(b, valid);
-    }
-    json_builder_end_array(b);
-    ptl_emit_int(b, dropped_key, (gint64) dropped);
-}
-
-static void
 http_emit_transaction(JsonBuilder *b, const HttpTransaction *t)
 {
     json_builder_begin_object(b);
@@ -1969,11 +1926,9 @@ http_emit(gpointer state, JsonBuilder *b)
     ptl_emit_int(b, "transactions_dropped", (gint64) s->txns_dropped);
     ptl_emit_counts(b, "methods", http_method_names, s->methods, HTTP_METHOD_COUNT);
     http_emit_status_codes(b, s);
-    http_emit_list(b, "auth_schemes", "auth_schemes_dropped", s->auth_schemes,
-                   s->auth_schemes_dropped);
-    http_emit_list(b, "auth_users", "auth_users_dropped", s->auth_users, s->auth_users_dropped);
-    http_emit_list(b, "cookie_names", "cookie_names_dropped", s->cookie_names,
-                   s->cookie_names_dropped);
+    ptl_name_counts_emit_names(&s->auth_schemes, b, "auth_schemes", "auth_schemes_dropped");
+    ptl_name_counts_emit_names(&s->auth_users, b, "auth_users", "auth_users_dropped");
+    ptl_name_counts_emit_names(&s->cookie_names, b, "cookie_names", "cookie_names_dropped");
     ptl_emit_bool(b, "websocket", s->is_websocket);
     ptl_emit_string(b, "upgraded", s->upgraded, -1);
     ptl_emit_int(b, "unanswered", (gint64) s->pending_len);

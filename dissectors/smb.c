@@ -10,7 +10,6 @@
 #include <string.h>
 
 #include "ptl-cursor.h"
-#include "ptl-dissector.h"
 #include "ptl-module.h"
 #include "ptl-redact.h"
 
@@ -87,12 +86,6 @@ typedef struct {
 } SmbDirState;
 
 typedef struct {
-    GPtrArray *items;        /* of char *, distinct, in order of first sight */
-    guint      cap;
-    guint64    dropped;
-} SmbList;
-
-typedef struct {
     guint64 key;             /* space << 32 | code */
     guint64 count;
 } SmbStatusCount;
@@ -161,11 +154,11 @@ typedef struct {
     guint64     nbns_opcodes[16];
     guint64     nbns_responses;
     guint64     nbdgm_datagrams;
-    SmbList     dialects_offered;
-    SmbList     shares;
-    SmbList     files;
-    SmbList     users;
-    SmbList     names;
+    PtlNameCounts dialects_offered;
+    PtlNameCounts shares;
+    PtlNameCounts files;
+    PtlNameCounts users;
+    PtlNameCounts names;
     char       *called;
     char       *calling;
     SmbStatusCount statuses[SMB_MAX_STATUSES];
@@ -515,58 +508,6 @@ smb_text_smb1(SmbText *t, PtlCursor *c, gsize base, gboolean is_unicode)
 
 /* ---- per-flow collections ------------------------------------------------ */
 
-static void
-smb_list_init(SmbList *l, guint cap)
-{
-    l->items = NULL;
-    l->cap = cap;
-    l->dropped = 0;
-}
-
-/* Index of s in the list, adding it when new; -1 when empty or dropped. */
-static gint
-smb_list_add(SmbList *l, const char *s, gsize len)
-{
-    if (len == 0)
-        return -1;
-    guint n = l->items ? l->items->len : 0;
-    for (guint i = 0; i < n; i++) {
-        const char *item = g_ptr_array_index(l->items, i);
-        if (strlen(item) == len && memcmp(item, s, len) == 0)
-            return (gint) i;
-    }
-    if (n >= l->cap) {
-        l->dropped++;
-        return -1;
-    }
-    if (l->items == NULL)
-        l->items = g_ptr_array_new_with_free_func(g_free);
-    g_ptr_array_add(l->items, g_strndup(s, len));
-    return (gint) n;
-}
-
-static void
-smb_list_emit(const SmbList *l, JsonBuilder *b, const char *key, const char *dropped_key)
-{
-    json_builder_set_member_name(b, key);
-    json_builder_begin_array(b);
-    for (guint i = 0; l->items && i < l->items->len; i++) {
-        const char *item = g_ptr_array_index(l->items, i);
-        g_autofree char *valid = g_utf8_make_valid(item, (gssize) MIN(strlen(item),
-                                                                      PTL_MAX_STRING));
-        json_builder_add_string_value(b, valid);
-    }
-    json_builder_end_array(b);
-    ptl_emit_int(b, dropped_key, (gint64) l->dropped);
-}
-
-static void
-smb_fact(const PtlFlowContext *ctx, PtlFact fact, const char *detail)
-{
-    if (ctx != NULL && ctx->fact != NULL)
-        ctx->fact(ctx, fact, detail);
-}
-
 /* Counts a status; a failure new to this flow raises REQUEST_FAILED once. */
 static void
 smb_status_record(SmbState *s, const PtlFlowContext *ctx, SmbStatusSpace space, guint32 code)
@@ -590,7 +531,7 @@ smb_status_record(SmbState *s, const PtlFlowContext *ctx, SmbStatusSpace space, 
                                 : (space != SMB_STATUS_NT || (code >> 30) == 3);
     if (is_failure) {
         char buf[32];
-        smb_fact(ctx, PTL_FACT_REQUEST_FAILED, smb_status_name(key, buf));
+        ptl_fact(ctx, PTL_FACT_REQUEST_FAILED, smb_status_name(key, buf));
     }
 }
 
@@ -611,7 +552,7 @@ smb_confirm(SmbState *s, const PtlFlowContext *ctx, const char *variant)
     if (s->is_confirmed)
         return;
     s->is_confirmed = TRUE;
-    smb_fact(ctx, PTL_FACT_CONFIRMED, variant);
+    ptl_fact(ctx, PTL_FACT_CONFIRMED, variant);
 }
 
 static void
@@ -644,7 +585,7 @@ smb_note_user(SmbState *s, const SmbText *domain, const SmbText *user, SmbText *
     memcpy(who->buf + who->len, user->buf, user->len);
     who->len += user->len;
     who->buf[who->len] = '\0';
-    smb_list_add(&s->users, who->buf, who->len);
+    ptl_name_counts_add(&s->users, who->buf, (gssize) who->len);
     return TRUE;
 }
 
@@ -800,8 +741,8 @@ smb_record_response(SmbState *s, const PtlFlowContext *ctx, const SmbSmb2Header 
                     -1);
     ptl_emit_int(b, "status_code", h->status);
     gint16 share = is_matched ? req.share : smb_tree_share(s, h->tree_id);
-    if (share >= 0 && s->shares.items != NULL && (guint) share < s->shares.items->len)
-        ptl_emit_string(b, "share", g_ptr_array_index(s->shares.items, share), -1);
+    if (share >= 0 && (guint) share < ptl_name_counts_len(&s->shares))
+        ptl_emit_string(b, "share", ptl_name_counts_get(&s->shares, (guint) share)->name, -1);
     ptl_emit_bool(b, "request_seen", is_matched);
     if (is_matched && ctx->ts_ns >= req.ts_ns)
         ptl_emit_int(b, "latency_us", (ctx->ts_ns - req.ts_ns) / 1000);
@@ -821,7 +762,7 @@ smb_smb2_negotiate_request(SmbState *s, const PtlCursor *msg)
             break;
         const char *name = smb_dialect_name(d);
         if (name != NULL)
-            smb_list_add(&s->dialects_offered, name, strlen(name));
+            ptl_name_counts_add(&s->dialects_offered, name, (gssize) strlen(name));
     }
 }
 
@@ -869,7 +810,7 @@ smb_smb2_session_setup_response(SmbState *s, const PtlCursor *msg)
 /* A UTF-16 name given by {offset from the header, length} at field_off, added to the
  * list; its index there, or -1. */
 static gint
-smb_smb2_name(const PtlCursor *msg, gsize field_off, SmbList *list)
+smb_smb2_name(const PtlCursor *msg, gsize field_off, PtlNameCounts *list)
 {
     PtlCursor f = smb_slice(msg, field_off, 4);
     guint16 off = ptl_cursor_le16(&f);
@@ -879,7 +820,7 @@ smb_smb2_name(const PtlCursor *msg, gsize field_off, SmbList *list)
         return -1;
     SmbText t = { .len = 0 };
     smb_text_utf16(&t, &name, len, TRUE);
-    return smb_list_add(list, t.buf, t.len);
+    return ptl_name_counts_add(list, t.buf, (gssize) t.len);
 }
 
 static void
@@ -1006,7 +947,8 @@ smb_smb1_negotiate_request(SmbState *s, const SmbSmb1Block *blk)
             return;
         SmbText t = { .len = 0 };
         smb_text_oem(&t, &c, ptl_cursor_remaining(&c), TRUE);
-        s->smb1_offered[s->smb1_offered_n++] = smb_list_add(&s->dialects_offered, t.buf, t.len);
+        s->smb1_offered[s->smb1_offered_n++] =
+            ptl_name_counts_add(&s->dialects_offered, t.buf, (gssize) t.len);
     }
 }
 
@@ -1058,7 +1000,7 @@ smb_smb1_session_setup_legacy(SmbState *s, const PtlFlowContext *ctx, const SmbS
         g_autofree char *detail = has_user ? g_strconcat("SMB1 plaintext password user ",
                                                          who.buf, NULL)
                                            : g_strdup("SMB1 plaintext password");
-        smb_fact(ctx, PTL_FACT_CLEARTEXT_AUTH, detail);
+        ptl_fact(ctx, PTL_FACT_CLEARTEXT_AUTH, detail);
     }
 }
 
@@ -1088,7 +1030,7 @@ smb_smb1_tree_connect(SmbState *s, const SmbSmb1Header *h, const SmbSmb1Block *b
         return;
     SmbText t = { .len = 0 };
     smb_text_smb1(&t, &b, blk->bytes_off, (h->flags2 & SMB1_FLAGS2_UNICODE) != 0);
-    smb_list_add(&s->shares, t.buf, t.len);
+    ptl_name_counts_add(&s->shares, t.buf, (gssize) t.len);
 }
 
 static void
@@ -1107,7 +1049,7 @@ smb_smb1_nt_create(SmbState *s, const SmbSmb1Header *h, const SmbSmb1Block *blk)
     } else {
         smb_text_oem(&t, &b, name_len, TRUE);
     }
-    smb_list_add(&s->files, t.buf, t.len);
+    ptl_name_counts_add(&s->files, t.buf, (gssize) t.len);
 }
 
 static void
@@ -1240,7 +1182,7 @@ smb_transform(SmbState *s, const PtlFlowContext *ctx, SmbMagic magic)
         s->encrypted_messages++;
         if (!s->has_encrypted_fact) {
             s->has_encrypted_fact = TRUE;
-            smb_fact(ctx, PTL_FACT_ENCRYPTED, "SMB3 transform");
+            ptl_fact(ctx, PTL_FACT_ENCRYPTED, "SMB3 transform");
         }
     }
     smb_confirm_smb2(s, ctx);
@@ -1327,7 +1269,7 @@ smb_nb_name_collect(SmbState *s, PtlCursor *c)
     if (!smb_nb_name(c, s ? &t : NULL, &is_pointer))
         return FALSE;
     if (s != NULL && !is_pointer)
-        smb_list_add(&s->names, t.buf, t.len);
+        ptl_name_counts_add(&s->names, t.buf, (gssize) t.len);
     return TRUE;
 }
 
@@ -1649,11 +1591,11 @@ smb_state_new(void)
 {
     SmbState *s = g_new0(SmbState, 1);
     s->smb1_dialect = -1;
-    smb_list_init(&s->dialects_offered, SMB_MAX_DIALECTS);
-    smb_list_init(&s->shares, SMB_MAX_SHARES);
-    smb_list_init(&s->files, SMB_MAX_FILES);
-    smb_list_init(&s->users, SMB_MAX_USERS);
-    smb_list_init(&s->names, SMB_MAX_NAMES);
+    ptl_name_counts_init(&s->dialects_offered, SMB_MAX_DIALECTS);
+    ptl_name_counts_init(&s->shares, SMB_MAX_SHARES);
+    ptl_name_counts_init(&s->files, SMB_MAX_FILES);
+    ptl_name_counts_init(&s->users, SMB_MAX_USERS);
+    ptl_name_counts_init(&s->names, SMB_MAX_NAMES);
     return s;
 }
 
@@ -1663,9 +1605,10 @@ smb_state_free(gpointer state)
     SmbState *s = state;
     if (s == NULL)
         return;
-    SmbList *lists[] = { &s->dialects_offered, &s->shares, &s->files, &s->users, &s->names };
+    PtlNameCounts *lists[] = { &s->dialects_offered, &s->shares, &s->files, &s->users,
+                               &s->names };
     for (gsize i = 0; i < G_N_ELEMENTS(lists); i++)
-        g_clear_pointer(&lists[i]->items, g_ptr_array_unref);
+        ptl_name_counts_clear(lists[i]);
     g_free(s->called);
     g_free(s->calling);
     g_free(s);
@@ -1785,7 +1728,7 @@ smb_emit_netbios(const SmbState *s, JsonBuilder *b)
     json_builder_begin_object(b);
     ptl_emit_string(b, "called", s->called, -1);
     ptl_emit_string(b, "calling", s->calling, -1);
-    smb_list_emit(&s->names, b, "names", "names_dropped");
+    ptl_name_counts_emit_names(&s->names, b, "names", "names_dropped");
     ptl_emit_counts(b, "opcodes", smb_nbns_opcode_names, s->nbns_opcodes,
                     G_N_ELEMENTS(s->nbns_opcodes));
     ptl_emit_int(b, "name_responses", (gint64) s->nbns_responses);
@@ -1801,9 +1744,9 @@ smb_emit_dialect(const SmbState *s, JsonBuilder *b)
         const char *name = smb_dialect_name(s->smb2_dialect);
         ptl_emit_string(b, "dialect", name ? name : smb_status_name(s->smb2_dialect, buf), -1);
     } else if (s->smb1_dialect >= 0) {
-        ptl_emit_string(b, "dialect",
-                        g_ptr_array_index(s->dialects_offered.items, (guint) s->smb1_dialect),
-                        -1);
+        const PtlNameCount *dialect = ptl_name_counts_get(&s->dialects_offered,
+                                                          (guint) s->smb1_dialect);
+        ptl_emit_string(b, "dialect", dialect->name, (gssize) dialect->len);
     }
 }
 
@@ -1814,7 +1757,8 @@ smb_emit(gpointer state, JsonBuilder *b)
     if (s->has_smb2 || s->has_smb1)
         ptl_emit_string(b, "version", s->has_smb2 ? "SMB2" : "SMB1", -1);
     smb_emit_dialect(s, b);
-    smb_list_emit(&s->dialects_offered, b, "dialects_offered", "dialects_offered_dropped");
+    ptl_name_counts_emit_names(&s->dialects_offered, b, "dialects_offered",
+                               "dialects_offered_dropped");
     if (s->has_negotiate_response) {
         ptl_emit_bool(b, "signing_enabled", s->is_signing_enabled);
         ptl_emit_bool(b, "signing_required", s->is_signing_required);
@@ -1828,9 +1772,9 @@ smb_emit(gpointer state, JsonBuilder *b)
     ptl_emit_int(b, "guest_sessions", (gint64) s->guest_sessions);
     ptl_emit_int(b, "null_sessions", (gint64) s->null_sessions);
     smb_emit_commands(s, b);
-    smb_list_emit(&s->shares, b, "shares", "shares_dropped");
-    smb_list_emit(&s->files, b, "files", "files_dropped");
-    smb_list_emit(&s->users, b, "users", "users_dropped");
+    ptl_name_counts_emit_names(&s->shares, b, "shares", "shares_dropped");
+    ptl_name_counts_emit_names(&s->files, b, "files", "files_dropped");
+    ptl_name_counts_emit_names(&s->users, b, "users", "users_dropped");
     smb_emit_statuses(s, b);
     smb_emit_netbios(s, b);
     ptl_emit_int(b, "skipped_bytes", (gint64) (s->dirs[0].scanned + s->dirs[1].scanned));

@@ -8,7 +8,6 @@
  * piece.  Method names, seqids and types feed the counters and the call log. */
 #include <string.h>
 
-#include "ptl-dissector.h"
 #include "ptl-module.h"
 
 /* TFramedTransport's default maximum frame, also used for strings and counts */
@@ -837,8 +836,7 @@ thrift_report_exception(const PtlFlowContext *ctx, const ThriftHeader *h)
     char detail[THRIFT_MAX_NAME + sizeof suffix];
     memcpy(detail, h->name, h->name_len);
     memcpy(detail + h->name_len, suffix, sizeof suffix);
-    if (ctx != NULL && ctx->fact != NULL)
-        ctx->fact(ctx, PTL_FACT_REQUEST_FAILED, detail);
+    ptl_fact(ctx, PTL_FACT_REQUEST_FAILED, detail);
 }
 
 /* Counts a message once its header is consumed.  methods{} counts each RPC
@@ -890,8 +888,7 @@ thrift_complete(ThriftState *s, const PtlFlowContext *ctx)
     if (s->is_confirmed)
         return;
     s->is_confirmed = TRUE;
-    if (ctx != NULL && ctx->fact != NULL)
-        ctx->fact(ctx, PTL_FACT_CONFIRMED, thrift_variant_names[s->proto][s->is_framed ? 1 : 0]);
+    ptl_fact(ctx, PTL_FACT_CONFIRMED, thrift_variant_names[s->proto][s->is_framed ? 1 : 0]);
 }
 
 /* ---- feed --------------------------------------------------------------- */
@@ -913,12 +910,12 @@ static void
 thrift_set_error(GError **error, const ThriftFault *fault)
 {
     if (fault->limit > 0)
-        g_set_error(error, PTL_DISSECT_ERROR, fault->code,
-                    "thrift: %s %" G_GUINT64_FORMAT " over limit %" G_GUINT64_FORMAT,
-                    fault->what, fault->value, fault->limit);
+        ptl_dissect_fail(error, fault->code, "thrift",
+                         "%s %" G_GUINT64_FORMAT " over limit %" G_GUINT64_FORMAT, fault->what,
+                         fault->value, fault->limit);
     else
-        g_set_error(error, PTL_DISSECT_ERROR, fault->code, "thrift: %s %" G_GUINT64_FORMAT,
-                    fault->what, fault->value);
+        ptl_dissect_fail(error, fault->code, "thrift", "%s %" G_GUINT64_FORMAT, fault->what,
+                         fault->value);
 }
 
 /* A direction's first bytes: a header, or the middle of a message (capture

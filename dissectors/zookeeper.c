@@ -8,7 +8,6 @@
  * tokens are never kept: only the mechanism and the digest user name. */
 #include <string.h>
 
-#include "ptl-dissector.h"
 #include "ptl-module.h"
 #include "ptl-redact.h"
 
@@ -214,12 +213,6 @@ typedef struct {
 } ZookeeperPending;
 
 typedef struct {
-    guint32 hash;
-    guint16 len;
-    char   *text;
-} ZookeeperPath;
-
-typedef struct {
     ZookeeperKind kind;
     gboolean      is_confirmed;
     ZookeeperDir  dirs[2];
@@ -245,9 +238,7 @@ typedef struct {
     guint    pending_head;
     guint    pending_count;
     guint64  pending_dropped;
-    ZookeeperPath paths[ZOOKEEPER_MAX_PATHS];
-    guint    n_paths;
-    guint64  paths_dropped;
+    PtlNameCounts paths;
     guint64  auth_packets;
     char    *auth_scheme;
     char    *auth_user;
@@ -344,47 +335,7 @@ zookeeper_confirm(ZookeeperState *s, const PtlFlowContext *ctx)
     if (s->is_confirmed)
         return;
     s->is_confirmed = TRUE;
-    if (ctx != NULL && ctx->fact != NULL)
-        ctx->fact(ctx, PTL_FACT_CONFIRMED, zookeeper_kind_names[s->kind]);
-}
-
-static void
-zookeeper_fact(const PtlFlowContext *ctx, PtlFact fact, const char *detail)
-{
-    if (ctx != NULL && ctx->fact != NULL)
-        ctx->fact(ctx, fact, detail);
-}
-
-static guint32
-zookeeper_hash(const guint8 *p, gsize n)
-{
-    guint32 h = 2166136261u;                     /* FNV-1a */
-    for (gsize i = 0; i < n; i++)
-        h = (h ^ p[i]) * 16777619u;
-    return h;
-}
-
-/* Distinct, capped: a path is copied only the first time it is seen. */
-static void
-zookeeper_add_path(ZookeeperState *s, const guint8 *p, gsize n)
-{
-    if (p == NULL || n == 0)
-        return;
-    n = MIN(n, (gsize) PTL_MAX_STRING);
-    guint32 h = zookeeper_hash(p, n);
-    for (guint i = 0; i < s->n_paths; i++) {
-        const ZookeeperPath *known = &s->paths[i];
-        if (known->hash == h && known->len == n && memcmp(known->text, p, n) == 0)
-            return;
-    }
-    if (s->n_paths == ZOOKEEPER_MAX_PATHS) {
-        s->paths_dropped++;
-        return;
-    }
-    ZookeeperPath *slot = &s->paths[s->n_paths++];
-    slot->hash = h;
-    slot->len = (guint16) n;
-    slot->text = g_strndup((const char *) p, n);
+    ptl_fact(ctx, PTL_FACT_CONFIRMED, zookeeper_kind_names[s->kind]);
 }
 
 static void
@@ -409,12 +360,10 @@ zookeeper_fail(GError **error, PtlDissectError code, const char *what, guint64 v
                guint64 limit)
 {
     if (limit > 0)
-        g_set_error(error, PTL_DISSECT_ERROR, code, "zookeeper: %s %" G_GUINT64_FORMAT
-                    " over limit %" G_GUINT64_FORMAT, what, value, limit);
-    else
-        g_set_error(error, PTL_DISSECT_ERROR, code, "zookeeper: %s %" G_GINT64_FORMAT,
-                    what, (gint64) value);
-    return -1;
+        return ptl_dissect_fail(error, code, "zookeeper", "%s %" G_GUINT64_FORMAT
+                                " over limit %" G_GUINT64_FORMAT, what, value, limit);
+    return ptl_dissect_fail(error, code, "zookeeper", "%s %" G_GINT64_FORMAT, what,
+                            (gint64) value);
 }
 
 /* ---- probe: one verdict per kind, combined in zookeeper_classify ------ */
@@ -755,7 +704,7 @@ zookeeper_read_path(ZookeeperState *s, PtlCursor *c)
     const guint8 *p;
     gsize n;
     if (zookeeper_read_blob(c, ZOOKEEPER_MAX_PACKET, &p, &n))
-        zookeeper_add_path(s, p, n);
+        ptl_name_counts_add(&s->paths, p, (gssize) n);
 }
 
 /* A jute vector count (-1 null); -1 when it cannot fit elements of at least
@@ -880,7 +829,7 @@ zookeeper_read_auth(ZookeeperState *s, const PtlFlowContext *ctx, PtlCursor *c)
     g_autofree char *detail = s->auth_user != NULL
                                   ? g_strconcat("ZooKeeper digest user ", s->auth_user, NULL)
                                   : g_strdup("ZooKeeper digest");
-    zookeeper_fact(ctx, PTL_FACT_CLEARTEXT_AUTH, detail);
+    ptl_fact(ctx, PTL_FACT_CLEARTEXT_AUTH, detail);
 }
 
 static void
@@ -930,7 +879,7 @@ zookeeper_record_error(ZookeeperState *s, const PtlFlowContext *ctx, gint op, gi
         || (s->failed_reported & (G_GUINT64_CONSTANT(1) << slot)) != 0)
         return;
     s->failed_reported |= G_GUINT64_CONSTANT(1) << slot;
-    zookeeper_fact(ctx, PTL_FACT_REQUEST_FAILED, zookeeper_error_names[slot]);
+    ptl_fact(ctx, PTL_FACT_REQUEST_FAILED, zookeeper_error_names[slot]);
 }
 
 /* One zookeeper_request record (docs/schema/zookeeper.md): the reply with its request. */
@@ -1357,7 +1306,9 @@ zookeeper_feed_election(ZookeeperState *s, const PtlFlowContext *ctx, PtlDirecti
 static gpointer
 zookeeper_state_new(void)
 {
-    return g_new0(ZookeeperState, 1);
+    ZookeeperState *s = g_new0(ZookeeperState, 1);
+    ptl_name_counts_init(&s->paths, ZOOKEEPER_MAX_PATHS);
+    return s;
 }
 
 static void
@@ -1366,8 +1317,7 @@ zookeeper_state_free(gpointer state)
     ZookeeperState *s = state;
     if (s == NULL)
         return;
-    for (guint i = 0; i < s->n_paths; i++)
-        g_free(s->paths[i].text);
+    ptl_name_counts_clear(&s->paths);
     g_free(s->auth_scheme);
     g_free(s->auth_user);
     g_free(s->election_address);
@@ -1487,14 +1437,8 @@ zookeeper_emit_client(ZookeeperState *s, JsonBuilder *b)
     ptl_emit_int(b, "watch_events", (gint64) s->watch_events);
     ptl_emit_counts(b, "watch_event_types", zookeeper_event_names, s->event_types,
                     ZOOKEEPER_N_EVENTS);
-    json_builder_set_member_name(b, "paths");
-    json_builder_begin_array(b);
-    for (guint i = 0; i < s->n_paths; i++) {
-        g_autofree char *valid = g_utf8_make_valid(s->paths[i].text, s->paths[i].len);
-        json_builder_add_string_value(b, valid);
-    }
-    json_builder_end_array(b);
-    zookeeper_emit_nonzero(b, "paths_dropped", s->paths_dropped);
+    ptl_name_counts_emit_names(&s->paths, b, "paths", NULL);
+    zookeeper_emit_nonzero(b, "paths_dropped", s->paths.dropped);
     zookeeper_emit_nonzero(b, "unmatched_replies", s->unmatched_replies);
     zookeeper_emit_nonzero(b, "pending_dropped", s->pending_dropped);
     zookeeper_emit_nonzero(b, "auth_packets", s->auth_packets);

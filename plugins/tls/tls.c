@@ -11,7 +11,6 @@
  * handshake records of that direction are ciphertext and only counted. */
 #include <string.h>
 
-#include "ptl-dissector.h"
 #include "ptl-module.h"
 
 #define TLS_RECORD_HEADER_SIZE    5
@@ -155,12 +154,6 @@ typedef struct {
     guint16 length;
 } TlsRecordHeader;
 
-/* Kept bytes, NUL-terminated, made valid UTF-8 on emit. */
-typedef struct {
-    char *data;
-    gsize len;
-} TlsText;
-
 typedef struct {
     guint8   level;
     guint8   description;
@@ -204,11 +197,9 @@ typedef struct {
     guint16     versions_offered[TLS_MAX_VERSIONS];
     guint       n_versions_offered;
     guint64     versions_offered_dropped;
-    TlsText     sni;
-    TlsText     alpn;
-    TlsText     alpn_offered[TLS_MAX_ALPN];
-    guint       n_alpn_offered;
-    guint64     alpn_offered_dropped;
+    PtlTextBuf  sni;
+    PtlTextBuf  alpn;
+    PtlNameCounts alpn_offered;   /* distinct: a retried ClientHello repeats the list */
     TlsAlert    alerts[TLS_MAX_ALERTS];
     guint       n_alerts;
     guint64     alerts_dropped;
@@ -217,20 +208,6 @@ typedef struct {
 static const guint16 tls_ports[] = { 443, 5671, 15671, 7711, 8443, 9443, 636, 993, 995, 0 };
 
 /* ---- small helpers ---- */
-
-static void
-tls_fact(const PtlFlowContext *ctx, PtlFact fact, const char *detail)
-{
-    if (ctx != NULL && ctx->fact != NULL)
-        ctx->fact(ctx, fact, detail);
-}
-
-static gssize
-tls_fail(GError **error, PtlDissectError code, const char *message)
-{
-    g_set_error_literal(error, PTL_DISSECT_ERROR, code, message);
-    return -1;
-}
 
 /* transfer none: the name of `code` in `table`, or NULL */
 static const char *
@@ -270,25 +247,6 @@ tls_is_grease(guint16 value)
     return (value & 0x0f0f) == 0x0a0a && (value >> 8) == (value & 0xff);
 }
 
-static void
-tls_text_set(TlsText *t, const guint8 *data, gsize len)
-{
-    gsize n = MIN(len, (gsize) PTL_MAX_STRING);
-    g_free(t->data);
-    t->data = g_malloc(n + 1);
-    if (n > 0)
-        memcpy(t->data, data, n);
-    t->data[n] = '\0';
-    t->len = n;
-}
-
-static void
-tls_text_clear(TlsText *t)
-{
-    g_clear_pointer(&t->data, g_free);
-    t->len = 0;
-}
-
 /* transfer none */
 static TlsDirState *
 tls_dir(TlsState *s, PtlDirection dir)
@@ -304,7 +262,7 @@ tls_confirm(TlsState *s, const PtlFlowContext *ctx)
     if (s->is_confirmed && (s->has_told_version || !has_version))
         return;
     char buf[TLS_VERSION_STRING_SIZE];
-    tls_fact(ctx, PTL_FACT_CONFIRMED, has_version ? tls_version_name(s->version, buf) : NULL);
+    ptl_fact(ctx, PTL_FACT_CONFIRMED, has_version ? tls_version_name(s->version, buf) : NULL);
     s->is_confirmed = TRUE;
     s->has_told_version = has_version;
 }
@@ -323,21 +281,6 @@ tls_note_version_offered(TlsState *s, guint16 version)
         return;
     }
     s->versions_offered[s->n_versions_offered++] = version;
-}
-
-/* Distinct names only: the ClientHello after a HelloRetryRequest repeats the list. */
-static void
-tls_note_alpn_offered(TlsState *s, const guint8 *name, gsize len)
-{
-    for (guint i = 0; i < s->n_alpn_offered; i++) {
-        if (s->alpn_offered[i].len == len && memcmp(s->alpn_offered[i].data, name, len) == 0)
-            return;
-    }
-    if (s->n_alpn_offered == TLS_MAX_ALPN) {
-        s->alpn_offered_dropped++;
-        return;
-    }
-    tls_text_set(&s->alpn_offered[s->n_alpn_offered++], name, len);
 }
 
 /* ---- record headers ---- */
@@ -403,7 +346,7 @@ tls_ext_server_name(TlsState *s, PtlCursor e)
         guint16 len = ptl_cursor_be16(&list);
         const guint8 *name = ptl_cursor_take(&list, len);
         if (name != NULL && name_type == TLS_SNI_HOST_NAME && s->sni.data == NULL) {
-            tls_text_set(&s->sni, name, len);
+            ptl_text_set(&s->sni, name, len);
             return;
         }
     }
@@ -420,10 +363,10 @@ tls_ext_alpn(TlsState *s, PtlCursor e, gboolean is_server)
         if (name == NULL || len == 0)
             return;
         if (is_server) {
-            tls_text_set(&s->alpn, name, len);
+            ptl_text_set(&s->alpn, name, len);
             return;
         }
-        tls_note_alpn_offered(s, name, len);
+        ptl_name_counts_add(&s->alpn_offered, name, (gssize) len);
     }
 }
 
@@ -704,7 +647,7 @@ tls_alert_record(TlsState *s, const PtlFlowContext *ctx, PtlDirection dir, PtlCu
     const char *name = tls_lookup(tls_alert_names, G_N_ELEMENTS(tls_alert_names), description);
     g_autofree char *detail = name != NULL ? g_strconcat("TLS alert ", name, NULL)
                                            : g_strdup_printf("TLS alert %u", description);
-    tls_fact(ctx, PTL_FACT_REQUEST_FAILED, detail);
+    ptl_fact(ctx, PTL_FACT_REQUEST_FAILED, detail);
 }
 
 /* Application data, heartbeats and ciphertext handshakes are skipped as they arrive. */
@@ -727,7 +670,7 @@ tls_note_streamed(TlsState *s, TlsDirState *d, const PtlFlowContext *ctx,
         d->is_encrypted = TRUE;
         if (!s->has_told_encrypted) {
             s->has_told_encrypted = TRUE;
-            tls_fact(ctx, PTL_FACT_ENCRYPTED, "TLS application data");
+            ptl_fact(ctx, PTL_FACT_ENCRYPTED, "TLS application data");
         }
     }
     d->skip_left = h->length;
@@ -916,7 +859,7 @@ sslv2_record(TlsState *s, TlsDirState *d, const PtlFlowContext *ctx, const PtlCu
         return 0;
     gboolean is_first = d->mode == TLS_MODE_START;
     if (is_first && h.header_size != 2)
-        return tls_fail(error, PTL_DISSECT_ERROR_MALFORMED, "tls: sslv2 hello header invalid");
+        return ptl_dissect_fail(error, PTL_DISSECT_ERROR_MALFORMED, "tls", "sslv2 hello header invalid");
     if (d->sslv2_clear == 0 && !is_first) {
         s->records[TLS_RECORD_SSLV2]++;
         d->skip_left = h.length;
@@ -926,7 +869,7 @@ sslv2_record(TlsState *s, TlsDirState *d, const PtlFlowContext *ctx, const PtlCu
     if (!ptl_cursor_ok(&r))
         return 0;
     if (!sslv2_message(s, d, ctx, m))
-        return tls_fail(error, PTL_DISSECT_ERROR_MALFORMED, "tls: sslv2 message invalid");
+        return ptl_dissect_fail(error, PTL_DISSECT_ERROR_MALFORMED, "tls", "sslv2 message invalid");
     d->mode = TLS_MODE_SSLV2;
     s->has_sslv2 = TRUE;
     s->records[TLS_RECORD_SSLV2]++;
@@ -1147,7 +1090,9 @@ tls_probe(const guint8 *data, gsize len, PtlDirection dir)
 static gpointer
 tls_state_new(void)
 {
-    return g_new0(TlsState, 1);
+    TlsState *s = g_new0(TlsState, 1);
+    ptl_name_counts_init(&s->alpn_offered, TLS_MAX_ALPN);
+    return s;
 }
 
 static void
@@ -1158,10 +1103,9 @@ tls_state_free(gpointer state)
         return;
     for (int i = 0; i < 2; i++)
         g_clear_pointer(&s->dirs[i].hs_buf, g_free);
-    tls_text_clear(&s->sni);
-    tls_text_clear(&s->alpn);
-    for (guint i = 0; i < s->n_alpn_offered; i++)
-        tls_text_clear(&s->alpn_offered[i]);
+    ptl_text_clear(&s->sni);
+    ptl_text_clear(&s->alpn);
+    ptl_name_counts_clear(&s->alpn_offered);
     g_free(s);
 }
 
@@ -1183,20 +1127,6 @@ tls_emit_versions_offered(JsonBuilder *b, const TlsState *s)
     }
     json_builder_end_array(b);
     ptl_emit_int(b, "versions_offered_dropped", (gint64) s->versions_offered_dropped);
-}
-
-static void
-tls_emit_alpn_offered(JsonBuilder *b, const TlsState *s)
-{
-    json_builder_set_member_name(b, "alpn_offered");
-    json_builder_begin_array(b);
-    for (guint i = 0; i < s->n_alpn_offered; i++) {
-        const TlsText *t = &s->alpn_offered[i];
-        g_autofree char *valid = g_utf8_make_valid(t->data, (gssize) t->len);
-        json_builder_add_string_value(b, valid);
-    }
-    json_builder_end_array(b);
-    ptl_emit_int(b, "alpn_offered_dropped", (gint64) s->alpn_offered_dropped);
 }
 
 static void
@@ -1241,9 +1171,9 @@ tls_emit(gpointer state, JsonBuilder *b)
     if (s->has_client_hello || s->has_sslv2)
         tls_emit_version(b, "client_version", s->client_version);
     ptl_emit_int(b, "cipher_suites_offered", s->cipher_suites_offered);
-    ptl_emit_string(b, "sni", s->sni.data, (gssize) s->sni.len);
-    tls_emit_alpn_offered(b, s);
-    ptl_emit_string(b, "alpn", s->alpn.data, (gssize) s->alpn.len);
+    ptl_text_emit(&s->sni, b, "sni");
+    ptl_name_counts_emit_names(&s->alpn_offered, b, "alpn_offered", "alpn_offered_dropped");
+    ptl_text_emit(&s->alpn, b, "alpn");
     if (s->has_cipher_suite) {
         char hex[16];
         tls_cipher_text(s->cipher_suite, hex);
