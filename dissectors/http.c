@@ -195,6 +195,7 @@ typedef struct {
     guint64         request_seq;            /* the request whose body is being read */
     HttpExchange    answer;                 /* valid while has_answer */
     gboolean        has_answer;
+    gboolean        is_answer_ended;        /* ended inside a hole: record at the next feed */
     const PtlFlowContext *ctx;              /* the current feed's, NULL between calls */
 } HttpState;
 
@@ -1270,6 +1271,11 @@ http_record_exchange(HttpState *s, gboolean is_until_close)
 {
     if (!s->has_answer)
         return;
+    if (s->ctx == NULL) {
+        /* gap() ended the body: no context there, so the next feed writes the record */
+        s->is_answer_ended = TRUE;
+        return;
+    }
     HttpExchange *x = &s->answer;
     JsonBuilder *b = ptl_record_begin(s->ctx, "http_request");
     if (b != NULL) {
@@ -1296,6 +1302,7 @@ http_record_exchange(HttpState *s, gboolean is_until_close)
     }
     g_clear_pointer(&x->request.uri, g_free);
     s->has_answer = FALSE;
+    s->is_answer_ended = FALSE;
 }
 
 /* Bytes of body (or opaque data) went by: count them on the transaction. */
@@ -1824,6 +1831,8 @@ http_feed(gpointer state, const PtlFlowContext *ctx, PtlDirection dir, const gui
     HttpState *s = state;
     PtlCursor c = ptl_cursor_init(data, len);
     s->ctx = ctx;                /* borrowed for this call: records are written as messages end */
+    if (s->is_answer_ended)
+        http_record_exchange(s, FALSE);
     HttpStep step = HTTP_STEP_MORE;
     while (ptl_cursor_remaining(&c) > 0 && step == HTTP_STEP_MORE)
         step = http_step(s, ctx, dir, &c, error);
