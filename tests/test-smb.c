@@ -790,24 +790,35 @@ nbss_pdu_len(const guint8 *data, gsize len, gsize off)
     return MIN(n, len - off);
 }
 
-/* Requests and replies in turn, one NetBIOS message at a time, as on the wire. */
+/* transfer full: requests and replies in turn, one NetBIOS message a segment, as on the
+ * wire (HarnessSegment) */
+static GArray *
+exchange_segments(const guint8 *req, gsize req_len, const guint8 *resp, gsize resp_len)
+{
+    GArray *segs = g_array_new(FALSE, FALSE, sizeof(HarnessSegment));
+    gsize a = 0, b = 0;
+    while (a < req_len || b < resp_len) {
+        if (a < req_len) {
+            HarnessSegment seg = { PTL_DIR_TO_SERVER, req + a, nbss_pdu_len(req, req_len, a) };
+            g_array_append_val(segs, seg);
+            a += seg.len;
+        }
+        if (b < resp_len) {
+            HarnessSegment seg = { PTL_DIR_TO_CLIENT, resp + b, nbss_pdu_len(resp, resp_len, b) };
+            g_array_append_val(segs, seg);
+            b += seg.len;
+        }
+    }
+    return segs;
+}
+
 static void
 flow_push_exchange(HarnessFlow *f, const guint8 *req, gsize req_len, const guint8 *resp,
                    gsize resp_len)
 {
-    gsize a = 0, b = 0;
-    while (a < req_len || b < resp_len) {
-        if (a < req_len) {
-            gsize n = nbss_pdu_len(req, req_len, a);
-            harness_flow_feed_ok(f, PTL_DIR_TO_SERVER, req + a, n);
-            a += n;
-        }
-        if (b < resp_len) {
-            gsize n = nbss_pdu_len(resp, resp_len, b);
-            harness_flow_feed_ok(f, PTL_DIR_TO_CLIENT, resp + b, n);
-            b += n;
-        }
-    }
+    GArray *segs = exchange_segments(req, req_len, resp, resp_len);
+    harness_flow_feed_segments(f, (const HarnessSegment *) segs->data, segs->len);
+    g_array_unref(segs);
 }
 
 /* UDP: the core feeds one whole datagram a call and keeps nothing. */
@@ -1219,23 +1230,8 @@ static void
 test_smb_records_any_split(void **unused)
 {
     (void) unused;
-    g_autoptr(HarnessFlow) f = harness_flow_new(&smb_tcp_445);
-    GArray *segs = g_array_new(FALSE, FALSE, sizeof(HarnessSegment));
-    gsize a = 0, b = 0;
-    while (a < sizeof smb3_to_server || b < sizeof smb3_to_client) {
-        if (a < sizeof smb3_to_server) {
-            gsize n = nbss_pdu_len(smb3_to_server, sizeof smb3_to_server, a);
-            HarnessSegment seg = { PTL_DIR_TO_SERVER, smb3_to_server + a, n };
-            g_array_append_val(segs, seg);
-            a += n;
-        }
-        if (b < sizeof smb3_to_client) {
-            gsize n = nbss_pdu_len(smb3_to_client, sizeof smb3_to_client, b);
-            HarnessSegment seg = { PTL_DIR_TO_CLIENT, smb3_to_client + b, n };
-            g_array_append_val(segs, seg);
-            b += n;
-        }
-    }
+    GArray *segs = exchange_segments(smb3_to_server, sizeof smb3_to_server, smb3_to_client,
+                                     sizeof smb3_to_client);
     const HarnessScript script = { "smb3", (const HarnessSegment *) segs->data, segs->len };
     harness_assert_split_invariant(&smb_tcp_445, &script, check_smb3_records);
     record_assert_refused_same(&smb_tcp_445, &script);

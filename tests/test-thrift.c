@@ -1092,10 +1092,10 @@ check_clean_exchange(const HarnessFlow *sim)
     assert_int_equal(harness_flow_count_facts(sim, PTL_FACT_CONFIRMED, NULL), 1);
 }
 
+/* Every exchange, client then server side, cut at every offset. */
 static void
-test_thrift_feed_any_split(void **unused)
+assert_exchanges_split_invariant(HarnessFlowCheck check)
 {
-    (void) unused;
     for (gsize i = 0; i < G_N_ELEMENTS(exchanges); i++) {
         const Exchange *x = &exchanges[i];
         const HarnessSegment sides[] = {
@@ -1103,8 +1103,15 @@ test_thrift_feed_any_split(void **unused)
             { PTL_DIR_TO_CLIENT, x->server, x->server_len },
         };
         const HarnessScript script = { "exchange", sides, G_N_ELEMENTS(sides) };
-        harness_assert_split_invariant(&thrift_tcp, &script, check_clean_exchange);
+        harness_assert_split_invariant(&thrift_tcp, &script, check);
     }
+}
+
+static void
+test_thrift_feed_any_split(void **unused)
+{
+    (void) unused;
+    assert_exchanges_split_invariant(check_clean_exchange);
 }
 
 /* ---- records (docs/schema/thrift.schema.json) ---- */
@@ -1174,15 +1181,7 @@ static void
 test_thrift_records_any_split(void **unused)
 {
     (void) unused;
-    for (gsize i = 0; i < G_N_ELEMENTS(exchanges); i++) {
-        const Exchange *x = &exchanges[i];
-        const HarnessSegment sides[] = {
-            { PTL_DIR_TO_SERVER, x->client, x->client_len },
-            { PTL_DIR_TO_CLIENT, x->server, x->server_len },
-        };
-        const HarnessScript script = { "exchange", sides, G_N_ELEMENTS(sides) };
-        harness_assert_split_invariant(&thrift_tcp, &script, check_records);
-    }
+    assert_exchanges_split_invariant(check_records);
 }
 
 /* Latency from the core's packet times; the core's cap changes no JSON; the matching
