@@ -861,7 +861,8 @@ smb_smb2_command(SmbState *s, const PtlFlowContext *ctx, const SmbSmb2Header *h,
     default:
         break;
     }
-    smb_pending_add(s, h, -1, ts_ns);
+    if (h->command != 0x0C)                       /* CANCEL is never answered itself */
+        smb_pending_add(s, h, -1, ts_ns);
     smb_confirm_smb2(s, ctx);
 }
 

@@ -1300,6 +1300,19 @@ test_smb_records_caps(void **unused)
     assert_false(json_object_get_boolean_member(harness_flow_record(f, "smb_command", 64),
                                                 "request_seen"));
     harness_flow_free(f);
+
+    /* CANCEL is never answered: it takes no place in the table */
+    f = harness_flow_new(&smb_tcp_445);
+    for (guint64 id = 1; id <= 70; id++)
+        smb_feed_message(f, PTL_DIR_TO_SERVER, 0x0C, 0, 0, id, 1);
+    smb_feed_message(f, PTL_DIR_TO_SERVER, 0x0D, 0, 0, 71, 1);
+    smb_feed_message(f, PTL_DIR_TO_CLIENT, 0x0D, 0x1, 0, 71, 1);
+    assert_true(json_object_get_boolean_member(harness_flow_record(f, "smb_command", 0),
+                                               "request_seen"));
+    report_take(&r, f->state);
+    assert_false(json_object_has_member(r.o, "pending_dropped"));
+    report_clear(&r);
+    harness_flow_free(f);
 }
 
 /* Every prefix of a valid stream is consumed in part, never rejected. */
