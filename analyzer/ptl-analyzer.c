@@ -29,6 +29,8 @@ struct _PtlAnalyzer {
     guint8           *held_data;
     gsize             held_size;
     GArray           *file_times;   /* AnalyzerFileTimes by file index */
+    PtlAppHooks       app_hooks;    /* records and facts as raised, for every flow */
+    gint64            packet_ts_ns; /* the packet being handled: what its bytes are stamped */
 };
 
 typedef struct {
@@ -68,14 +70,48 @@ analyzer_app(PtlAnalyzer *a, PtlFlow *flow)
     flow->app = ptl_app_new(a->cfg.plugins, (PtlTransport) flow->proto, flow->client_port,
                             flow->server_port, forced);
     ptl_app_set_memcap(flow->app, &a->memcap);
+    ptl_app_set_hooks(flow->app, &a->app_hooks, flow, flow->id);
     return flow->app;
+}
+
+/* The app of a flow whose bytes of the current packet are about to be given. */
+static PtlApp *
+analyzer_app_now(PtlAnalyzer *a, PtlFlow *flow)
+{
+    PtlApp *app = analyzer_app(a, flow);
+    ptl_app_set_time(app, a->packet_ts_ns);
+    return app;
+}
+
+static void
+analyzer_on_record(gpointer user_data, gpointer flow, JsonNode *record)
+{
+    PtlAnalyzer *a = user_data;
+    if (a->cfg.record_examples != NULL)
+        ptl_record_examples_offer(a->cfg.record_examples, ((PtlFlow *) flow)->id, record);
+    if (a->cfg.on_record != NULL)
+        a->cfg.on_record(a->cfg.on_record_data, record);
+}
+
+/* Only the facts a finding rests on; the others wait for the flow's end. */
+static void
+analyzer_on_fact(gpointer user_data, gpointer flow_data, PtlFact fact)
+{
+    PtlAnalyzer *a = user_data;
+    PtlFlow *flow = flow_data;
+    if (fact != PTL_FACT_CONFIRMED && fact != PTL_FACT_CLEARTEXT_AUTH &&
+        fact != PTL_FACT_UPGRADE_TLS)
+        return;
+    PtlFlowRecord rec;
+    ptl_flow_record_fill(&rec, flow, PTL_FLOW_END_CAPTURE, flow->app);
+    a->cfg.on_flow_fact(a->cfg.record_user_data, &rec);
 }
 
 static void
 analyzer_stream_data(gpointer user_data, const guint8 *data, gsize len)
 {
     AnalyzerStreamTarget *t = user_data;
-    ptl_app_data(analyzer_app(t->analyzer, t->flow), t->dir, data, len);
+    ptl_app_data(analyzer_app_now(t->analyzer, t->flow), t->dir, data, len);
 }
 
 static void
@@ -147,8 +183,9 @@ analyzer_flow_end(gpointer user_data, PtlFlow *flow, PtlFlowEnd why)
     PtlFlowRecord rec;
     ptl_flow_record_fill(&rec, flow, why, flow->app);
     ptl_summary_add_flow(a->summary, flow, why, flow->app);
-    if (a->cfg.verdict != NULL)
-        ptl_verdict_add(a->cfg.verdict, &rec);
+    gboolean is_example = a->cfg.verdict != NULL && ptl_verdict_add(a->cfg.verdict, &rec);
+    if (a->cfg.record_examples != NULL && !is_example)
+        ptl_record_examples_forget(a->cfg.record_examples, flow->id);
     analyzer_write_flow(a, flow, why, &rec);
     if (a->cfg.on_flow_record != NULL)
         a->cfg.on_flow_record(a->cfg.record_user_data, &rec);
@@ -177,6 +214,12 @@ ptl_analyzer_new(const PtlAnalyzerConfig *cfg)
     a->flows = ptl_flow_table_new(&flow_cfg);
     a->summary = ptl_summary_new();
     a->file_times = g_array_new(FALSE, TRUE, sizeof(AnalyzerFileTimes));
+    a->app_hooks = (PtlAppHooks) {
+        .record = cfg->on_record != NULL || cfg->record_examples != NULL ? analyzer_on_record
+                                                                         : NULL,
+        .fact = cfg->on_flow_fact != NULL ? analyzer_on_fact : NULL,
+        .user_data = a,
+    };
     return a;
 }
 
@@ -246,6 +289,7 @@ analyzer_process(PtlAnalyzer *a, const PtlPacket *pkt)
     AnalyzerFileTimes *ft = &g_array_index(a->file_times, AnalyzerFileTimes, pkt->file_index);
     ft->first_ts_ns = ft->has_time ? MIN(ft->first_ts_ns, pkt->ts_ns) : pkt->ts_ns;
     ft->last_ts_ns = ft->has_time ? MAX(ft->last_ts_ns, pkt->ts_ns) : pkt->ts_ns;
+    a->packet_ts_ns = pkt->ts_ns;
     ft->has_time = TRUE;
 
     PtlDecoded d;
@@ -270,7 +314,7 @@ analyzer_process(PtlAnalyzer *a, const PtlPacket *pkt)
     if (d.tuple.proto == PTL_TRANSPORT_TCP)
         analyzer_tcp(a, flow, dir, &d);
     else if (d.payload_len > 0)
-        ptl_app_data(analyzer_app(a, flow), dir, d.payload, d.payload_len);
+        ptl_app_data(analyzer_app_now(a, flow), dir, d.payload, d.payload_len);
 }
 
 /* The held packet, now that the next stamp (if any) is known. */

@@ -10,12 +10,15 @@
 #include "ptl-decode.h"
 #include "ptl-flow.h"
 #include "ptl-plugins.h"
+#include "ptl-record-examples.h"
 #include "ptl-rules.h"
 #include "ptl-summary.h"
 #include "ptl-verdict.h"
 
 /* Called for each ended flow, after the rule engine has seen it (live mode's events). */
 typedef void (*PtlFlowRecordFunc)(gpointer user_data, const PtlFlowRecord *rec);
+/* A dissector record, with its "kind", "ts" and "flow_id"; transfer none. */
+typedef void (*PtlDissectorRecordFunc)(gpointer user_data, JsonNode *record);
 
 typedef struct {
     PtlDecoderConfig    decoder;
@@ -28,7 +31,16 @@ typedef struct {
     FILE               *flow_lines;/* flow JSON lines as flows end, or NULL */
     FILE               *flow_records; /* PtlFlowRecord per line, for the verdict pass */
     PtlFlowRecordFunc   on_flow_record;  /* may be NULL */
-    gpointer            record_user_data;
+    /* An open flow as it is when a fact the rules judge (a protocol confirmed, a
+     * clear-text login, an upgrade to TLS) is first raised on it: live findings do
+     * not wait for the flow to end.  May be NULL (analyze: the report judges ends). */
+    PtlFlowRecordFunc   on_flow_fact;
+    gpointer            record_user_data;  /* for on_flow_record and on_flow_fact */
+    PtlDissectorRecordFunc on_record;   /* may be NULL */
+    gpointer            on_record_data;
+    /* A few records of the flows the verdict keeps as examples, for the report; may be
+     * NULL.  With neither this nor on_record, modules build no records. */
+    PtlRecordExamples  *record_examples;
 } PtlAnalyzerConfig;
 
 typedef struct {

@@ -1,6 +1,8 @@
 /* ptl-app.c: identification by content and feeding of one flow's dissector. */
 #include "ptl-app.h"
 
+#include "ptl-time.h"
+
 #include "ptl-json.h"
 
 #include <string.h>
@@ -47,6 +49,15 @@ struct _PtlApp {
     char               *error;
     guint32             fact_mask;
     GPtrArray          *details[PTL_FACT_COUNT];
+    /* records, facts as raised, the need() hint */
+    const PtlAppHooks  *hooks;
+    gpointer            hook_flow;
+    guint64             flow_id;
+    JsonBuilder        *record;            /* between record_begin and record_end */
+    guint64             records;
+    guint64             records_dropped;
+    gsize               need[2];           /* bytes to wait for before feeding again */
+    guint64             feeds_held;
     /* the memory budget */
     PtlMemcap          *memcap;
     gsize               charged;           /* what the budget holds for this app now */
@@ -101,12 +112,8 @@ app_state_new(PtlApp *app, const PtlPlugin *plugin)
 }
 
 static void
-app_fact(const PtlFlowContext *ctx, PtlFact fact, const char *detail)
+app_keep_detail(PtlApp *app, PtlFact fact, const char *detail)
 {
-    PtlApp *app = ctx->core_data;
-    if ((guint) fact >= PTL_FACT_COUNT)
-        return;
-    app->fact_mask |= 1u << fact;
     if (detail == NULL || *detail == '\0')
         return;
     if (app->details[fact] == NULL)
@@ -122,6 +129,21 @@ app_fact(const PtlFlowContext *ctx, PtlFact fact, const char *detail)
 }
 
 static void
+app_fact(const PtlFlowContext *ctx, PtlFact fact, const char *detail)
+{
+    PtlApp *app = ctx->core_data;
+    if ((guint) fact >= PTL_FACT_COUNT)
+        return;
+    gboolean is_new = !(app->fact_mask & (1u << fact));
+    app->fact_mask |= 1u << fact;
+    app_keep_detail(app, fact, detail);
+    /* judged now, not at flow end: a live finding on a long connection */
+    if (is_new && app->hooks != NULL && app->hooks->fact != NULL)
+        app->hooks->fact(app->hooks->user_data, app->hook_flow, fact);
+}
+
+
+static void
 app_add_candidate(PtlApp *app, const PtlPlugin *plugin)
 {
     if (plugin == NULL || plugin->index >= APP_MAX_CANDIDATES)
@@ -135,6 +157,50 @@ app_add_candidate(PtlApp *app, const PtlPlugin *plugin)
     app->order[app->n_order++] = (guint8) plugin->index;
 }
 
+/* NULL (build nothing) over the cap, counted, or when nobody reads records. */
+static JsonBuilder *
+app_record_begin(const PtlFlowContext *ctx, const char *kind)
+{
+    PtlApp *app = ctx->core_data;
+    if (app->record != NULL || kind == NULL)
+        return NULL;                    /* a module that nests records gets none */
+    app->records++;
+    if (app->records > PTL_APP_MAX_RECORDS) {
+        app->records_dropped++;
+        return NULL;
+    }
+    if (app->hooks == NULL || app->hooks->record == NULL)
+        return NULL;
+    char ts[PTL_TS_STRLEN];
+    app->record = json_builder_new();
+    json_builder_begin_object(app->record);
+    ptl_emit_string(app->record, "kind", kind, -1);
+    ptl_emit_string(app->record, "ts", ptl_ts_format(ctx->ts_ns, ts), -1);
+    ptl_emit_int(app->record, "flow_id", (gint64) app->flow_id);
+    return app->record;
+}
+
+static void
+app_record_end(const PtlFlowContext *ctx)
+{
+    PtlApp *app = ctx->core_data;
+    if (app->record == NULL)
+        return;
+    json_builder_end_object(app->record);
+    g_autoptr(JsonNode) root = json_builder_get_root(app->record);
+    g_clear_object(&app->record);
+    if (root != NULL)
+        app->hooks->record(app->hooks->user_data, app->hook_flow, root);
+}
+
+static void
+app_need(const PtlFlowContext *ctx, PtlDirection dir, gsize more)
+{
+    PtlApp *app = ctx->core_data;
+    if ((guint) dir < 2 && app->ctx.transport == PTL_TRANSPORT_TCP)  /* datagrams are whole */
+        app->need[dir] = MIN(more, (gsize) PTL_PENDING_MAX);
+}
+
 PtlApp *
 ptl_app_new(const PtlPluginSet *plugins, PtlTransport transport, guint16 client_port,
             guint16 server_port, const PtlPlugin *forced)
@@ -143,6 +209,9 @@ ptl_app_new(const PtlPluginSet *plugins, PtlTransport transport, guint16 client_
     app->plugins = plugins;
     app->ctx.fact = app_fact;
     app->ctx.struct_size = sizeof(PtlFlowContext);
+    app->ctx.record_begin = app_record_begin;
+    app->ctx.record_end = app_record_end;
+    app->ctx.need = app_need;
     app->ctx.core_data = app;
     app->ctx.transport = transport;
     app->ctx.client_port = client_port;
@@ -184,8 +253,41 @@ ptl_app_free(PtlApp *app)
     for (int f = 0; f < PTL_FACT_COUNT; f++)
         g_clear_pointer(&app->details[f], g_ptr_array_unref);
     g_free(app->error);
+    g_clear_object(&app->record);   /* a module that began a record and failed */
     ptl_memcap_adjust(app->memcap, app->charged, 0);
     g_free(app);
+}
+
+void
+ptl_app_set_hooks(PtlApp *app, const PtlAppHooks *hooks, gpointer flow, guint64 flow_id)
+{
+    app->hooks = hooks;
+    app->hook_flow = flow;
+    app->flow_id = flow_id;
+}
+
+void
+ptl_app_set_time(PtlApp *app, gint64 ts_ns)
+{
+    app->ctx.ts_ns = ts_ns;
+}
+
+guint64
+ptl_app_records(const PtlApp *app)
+{
+    return app->records;
+}
+
+guint64
+ptl_app_records_dropped(const PtlApp *app)
+{
+    return app->records_dropped;
+}
+
+guint64
+ptl_app_feeds_held(const PtlApp *app)
+{
+    return app->feeds_held;
 }
 
 void
@@ -242,6 +344,13 @@ app_fail(PtlApp *app, char *message)
 }
 
 static void
+app_keep_peak(PtlApp *app, PtlDirection dir)
+{
+    if (app->pending[dir] != NULL)
+        app->pending_peak[dir] = MAX(app->pending_peak[dir], app->pending[dir]->len);
+}
+
+static void
 app_feed(PtlApp *app, PtlDirection dir, const guint8 *data, gsize len)
 {
     if (app->is_closed[dir] || len == 0)
@@ -259,7 +368,15 @@ app_feed(PtlApp *app, PtlDirection dir, const guint8 *data, gsize len)
         g_byte_array_append(pending, data, (guint) len);
         p = pending->data;
         n = pending->len;
+        /* the dissector said these bytes cannot progress yet: keep them, feed later */
+        if (app->need[dir] > len) {
+            app->need[dir] -= len;
+            app->feeds_held++;
+            app_keep_peak(app, dir);
+            return;
+        }
     }
+    app->need[dir] = 0;
     g_autoptr(GError) error = NULL;
     gssize used = desc->feed(app->state, &app->ctx, dir, p, n, &error);
     if (used < 0) {
@@ -279,8 +396,9 @@ app_feed(PtlApp *app, PtlDirection dir, const guint8 *data, gsize len)
             app->pending[dir] = g_byte_array_sized_new((guint) MIN(rest * 2, PTL_PENDING_MAX));
         g_byte_array_append(app->pending[dir], p + consumed, (guint) rest);
     }
-    if (app->pending[dir] != NULL)
-        app->pending_peak[dir] = MAX(app->pending_peak[dir], app->pending[dir]->len);
+    app_keep_peak(app, dir);
+    if (consumed > 0 && rest == 0)
+        app->need[dir] = 0;             /* a hint is about the bytes left over */
     if (rest > PTL_PENDING_MAX) {
         app_fail(app, g_strdup_printf("%s: more than %u bytes without a complete message",
                                       desc->name, (guint) PTL_PENDING_MAX));
@@ -300,6 +418,7 @@ app_resync(PtlApp *app, PtlDirection dir, guint64 missing)
 {
     const PtlDissector *desc = app->plugin->desc;
     g_clear_pointer(&app->pending[dir], g_byte_array_unref);
+    app->need[dir] = 0;
     if (desc->gap != NULL && desc->gap(app->state, dir, (gsize) MIN(missing, G_MAXSIZE)))
         return TRUE;
     app->is_closed[dir] = TRUE;
@@ -561,6 +680,10 @@ ptl_app_emit(PtlApp *app, JsonBuilder *b)
             ptl_emit_bool(b, "undecided", TRUE);
     }
     app_emit_facts(app, b);
+    if (app->records > 0) {             /* absent for modules that make no records */
+        ptl_emit_int(b, "records", (gint64) app->records);
+        ptl_emit_int(b, "records_dropped", (gint64) app->records_dropped);
+    }
     if (app->error != NULL)
         ptl_emit_string(b, "dissector_error", app->error, -1);
     if (app->is_truncated)

@@ -23,6 +23,19 @@ typedef enum {
 
 typedef struct _PtlApp PtlApp;
 
+/* Records a flow keeps; later ones are counted as dropped and not built. */
+#define PTL_APP_MAX_RECORDS 1000
+
+/* Where an app's records and newly raised facts go; one for all flows (the analyzer's).
+ * Facts and records arrive during ptl_app_data, while the packet is handled. */
+typedef struct {
+    /* NULL: nobody reads records, so record_begin tells modules to build none */
+    void (*record)(gpointer user_data, gpointer flow, JsonNode *record); /* transfer none */
+    /* a fact raised for the first time on this flow; may be NULL */
+    void (*fact)(gpointer user_data, gpointer flow, PtlFact fact);
+    gpointer user_data;
+} PtlAppHooks;
+
 /* forced: a dissector the rules put on this port (protocol_by "port"), or NULL.
  * transfer full */
 PtlApp      *ptl_app_new(const PtlPluginSet *plugins, PtlTransport transport, guint16 client_port,
@@ -31,6 +44,17 @@ void         ptl_app_free(PtlApp *app);
 /* Charges the app, its dissector state and its buffers to m from now on; a buffer
  * that would not fit is given up (that direction stops) and counted. */
 void         ptl_app_set_memcap(PtlApp *app, PtlMemcap *m);
+/* Facts and records of this app go to hooks (transfer none, outlives the app), tagged
+ * with `flow` and, inside each record, flow_id. */
+void         ptl_app_set_hooks(PtlApp *app, const PtlAppHooks *hooks, gpointer flow,
+                               guint64 flow_id);
+/* Capture time of the bytes about to be given: ctx->ts_ns and the records' "ts". */
+void         ptl_app_set_time(PtlApp *app, gint64 ts_ns);
+/* Records the dissector produced (built or not), and those over PTL_APP_MAX_RECORDS. */
+guint64      ptl_app_records(const PtlApp *app);
+guint64      ptl_app_records_dropped(const PtlApp *app);
+/* Feeds the need() hint saved (pending bytes not presented again). */
+guint64      ptl_app_feeds_held(const PtlApp *app);
 /* Bytes held for later (probe and pending buffers). */
 gsize        ptl_app_held_bytes(const PtlApp *app);
 /* Bytes were given up because the memory budget was full. */

@@ -16,11 +16,13 @@ static const char analyze_summary[] =
     "  portolan analyze --product sisense --nodes 10.0.0.11-10.0.0.13 capture.pcap\n"
     "  portolan analyze -f 'tcp port 5672' --json report.json --flows flows.jsonl *.pcap\n"
     "  portolan analyze --set wso2-das.offset=1 --fail-on warning das.pcap\n"
+    "  portolan analyze -q --records requests.jsonl --flows flows.jsonl web.pcap\n"
     "\n"
     "Refused before anything is read (status 2, with the option or file:line): a number\n"
     "out of its range, an unknown product (one differing only in case is taken, with a\n"
     "note), a wrong inventory line, an output that cannot be written, and options that\n"
-    "contradict each other (--json - with --flows -, --no-rules with rule options).\n"
+    "contradict each other (--json - with --flows - or --records -, --no-rules with rule\n"
+    "options).\n"
     "\n"
     "Exit status: 0 no findings at or above --fail-on, 1 there are, 2 could not analyze.";
 
@@ -144,7 +146,8 @@ ptl_cli_analyze(int argc, char **argv)
     if (!g_option_context_parse(ctx, &argc, &argv, &error) ||
         !ptl_cli_parse_analysis_numbers(&opts, &error) || !ptl_cli_options_check(&opts, &error) ||
         !ptl_cli_check_output("--json", opts.json_path, &error) ||
-        !ptl_cli_check_output("--flows", opts.flows_path, &error)) {
+        !ptl_cli_check_output("--flows", opts.flows_path, &error) ||
+        !ptl_cli_check_output("--records", opts.records_path, &error)) {
         fprintf(stderr, "portolan analyze: %s (try --help)\n", error->message);
         ptl_cli_options_clear(&opts);
         return PTL_EXIT_FAILED;

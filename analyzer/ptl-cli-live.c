@@ -1,6 +1,7 @@
 /* ptl-cli-live.c: `portolan live -i IFACE [OPTIONS]`: the analyze pipeline on an
  * interface, findings printed as they occur, the same report at the end. */
 #include "ptl-cli.h"
+#include "ptl-records.h"
 
 #include "ptl-live.h"
 #include "ptl-ring.h"
@@ -11,6 +12,9 @@
 #include <unistd.h>
 
 #define LIVE_REFRESH_US        (5 * G_USEC_PER_SEC)   /* engine refresh, events judged */
+/* A fact a finding rests on (a clear-text login) is judged this soon on an open flow */
+#define LIVE_URGENT_US         (200 * 1000)
+#define LIVE_TICK_US           (250 * 1000)
 #define LIVE_STATUS_TTY_US     (2 * G_USEC_PER_SEC)   /* status line on a terminal */
 #define LIVE_STATS_DEFAULT_S   60                     /* summary lines otherwise */
 #define LIVE_MAX_FILE_MB       (1024 * 1024)          /* -C: 1 TB is plenty */
@@ -71,6 +75,10 @@ typedef struct {
     PtlRing            *ring;
     PtlLiveEvents      *events;
     FILE               *events_file;
+    FILE               *events_json;       /* --events' stream (file or stdout), or NULL */
+    JsonBuilder        *event_builder;     /* record events, reused */
+    gboolean            has_urgent;        /* an open flow raised a judged fact */
+    gint64              last_urgent_us;
     gboolean            is_tty_status;
     gboolean            is_status_shown;
     gint64              status_every_us;   /* 0: none */
@@ -174,6 +182,9 @@ live_check_options(LiveOptions *lo, PtlCliOptions *opts, GError **error)
     if (g_strcmp0(lo->events_path, "-") == 0 && is_stdout_taken)
         return live_bad(error, "--events - with --json - or --flows -: both would write to "
                         "standard output; send one of them to a file");
+    if (g_strcmp0(lo->events_path, "-") == 0 && g_strcmp0(opts->records_path, "-") == 0)
+        return live_bad(error, "--events - with --records -: both would write to standard "
+                        "output; the events carry the records already (drop --records -)");
     if (lo->events_path != NULL && opts->no_rules)
         return live_bad(error, "--no-rules with --events: the events are findings, which "
                         "need the product rules (drop one of them)");
@@ -188,11 +199,15 @@ live_check_options(LiveOptions *lo, PtlCliOptions *opts, GError **error)
 
 /* ---- per packet, per flow, per tick ---------------------------------------- */
 
+static void live_refresh_urgent(LiveRun *r, gint64 now_us);
+
 static void
 live_on_packet(gpointer user_data, const PtlPacket *pkt, const struct pcap_pkthdr *hdr)
 {
     LiveRun *r = user_data;
     ptl_analyzer_packet(r->analyzer, pkt);
+    if (r->has_urgent)
+        live_refresh_urgent(r, g_get_monotonic_time());
     if (r->ring == NULL)
         return;
     g_autoptr(GError) error = NULL;
@@ -208,6 +223,51 @@ live_on_flow_record(gpointer user_data, const PtlFlowRecord *rec)
     LiveRun *r = user_data;
     if (r->events != NULL)
         ptl_live_events_queue(r->events, rec);
+}
+
+/* An open flow as it is when it raised a fact a finding rests on: judged within
+ * LIVE_URGENT_US, not when the flow ends (which may be hours away). */
+static void
+live_on_flow_fact(gpointer user_data, const PtlFlowRecord *rec)
+{
+    LiveRun *r = user_data;
+    if (r->events == NULL)
+        return;
+    ptl_live_events_queue(r->events, rec);
+    r->has_urgent = TRUE;
+}
+
+/* {"event": "record", then the record's members}: findings and records share --events. */
+static void
+live_write_record_event(LiveRun *r, JsonNode *record)
+{
+    JsonBuilder *b = r->event_builder;
+    json_builder_reset(b);
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "event");
+    json_builder_add_string_value(b, "record");
+    JsonObject *o = json_node_get_object(record);
+    JsonObjectIter iter;
+    const char *name;
+    JsonNode *value;
+    json_object_iter_init(&iter, o);
+    while (json_object_iter_next(&iter, &name, &value)) {
+        json_builder_set_member_name(b, name);
+        json_builder_add_value(b, json_node_copy(value));
+    }
+    json_builder_end_object(b);
+    g_autoptr(JsonNode) root = json_builder_get_root(b);
+    if (ptl_records_write_line(r->events_json, root))
+        fflush(r->events_json);
+}
+
+static void
+live_on_record(gpointer user_data, JsonNode *record)
+{
+    LiveRun *r = user_data;
+    ptl_cli_session_record(r->session, record);
+    if (r->events_json != NULL)
+        live_write_record_event(r, record);
 }
 
 static void
@@ -228,6 +288,18 @@ live_refresh(LiveRun *r)
     ptl_verdict_refresh(r->session->verdict);
     live_clear_status(r);
     ptl_live_events_flush(r->events);
+}
+
+/* Judges the open flows that raised a fact, at most every LIVE_URGENT_US (a busy port
+ * confirms many protocols a second; the tick catches what waits). */
+static void
+live_refresh_urgent(LiveRun *r, gint64 now_us)
+{
+    if (!r->has_urgent || now_us - r->last_urgent_us < LIVE_URGENT_US)
+        return;
+    r->has_urgent = FALSE;
+    r->last_urgent_us = now_us;
+    live_refresh(r);
 }
 
 static void
@@ -273,6 +345,7 @@ live_on_tick(gpointer user_data, gint64 now_ns)
     gint64 now_us = g_get_monotonic_time();
     if (now_us - r->last_refresh_us >= LIVE_REFRESH_US)
         live_refresh(r);
+    live_refresh_urgent(r, now_us);
     live_reap_interim(r, FALSE);
     if (r->status_every_us > 0 && now_us - r->last_status_us >= r->status_every_us)
         live_status(r, now_us);
@@ -364,6 +437,9 @@ live_open_outputs(LiveRun *r, GError **error)
             .judge = ptl_live_judge_verdict, .judge_data = r->session->verdict,
         };
         r->events = ptl_live_events_new(&cfg);
+        r->events_json = cfg.json;
+        if (r->events_json != NULL)
+            r->event_builder = json_builder_new();
     }
     return TRUE;
 }
@@ -406,7 +482,12 @@ live_run(LiveRun *r)
 {
     PtlAnalyzerConfig cfg = ptl_cli_session_analyzer_config(r->session);
     cfg.on_flow_record = live_on_flow_record;
+    cfg.on_flow_fact = live_on_flow_fact;
     cfg.record_user_data = r;
+    if (r->session->records != NULL || r->events_json != NULL) {
+        cfg.on_record = live_on_record;
+        cfg.on_record_data = r;
+    }
     r->analyzer = ptl_analyzer_new(&cfg);
     r->capture = ptl_capture_new();
     live_set_status(r);
@@ -415,7 +496,7 @@ live_run(LiveRun *r)
         .device = r->lo->device, .max_packets = (guint64) r->lo->count,
         .duration_us = (gint64) (r->lo->duration_s * G_USEC_PER_SEC),
         .on_packet = live_on_packet, .on_tick = live_on_tick, .on_interim = live_on_interim,
-        .user_data = r,
+        .user_data = r, .tick_us = LIVE_TICK_US,
     };
     g_autoptr(GError) error = NULL;
     ptl_live_signals_install();
@@ -436,6 +517,7 @@ live_run_clear(LiveRun *r)
 {
     g_clear_pointer(&r->events, ptl_live_events_free);
     g_clear_pointer(&r->events_file, fclose);
+    g_clear_object(&r->event_builder);
     g_clear_pointer(&r->ring, ptl_ring_free);
     g_clear_pointer(&r->analyzer, ptl_analyzer_free);
     g_clear_pointer(&r->capture, ptl_capture_free);
@@ -463,7 +545,8 @@ live_start(LiveOptions *lo, PtlCliOptions *opts)
     /* the reports are written as the -Z user: their paths are checked as that user */
     if ((lo->user != NULL && !ptl_live_drop_privileges(lo->user, &error)) ||
         !ptl_cli_check_output("--json", opts->json_path, &error) ||
-        !ptl_cli_check_output("--flows", opts->flows_path, &error)) {
+        !ptl_cli_check_output("--flows", opts->flows_path, &error) ||
+        !ptl_cli_check_output("--records", opts->records_path, &error)) {
         fprintf(stderr, "portolan: error: %s\n", error->message);
         live_run_clear(&r);
         return PTL_EXIT_FAILED;

@@ -134,6 +134,15 @@ ptl_cli_options_check(const PtlCliOptions *o, GError **error)
                        "and neither would parse: send one of them to a file");
     if (cli_is_same_file(o->json_path, o->flows_path))
         return cli_bad(error, "--json and --flows name the same file '%s'", o->json_path);
+    if (g_strcmp0(o->records_path, "-") == 0 &&
+        (g_strcmp0(o->json_path, "-") == 0 || g_strcmp0(o->flows_path, "-") == 0))
+        return cli_bad(error, "--records - with %s -: both would write to standard output: "
+                       "send one of them to a file",
+                       g_strcmp0(o->json_path, "-") == 0 ? "--json" : "--flows");
+    if (cli_is_same_file(o->records_path, o->json_path) ||
+        cli_is_same_file(o->records_path, o->flows_path))
+        return cli_bad(error, "--records names the same file '%s' as %s", o->records_path,
+                       cli_is_same_file(o->records_path, o->json_path) ? "--json" : "--flows");
     if (o->progress && o->no_progress)
         return cli_bad(error, "--progress and --no-progress contradict each other");
     if (o->no_dissectors && o->plugin_dirs != NULL)

@@ -4,11 +4,13 @@
 
 #include "ptl-flow-json.h"
 #include "ptl-paths.h"
+#include "ptl-records.h"
 #include "ptl-report.h"
 #include "ptl-time.h"
 
 #include <errno.h>
 #include <stdarg.h>
+#include <string.h>
 #include <unistd.h>
 
 GOptionGroup *
@@ -24,6 +26,9 @@ ptl_cli_analysis_group(PtlCliOptions *o)
           "FILE" },
         { "flows", 0, 0, G_OPTION_ARG_FILENAME, &o->flows_path,
           "Write one JSON line per flow to FILE ('-' for stdout, not with --json -)", "FILE" },
+        { "records", 0, 0, G_OPTION_ARG_FILENAME, &o->records_path,
+          "Write one JSON line per dissector record (a request with its reply, a command) "
+          "to FILE ('-' for stdout, alone there)", "FILE" },
         { "quiet", 'q', 0, G_OPTION_ARG_NONE, &o->quiet, "No terminal report", NULL },
         { "no-color", 0, 0, G_OPTION_ARG_NONE, &o->no_color, "No colours in the terminal report",
           NULL },
@@ -81,6 +86,7 @@ ptl_cli_options_clear(PtlCliOptions *o)
     g_free(o->filter);
     g_free(o->json_path);
     g_free(o->flows_path);
+    g_free(o->records_path);
     g_free(o->fail_on);
     g_free(o->memcap);
     g_strfreev(o->plugin_dirs);
@@ -240,9 +246,45 @@ cli_parse_fail_on(PtlCliSession *s, GError **error)
     return TRUE;
 }
 
+/* Records stream out as they complete: a live run's file grows while it runs. */
+static gboolean
+cli_open_records(PtlCliSession *s, GError **error)
+{
+    const char *path = s->opts->records_path;
+    if (path == NULL)
+        return TRUE;
+    s->records = strcmp(path, "-") == 0 ? stdout : fopen(path, "w");
+    if (s->records == NULL) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "--records: %s: %s", path,
+                    g_strerror(errno));
+        return FALSE;
+    }
+    return TRUE;
+}
+
+void
+ptl_cli_session_record(PtlCliSession *s, JsonNode *record)
+{
+    if (s->records == NULL || s->has_records_error)
+        return;
+    if (!ptl_records_write_line(s->records, record)) {
+        s->has_records_error = TRUE;
+        ptl_cli_fail(s, "--records %s: write failed: %s", s->opts->records_path,
+                     g_strerror(errno));
+    }
+}
+
+static void
+cli_on_record(gpointer user_data, JsonNode *record)
+{
+    ptl_cli_session_record(user_data, record);
+}
+
 static gboolean
 cli_open_flow_files(PtlCliSession *s, GError **error)
 {
+    if (!cli_open_records(s, error))
+        return FALSE;
     if (s->opts->flows_path == NULL)
         return TRUE;
     s->flow_lines = tmpfile();
@@ -276,6 +318,10 @@ ptl_cli_session_init(PtlCliSession *s, PtlCliOptions *opts, GError **error)
         return FALSE;
     if (s->rules != NULL)
         s->verdict = ptl_verdict_new(s->rules, s->inventory, opts->products);
+    if (s->verdict != NULL && opts->json_path != NULL) {
+        s->record_examples = ptl_record_examples_new();
+        ptl_verdict_set_record_examples(s->verdict, s->record_examples);
+    }
     return cli_open_flow_files(s, error);
 }
 
@@ -283,6 +329,7 @@ void
 ptl_cli_session_clear(PtlCliSession *s)
 {
     g_clear_pointer(&s->verdict, ptl_verdict_free);
+    g_clear_pointer(&s->record_examples, ptl_record_examples_free);
     g_clear_pointer(&s->rules, ptl_rule_set_free);
     g_clear_pointer(&s->inventory, ptl_inventory_free);
     g_clear_pointer(&s->plugins, ptl_plugin_set_free);
@@ -290,6 +337,9 @@ ptl_cli_session_clear(PtlCliSession *s)
     g_clear_pointer(&s->warnings, g_ptr_array_unref);
     g_clear_pointer(&s->flow_lines, fclose);
     g_clear_pointer(&s->flow_records, fclose);
+    if (s->records != NULL && s->records != stdout)
+        fclose(s->records);
+    s->records = NULL;
 }
 
 PtlAnalyzerConfig
@@ -307,6 +357,11 @@ ptl_cli_session_analyzer_config(PtlCliSession *s)
     cfg.verdict = s->verdict;
     cfg.flow_lines = s->flow_lines;
     cfg.flow_records = s->flow_records;
+    cfg.record_examples = s->record_examples;
+    if (s->records != NULL) {
+        cfg.on_record = cli_on_record;
+        cfg.on_record_data = s;
+    }
     return cfg;
 }
 
@@ -384,7 +439,13 @@ ptl_cli_session_report(PtlCliSession *s, const PtlCapture *capture, PtlAnalyzer 
     };
     gboolean is_json_stdout = g_strcmp0(s->opts->json_path, "-") == 0;
     gboolean is_flows_stdout = g_strcmp0(s->opts->flows_path, "-") == 0;
-    if (!s->opts->quiet && !is_json_stdout && !is_flows_stdout)
+    gboolean is_records_stdout = g_strcmp0(s->opts->records_path, "-") == 0;
+    if (s->records != NULL && fflush(s->records) != 0 && !s->has_records_error) {
+        ptl_cli_fail(s, "--records %s: write failed: %s", s->opts->records_path,
+                     g_strerror(errno));
+        status = PTL_EXIT_FAILED;
+    }
+    if (!s->opts->quiet && !is_json_stdout && !is_flows_stdout && !is_records_stdout)
         ptl_report_text(&in, stdout, cli_use_color(s->opts));
     if (s->opts->json_path != NULL && !ptl_report_write_json(&in, s->opts->json_path, &error)) {
         fprintf(stderr, "portolan: error: %s\n", error->message);

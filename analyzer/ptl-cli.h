@@ -19,6 +19,7 @@ typedef struct {
     char    *filter;       /* -f BPF */
     char    *json_path;    /* --json FILE|- */
     char    *flows_path;   /* --flows FILE|- */
+    char    *records_path; /* --records FILE|- */
     gboolean no_color;
     gboolean progress, no_progress;
     gboolean quiet;        /* no terminal report */
@@ -62,6 +63,9 @@ typedef struct {
     GPtrArray     *errors;       /* one line each, shown and put in the report */
     GPtrArray     *warnings;
     FILE          *flow_lines, *flow_records; /* temp files while running, with --flows */
+    FILE          *records;      /* --records, written as records complete; NULL without */
+    PtlRecordExamples *record_examples; /* for the findings of the JSON report, or NULL */
+    gboolean       has_records_error;  /* a write failed: reported once */
     const char    *interface;    /* live: the interface captured on; NULL for files */
 } PtlCliSession;
 
@@ -86,6 +90,8 @@ gboolean ptl_cli_check_output(const char *flag, const char *path, GError **error
 /* Plugins, rules, inventory and engine from the options; FALSE with a one-line
  * error when a rule or inventory file is wrong. */
 gboolean ptl_cli_session_init(PtlCliSession *session, PtlCliOptions *opts, GError **error);
+/* One dissector record to --records (when given); a failed write is reported once. */
+void     ptl_cli_session_record(PtlCliSession *session, JsonNode *record);
 void     ptl_cli_session_clear(PtlCliSession *session);
 PtlAnalyzerConfig ptl_cli_session_analyzer_config(PtlCliSession *session);
 /* Finishes the engine, writes every report asked for, returns the exit status. */

@@ -63,7 +63,7 @@ struct _PtlFlowContext {
     gint64       ts_ns;         /* capture time of the packet whose bytes are being fed */
     /* One record (a request with its reply, a command, a session event): transfer
      * none, a builder with an object already open holding the core's members
-     * "kind", "ts" and "flow_id"; add members with ptl_emit_*, then record_end.
+     * "kind", "ts" (ts_ns as ISO 8601 UTC text) and "flow_id"; add members with ptl_emit_*, then record_end.
      * NULL when the flow's record cap is reached (the core counts it dropped) or
      * nobody consumes records: then build nothing.  kind: a static lower_snake
      * name ("http_request"). */

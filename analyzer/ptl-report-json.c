@@ -262,6 +262,8 @@ report_flows_summary(JsonBuilder *b, const PtlReportInput *in)
     ptl_emit_int(b, "gap_bytes", (gint64) f->gap_bytes);
     ptl_emit_int(b, "truncated", (gint64) f->truncated);
     ptl_emit_int(b, "dissector_errors", (gint64) f->dissector_errors);
+    ptl_emit_int(b, "records", (gint64) f->records);
+    ptl_emit_int(b, "records_dropped", (gint64) f->records_dropped);
     ptl_emit_int(b, "retransmissions", (gint64) f->retransmissions);
     ptl_emit_int(b, "out_of_order", (gint64) f->out_of_order);
     ptl_emit_int(b, "ended_idle", (gint64) f->ended_idle);

@@ -113,6 +113,10 @@ report_text_flows(const ReportText *t, const PtlReportInput *in)
                 " out of order, %" G_GUINT64_FORMAT " flows with gaps, %" G_GUINT64_FORMAT
                 " dissector errors\n", f->retransmissions, f->out_of_order, f->with_gaps,
                 f->dissector_errors);
+    if (f->records_dropped > 0)
+        fprintf(t->out, "  %" G_GUINT64_FORMAT " dissector records over the cap of %u per flow"
+                " not written (of %" G_GUINT64_FORMAT ")\n", f->records_dropped,
+                (guint) PTL_APP_MAX_RECORDS, f->records);
     const PtlMemcap *m = ptl_analyzer_memcap(in->analyzer);
     if (m->flows_affected > 0) {
         char cap[32], dropped[16];

@@ -203,6 +203,8 @@ ptl_summary_add_flow(PtlSummary *s, const PtlFlow *flow, PtlFlowEnd why, const P
     if (app != NULL) {
         f->truncated += ptl_app_is_truncated(app);
         f->dissector_errors += ptl_app_error(app) != NULL;
+        f->records += ptl_app_records(app);
+        f->records_dropped += ptl_app_records_dropped(app);
     }
     summary_count_name(f->protocols, protocol != NULL ? protocol : "none");
     summary_add_hosts(s, flow);

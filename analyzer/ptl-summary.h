@@ -50,6 +50,7 @@ typedef struct {
     guint64 states[PTL_FLOW_STATE_COUNT];
     guint64 inferred_initiator;
     guint64 with_gaps, gap_bytes, truncated, dissector_errors;
+    guint64 records, records_dropped;   /* dissector records; dropped: over the per-flow cap */
     guint64 retransmissions, out_of_order;
     guint64 ended_idle, ended_evicted, ended_reused;
     GHashTable *protocols;        /* name -> count */

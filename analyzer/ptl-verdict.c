@@ -96,6 +96,7 @@ struct _PtlVerdict {
     PtlHostKinds       *kinds;           /* which addresses are hosts; rebuilt by refresh */
     GPtrArray          *findings;        /* VerdictFinding*, sorted */
     GHashTable         *services;        /* PtlRule* -> VerdictService* */
+    const PtlRecordExamples *record_examples; /* transfer none; may be NULL */
 };
 
 /* ---- names ------------------------------------------------------------ */
@@ -261,9 +262,15 @@ ptl_verdict_free(PtlVerdict *v)
 }
 
 void
+ptl_verdict_set_record_examples(PtlVerdict *v, const PtlRecordExamples *store)
+{
+    v->record_examples = store;
+}
+
+gboolean
 ptl_verdict_add(PtlVerdict *v, const PtlFlowRecord *rec)
 {
-    g_return_if_fail(v != NULL && rec != NULL && !v->is_finished);
+    g_return_val_if_fail(v != NULL && rec != NULL && !v->is_finished, FALSE);
     VerdictAggregate probe;
     probe.conv.key = *rec;
     /* the record is plain data from elsewhere: never trust it to be terminated */
@@ -272,7 +279,7 @@ ptl_verdict_add(PtlVerdict *v, const PtlFlowRecord *rec)
     if (agg == NULL) {
         if (g_hash_table_size(v->aggregates) >= VERDICT_MAX_AGGREGATES) {
             v->not_judged++;
-            return;
+            return FALSE;
         }
         agg = g_new0(VerdictAggregate, 1);
         agg->conv.key = probe.conv.key;
@@ -287,7 +294,9 @@ ptl_verdict_add(PtlVerdict *v, const PtlFlowRecord *rec)
     agg->bytes += rec->bytes;
     agg->first_ts_ns = MIN(agg->first_ts_ns, rec->first_ts_ns);
     agg->last_ts_ns = MAX(agg->last_ts_ns, rec->last_ts_ns);
+    guint before = agg->n_examples;
     verdict_add_example(agg->examples, &agg->n_examples, rec->id);
+    return agg->n_examples > before;
 }
 
 /* ---- rules of the selected products ----------------------------------- */
@@ -1160,6 +1169,27 @@ verdict_json_connection(JsonBuilder *b, const VerdictFinding *f)
     json_builder_add_boolean_value(b, f->is_transient);
 }
 
+/* What the example flows' dissectors recorded (a login, a request), at most
+ * PTL_RECORD_EXAMPLES_PER_FLOW in all; absent when none was kept. */
+static void
+verdict_json_example_records(const PtlVerdict *v, JsonBuilder *b, const VerdictFinding *f)
+{
+    guint n = 0;
+    for (guint i = 0; i < f->n_examples; i++) {
+        const GPtrArray *list = ptl_record_examples_get(v->record_examples, f->examples[i]);
+        for (guint k = 0; list != NULL && k < list->len && n < PTL_RECORD_EXAMPLES_PER_FLOW;
+             k++) {
+            if (n++ == 0) {
+                json_builder_set_member_name(b, "example_records");
+                json_builder_begin_array(b);
+            }
+            json_builder_add_value(b, json_node_copy(g_ptr_array_index(list, k)));
+        }
+    }
+    if (n > 0)
+        json_builder_end_array(b);
+}
+
 static void
 verdict_json_finding(PtlVerdict *v, JsonBuilder *b, const VerdictFinding *f)
 {
@@ -1183,6 +1213,7 @@ verdict_json_finding(PtlVerdict *v, JsonBuilder *b, const VerdictFinding *f)
     for (guint i = 0; i < f->n_examples; i++)
         json_builder_add_int_value(b, (gint64) f->examples[i]);
     json_builder_end_array(b);
+    verdict_json_example_records(v, b, f);
     ptl_json_string_or_null(b, "first_ts", ptl_ts_format(f->first_ts_ns, ts));
     ptl_json_string_or_null(b, "last_ts", ptl_ts_format(f->last_ts_ns, ts));
     json_builder_set_member_name(b, "evidence");

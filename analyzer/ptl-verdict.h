@@ -19,6 +19,7 @@
 #include "ptl-flow.h"
 #include "ptl-host-kind.h"
 #include "ptl-inventory.h"
+#include "ptl-record-examples.h"
 #include "ptl-rules.h"
 
 typedef enum {
@@ -69,7 +70,12 @@ PtlVerdict *ptl_verdict_new(const PtlRuleSet *rules, const PtlInventory *inv,
 void        ptl_verdict_free(PtlVerdict *v);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PtlVerdict, ptl_verdict_free)
 
-void ptl_verdict_add(PtlVerdict *v, const PtlFlowRecord *rec);
+/* TRUE when the flow is kept as one of its conversation's example flows (a finding
+ * on that conversation will name it): worth keeping its example records. */
+gboolean ptl_verdict_add(PtlVerdict *v, const PtlFlowRecord *rec);
+/* Findings in the JSON report show the example flows' records from store (transfer
+ * none, outlives v; NULL: none). */
+void ptl_verdict_set_record_examples(PtlVerdict *v, const PtlRecordExamples *store);
 /* Selects products and infers roles from what was added so far, so that
  * judge_flow can be used while flows keep coming (live mode).  Cheap enough to
  * call every few seconds; finish() does it once more and judges everything. */

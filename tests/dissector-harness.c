@@ -111,7 +111,8 @@ harness_record_begin(const PtlFlowContext *ctx, const char *kind)
     flow->open_record = json_builder_new();
     json_builder_begin_object(flow->open_record);
     ptl_emit_string(flow->open_record, "kind", kind, -1);
-    ptl_emit_int(flow->open_record, "ts", ctx->ts_ns);
+    assert_true(ctx->ts_ns == HARNESS_TS_NS);
+    ptl_emit_string(flow->open_record, "ts", HARNESS_TS, -1);
     ptl_emit_int(flow->open_record, "flow_id", HARNESS_FLOW_ID);
     return flow->open_record;
 }

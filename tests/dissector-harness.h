@@ -29,8 +29,10 @@ typedef struct {
     char   *detail;                   /* "" when the dissector gave none */
 } HarnessFact;
 
-/* The time the fake core gives every record: ctx.ts_ns, 2026-01-01T00:00:00Z. */
+/* The time the fake core gives every packet (ctx.ts_ns) and, as the core formats it,
+ * every record's "ts". */
 #define HARNESS_TS_NS G_GINT64_CONSTANT(1767225600000000000)
+#define HARNESS_TS    "2026-01-01T00:00:00.000000Z"
 #define HARNESS_FLOW_ID 1
 
 /* One dissector state, fed like the core feeds it.  Tests read the fields. */

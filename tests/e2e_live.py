@@ -4,7 +4,9 @@ namespaces this test creates (and removes): every samples/*.pcap is replayed
 into one end (bench/replay.c, pcap_inject) while `portolan live` captures on
 the other; its flow counts and findings must equal `portolan analyze` on the
 same file.  Also: -w saves packets that re-analyze identically, SIGHUP writes an
-interim report, and an interface taken down ends the run with status 2.
+interim report, an interface taken down ends the run with status 2, and a clear-text
+login on a connection that stays open is an --events finding within a second (a
+small HTTP server and client across the pair, on addresses only they have).
 
 Needs root and iproute2 (`ip netns`); otherwise it says why and exits 77
 (skipped).  Traffic never leaves the two namespaces: they have no addresses and
@@ -168,6 +170,7 @@ def scenario(res, tmp, replay_bin, path):
     res.check(name + ": exit status equals analyze", live_status == an_status,
               "live %d analyze %d" % (live_status, an_status))
     lines = [json.loads(line) for line in open(events)] if os.path.exists(events) else []
+    lines = [e for e in lines if e.get("event") != "record"]  # records, not findings
     keys = sorted(set((e["kind"], e["client"], e["server"], e["port"], e["transport"])
                       for e in lines))
     res.check(name + ": each finding printed once as it occurred",
@@ -200,6 +203,83 @@ def interim_and_interface_down(res, tmp, replay_bin, path):
               final.get("capture", {}).get("packets") == count_packets(path)[0])
 
 
+# A server that answers one request and keeps the connection open until stdin closes.
+LONG_SERVER = r"""
+import socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((sys.argv[1], 8080)); s.listen(1)
+print("listening", flush=True)
+c, _ = s.accept(); c.recv(4096)
+c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+sys.stdin.read(); c.close()
+"""
+# A client that logs in with HTTP Basic, says when the reply came, then holds the socket.
+LONG_CLIENT = r"""
+import socket, sys
+c = socket.create_connection((sys.argv[1], 8080), timeout=10)
+c.sendall(b"GET /status HTTP/1.1\r\nHost: node1\r\n"
+          b"Authorization: Basic b3BlcmF0b3I6aHVudGVyMg==\r\n\r\n")
+c.recv(4096)
+print("replied", flush=True)
+sys.stdin.read(); c.close()
+"""
+SERVER_IP, CLIENT_IP = "10.254.77.1", "10.254.77.2"
+
+
+def long_lived_login(res, tmp):
+    """The finding event is written while the connection is still open, within a second."""
+    events = os.path.join(tmp, "long.events.jsonl")
+    sh(*in_ns(NS_A, "ip", "addr", "add", SERVER_IP + "/30", "dev", IF_A))
+    sh(*in_ns(NS_B, "ip", "addr", "add", CLIENT_IP + "/30", "dev", IF_B))
+    server = client = None
+    try:
+        proc, err = start_live(IF_B, ["--events", events, "--duration", "30"], tmp, "long")
+        server = subprocess.Popen(in_ns(NS_A, sys.executable, "-c", LONG_SERVER, SERVER_IP),
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        server.stdout.readline()
+        client = subprocess.Popen(in_ns(NS_B, sys.executable, "-c", LONG_CLIENT, SERVER_IP),
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        is_replied = client.stdout.readline().strip() == "replied"
+        replied_at = time.monotonic()
+        found, seen_at = None, None
+        while found is None and time.monotonic() < replied_at + 5:
+            for line in open(events) if os.path.exists(events) else []:
+                e = json.loads(line)
+                if e.get("kind") == "cleartext-credentials" and e.get("port") == 8080:
+                    found, seen_at = e, time.monotonic()
+            time.sleep(0.05)
+        is_open = client.poll() is None and server.poll() is None
+        res.check("long-lived login: the connection was up", is_replied)
+        res.check("long-lived login: finding event written while the connection is open",
+                  found is not None and is_open, "events: %s" % (
+                      open(events).read()[-400:] if os.path.exists(events) else "none"))
+        if found is not None:
+            res.check("long-lived login: within a second of the login",
+                      seen_at - replied_at < 1.0, "%.2f s" % (seen_at - replied_at))
+            res.check("long-lived login: the event names the user, never the password",
+                      "operator" in json.dumps(found) and "hunter2" not in json.dumps(found)
+                      and "b3BlcmF0b3I6aHVudGVyMg" not in open(events).read(),
+                      json.dumps(found))
+            res.check("long-lived login: the event has kind, severity, message, flow id",
+                      all(found.get(k) is not None
+                          for k in ("kind", "severity", "message", "flow_id")), json.dumps(found))
+        for p in (client, server):
+            p.stdin.close()
+            p.wait(timeout=10)
+        proc.send_signal(signal.SIGINT)
+        finish(proc, err)
+        lines = [json.loads(line) for line in open(events)] if os.path.exists(events) else []
+        res.check("long-lived login: reported once, not again at the flow's end",
+                  sum(1 for e in lines if e.get("kind") == "cleartext-credentials") == 1,
+                  "%d events" % len(lines))
+    finally:
+        for p in (client, server):
+            if p is not None and p.poll() is None:
+                p.kill()
+        sh(*in_ns(NS_A, "ip", "addr", "flush", "dev", IF_A), check=False)
+        sh(*in_ns(NS_B, "ip", "addr", "flush", "dev", IF_B), check=False)
+
+
 def main():
     why = ptltest.netns_unusable_reason()
     if why:
@@ -222,6 +302,7 @@ def main():
                 print("skip %s: link type cannot be replayed on Ethernet" % path)
                 continue
             scenario(res, tmp, replay_bin, path)
+        long_lived_login(res, tmp)
         interim_and_interface_down(res, tmp, replay_bin, samples[0])
     finally:
         remove_link()

@@ -1,5 +1,5 @@
-/* test-app.c: identification by content, pending bytes, gaps and facts, with
- * two small line-based fake dissectors registered straight into a plugin set. */
+/* test-app.c: identification by content, pending bytes, gaps and facts, records and
+ * the need() hint, with small fake dissectors registered straight into a plugin set. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "ptl-app.h"
+#include "ptl-module.h"
 
 /* A fake protocol: lines "<TAG> ...\n"; feed consumes whole lines, "!" is an
  * error, "AUTH <user>" raises cleartext auth, "UPGRADE" websocket. */
@@ -95,6 +96,72 @@ fake_emit(gpointer state, JsonBuilder *b)
     ptl_emit_int(b, "gaps", s->gaps);
 }
 
+/* gamma: "OMEGA\n", then frames "<4 decimal digits: body length><body>", each a record;
+ * an incomplete frame asks, through need(), not to be shown again before it is whole. */
+typedef struct {
+    gboolean has_header;
+    guint    frames;
+} GammaState;
+
+static gpointer
+gamma_state_new(void)
+{
+    return g_new0(GammaState, 1);
+}
+
+static PtlProbe
+gamma_probe(const guint8 *data, gsize len, PtlDirection dir)
+{
+    return fake_probe_prefix(data, len, "OMEGA\n");
+}
+
+static gssize
+gamma_feed(gpointer state, const PtlFlowContext *ctx, PtlDirection dir, const guint8 *data,
+           gsize len, GError **error)
+{
+    GammaState *s = state;
+    PtlCursor c = ptl_cursor_init(data, len);
+    if (!s->has_header) {
+        if (len < 6)
+            return 0;
+        ptl_cursor_skip(&c, 6);
+        s->has_header = TRUE;
+    }
+    gsize used = c.pos;
+    while (ptl_cursor_remaining(&c) >= 4) {
+        char digits[5] = "";
+        memcpy(digits, ptl_cursor_take(&c, 4), 4);
+        gsize body = (gsize) g_ascii_strtoull(digits, NULL, 10);
+        if (ptl_cursor_remaining(&c) < body) {
+            ptl_need(ctx, dir, body - ptl_cursor_remaining(&c));
+            break;
+        }
+        ptl_cursor_skip(&c, body);
+        used = c.pos;
+        s->frames++;
+        JsonBuilder *b = ptl_record_begin(ctx, "gamma_frame");
+        if (b != NULL) {
+            ptl_emit_int(b, "len", (gint64) body);
+            ptl_record_end(ctx);
+        }
+    }
+    return (gssize) used;
+}
+
+static void
+gamma_emit(gpointer state, JsonBuilder *b)
+{
+    ptl_emit_int(b, "frames", ((GammaState *) state)->frames);
+}
+
+static const guint16 gamma_ports[] = { 3000, 0 };
+
+static const PtlDissector gamma_dissector = {
+    PTL_DISSECTOR_HEADER, .name = "gamma", .version = "1.0.0", .description = "fake gamma",
+    .default_ports = gamma_ports, .probe = gamma_probe, .state_new = gamma_state_new,
+    .state_free = g_free, .feed = gamma_feed, .emit = gamma_emit,
+};
+
 static const guint16 alpha_ports[] = { 1000, 0 };
 static const guint16 beta_ports[] = { 2000, 137, 0 };
 
@@ -116,6 +183,7 @@ setup(void **state)
     PtlPluginSet *set = ptl_plugin_set_new();
     assert_true(ptl_plugin_set_add(set, &alpha_dissector, "built-in", NULL));
     assert_true(ptl_plugin_set_add(set, &beta_dissector, "built-in", NULL));
+    assert_true(ptl_plugin_set_add(set, &gamma_dissector, "built-in", NULL));
     *state = set;
     return 0;
 }
@@ -357,6 +425,115 @@ test_app_udp_datagrams(void **state)
     ptl_app_free(other);
 }
 
+typedef struct {
+    GPtrArray *records;   /* compact JSON */
+    GArray    *facts;     /* PtlFact, as raised */
+} Sink;
+
+static void
+sink_record(gpointer user_data, gpointer flow, JsonNode *record)
+{
+    Sink *sink = user_data;
+    assert_ptr_equal(flow, sink);
+    g_ptr_array_add(sink->records, json_to_string(record, FALSE));
+}
+
+static void
+sink_fact(gpointer user_data, gpointer flow, PtlFact fact)
+{
+    g_array_append_val(((Sink *) user_data)->facts, fact);
+}
+
+static GByteArray *
+gamma_stream(guint frames, gsize body)
+{
+    GByteArray *b = g_byte_array_new();
+    g_byte_array_append(b, (const guint8 *) "OMEGA\n", 6);
+    for (guint i = 0; i < frames; i++) {
+        char head[5];
+        g_snprintf(head, sizeof head, "%04u", (guint) body);
+        g_byte_array_append(b, (const guint8 *) head, 4);
+        for (gsize k = 0; k < body; k++)
+            g_byte_array_append(b, (const guint8 *) "x", 1);
+    }
+    return b;
+}
+
+/* Each record reaches the hook with the core's members first; over the cap they are
+ * counted, not built; the counts are in the flow's JSON. */
+static void
+test_app_records_and_cap(void **state)
+{
+    Sink sink = { g_ptr_array_new_with_free_func(g_free),
+                  g_array_new(FALSE, FALSE, sizeof(PtlFact)) };
+    PtlAppHooks hooks = { sink_record, sink_fact, &sink };
+    PtlApp *app = ptl_app_new(*state, PTL_TRANSPORT_TCP, 40000, 3000, NULL);
+    ptl_app_set_hooks(app, &hooks, &sink, 42);
+    ptl_app_set_time(app, G_GINT64_CONSTANT(1767225600000000000));
+    g_autoptr(GByteArray) stream = gamma_stream(PTL_APP_MAX_RECORDS + 5, 2);
+    ptl_app_data(app, PTL_DIR_TO_SERVER, stream->data, 6);   /* probed on the header */
+    ptl_app_data(app, PTL_DIR_TO_SERVER, stream->data + 6, stream->len - 6);
+    assert_int_equal(sink.records->len, PTL_APP_MAX_RECORDS);
+    assert_string_equal(g_ptr_array_index(sink.records, 0),
+                        "{\"kind\":\"gamma_frame\",\"ts\":\"2026-01-01T00:00:00.000000Z\","
+                        "\"flow_id\":42,\"len\":2}");
+    assert_int_equal(ptl_app_records(app), PTL_APP_MAX_RECORDS + 5);
+    assert_int_equal(ptl_app_records_dropped(app), 5);
+    g_autofree char *json = emit_json(app);
+    assert_non_null(strstr(json, "\"records\":1005,\"records_dropped\":5"));
+    ptl_app_free(app);
+    g_ptr_array_unref(sink.records);
+    g_array_unref(sink.facts);
+}
+
+/* Nobody reads records: the module is told to build none, and they are still counted. */
+static void
+test_app_records_without_reader(void **state)
+{
+    PtlApp *app = ptl_app_new(*state, PTL_TRANSPORT_TCP, 40000, 3000, NULL);
+    g_autoptr(GByteArray) stream = gamma_stream(3, 1);
+    ptl_app_data(app, PTL_DIR_TO_SERVER, stream->data, stream->len);
+    assert_int_equal(ptl_app_records(app), 3);
+    assert_int_equal(ptl_app_records_dropped(app), 0);
+    ptl_app_free(app);
+}
+
+/* A frame arriving a byte at a time is presented again only once it is whole. */
+static void
+test_app_need_hint_holds_pending(void **state)
+{
+    PtlApp *app = ptl_app_new(*state, PTL_TRANSPORT_TCP, 40000, 3000, NULL);
+    g_autoptr(GByteArray) stream = gamma_stream(2, 3000);
+    for (guint i = 0; i < stream->len; i++)
+        ptl_app_data(app, PTL_DIR_TO_SERVER, stream->data + i, 1);
+    g_autofree char *json = emit_json(app);
+    assert_non_null(strstr(json, "\"frames\":2"));
+    assert_true(ptl_app_feeds_held(app) > 5900);  /* of 6008 one-byte feeds */
+    ptl_app_finish(app);
+    assert_false(ptl_app_is_truncated(app));
+    ptl_app_free(app);
+}
+
+/* Facts reach the hook as they are raised, each kind once. */
+static void
+test_app_facts_as_raised(void **state)
+{
+    Sink sink = { g_ptr_array_new_with_free_func(g_free),
+                  g_array_new(FALSE, FALSE, sizeof(PtlFact)) };
+    PtlAppHooks hooks = { NULL, sink_fact, &sink };
+    PtlApp *app = ptl_app_new(*state, PTL_TRANSPORT_TCP, 40000, 2000, NULL);
+    ptl_app_set_hooks(app, &hooks, &sink, 7);
+    feed_text(app, PTL_DIR_TO_SERVER, "BETA\nAUTH bob\n");
+    assert_int_equal(sink.facts->len, 2);
+    assert_int_equal(g_array_index(sink.facts, PtlFact, 0), PTL_FACT_CONFIRMED);
+    assert_int_equal(g_array_index(sink.facts, PtlFact, 1), PTL_FACT_CLEARTEXT_AUTH);
+    feed_text(app, PTL_DIR_TO_SERVER, "AUTH amy\n");
+    assert_int_equal(sink.facts->len, 2);
+    ptl_app_free(app);
+    g_ptr_array_unref(sink.records);
+    g_array_unref(sink.facts);
+}
+
 static void
 test_app_emit_none(void **state)
 {
@@ -387,6 +564,10 @@ main(void)
         cmocka_unit_test(test_app_facts_and_websocket),
         cmocka_unit_test(test_app_forced_by_port),
         cmocka_unit_test(test_app_udp_datagrams),
+        cmocka_unit_test(test_app_records_and_cap),
+        cmocka_unit_test(test_app_records_without_reader),
+        cmocka_unit_test(test_app_need_hint_holds_pending),
+        cmocka_unit_test(test_app_facts_as_raised),
         cmocka_unit_test(test_app_emit_none),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -466,6 +466,49 @@ test_verdict_cleartext_credentials(void **state)
     assert_int_equal(count_findings_json(fx), 4);
 }
 
+/* A finding shows a few records of its example flows; a flow kept as no example
+ * gives its records back. */
+static void
+test_verdict_example_records(void **state)
+{
+    Fixture *fx = *state;
+    const char *const products[] = { "alpha", NULL };
+    fixture_start(fx, cluster_inventory, products);
+    g_autoptr(PtlRecordExamples) store = ptl_record_examples_new();
+    ptl_verdict_set_record_examples(fx->v, store);
+    guint64 last_id = 0;
+    for (guint i = 0; i < 5; i++) {
+        PtlFlowRecord rec = make_rec(fx, "10.20.0.12", "10.20.0.11", 5672, PTL_FLOW_CLOSED,
+                                     "amqp");
+        rec.facts = 1u << PTL_FACT_CLEARTEXT_AUTH | 1u << PTL_FACT_CONFIRMED;
+        g_strlcpy(rec.auth_detail, "AMQP PLAIN user guest", sizeof rec.auth_detail);
+        for (guint k = 0; k < 2; k++) {
+            g_autofree char *text = g_strdup_printf(
+                "{\"kind\":\"amqp_method\",\"flow_id\":%" G_GUINT64_FORMAT ",\"n\":%u}",
+                rec.id, k);
+            g_autoptr(JsonNode) node = json_from_string(text, NULL);
+            ptl_record_examples_offer(store, rec.id, node);
+        }
+        gboolean is_example = ptl_verdict_add(fx->v, &rec);
+        assert_int_equal(is_example, i < 3);   /* a conversation keeps three examples */
+        if (!is_example)
+            ptl_record_examples_forget(store, rec.id);
+        last_id = rec.id;
+    }
+    assert_null(ptl_record_examples_get(store, last_id));
+    ptl_verdict_finish(fx->v);
+    JsonObject *f = find_finding(fx, "cleartext-credentials", "10.20.0.12", "10.20.0.11", 5672);
+    assert_non_null(f);
+    JsonArray *records = json_object_get_array_member(f, "example_records");
+    assert_non_null(records);
+    assert_int_equal(json_array_get_length(records), PTL_RECORD_EXAMPLES_PER_FLOW);
+    JsonObject *first = json_array_get_object_element(records, 0);
+    assert_string_equal(json_object_get_string_member(first, "kind"), "amqp_method");
+    assert_int_equal(json_object_get_int_member(first, "flow_id"),
+                     json_array_get_int_element(json_object_get_array_member(f, "example_flows"),
+                                                0));
+}
+
 static void
 test_verdict_shared_port_by_protocol(void **state)
 {
@@ -1285,6 +1328,7 @@ main(void)
         VERDICT_TEST(test_verdict_protocol_mismatch),
         VERDICT_TEST(test_verdict_undocumented_port),
         VERDICT_TEST(test_verdict_cleartext_credentials),
+        VERDICT_TEST(test_verdict_example_records),
         VERDICT_TEST(test_verdict_shared_port_by_protocol),
         VERDICT_TEST(test_verdict_shared_port_product_order),
         VERDICT_TEST(test_verdict_product_scoring),

@@ -58,7 +58,9 @@ core_record_begin(const PtlFlowContext *ctx, const char *kind)
     core->open = json_builder_new();
     json_builder_begin_object(core->open);
     ptl_emit_string(core->open, "kind", kind, -1);
-    ptl_emit_int(core->open, "ts", ctx->ts_ns);
+    /* the core writes the packet time as ISO 8601 UTC; the fake core's clock is at 1 s */
+    assert_true(ctx->ts_ns == 1000000000);
+    ptl_emit_string(core->open, "ts", "1970-01-01T00:00:01.000000Z", -1);
     ptl_emit_int(core->open, "flow_id", 1);
     return core->open;
 }
@@ -299,10 +301,10 @@ test_example_records(void **unused)
     assert_true(core_feed(core, PTL_DIR_TO_SERVER, conv_to_server, strlen(conv_to_server)));
     assert_int_equal(core->records->len, 3);
     assert_string_equal(g_ptr_array_index(core->records, 0),
-                        "{\"kind\":\"example_echo\",\"ts\":1000000000,\"flow_id\":1,"
+                        "{\"kind\":\"example_echo\",\"ts\":\"1970-01-01T00:00:01.000000Z\",\"flow_id\":1,"
                         "\"text\":\"hello\"}");
     assert_string_equal(g_ptr_array_index(core->records, 2),
-                        "{\"kind\":\"example_quit\",\"ts\":1000000000,\"flow_id\":1}");
+                        "{\"kind\":\"example_quit\",\"ts\":\"1970-01-01T00:00:01.000000Z\",\"flow_id\":1}");
     core_free(core);
 
     /* a context of ABI 1's size (struct_size 0) and no context at all: no record, no crash */
