@@ -9,6 +9,10 @@
  * JSON and facts as with records taken: a capped flow loses records, nothing else. */
 void record_assert_refused_same(const HarnessFlowConfig *config, const HarnessScript *script);
 
+/* Lets the test move flow->ctx.ts_ns (to measure latencies) although the fake core checks
+ * that records are begun at HARNESS_TS_NS: the record's own ts stays the harness's. */
+void record_allow_clock(HarnessFlow *flow);
+
 /* Fails the test when `secret` appears in any record of the flow. */
 void record_assert_not_recorded(const HarnessFlow *flow, const char *secret);
 

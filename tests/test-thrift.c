@@ -1196,6 +1196,7 @@ test_thrift_records_latency_and_caps(void **unused)
     put_strict_empty(calls, 1, "getRow", 9);
     put_strict_empty(replies, 2, "getRow", 9);
     harness_flow_feed_ok(sim, PTL_DIR_TO_SERVER, calls->data, calls->len);
+    record_allow_clock(sim);
     sim->ctx.ts_ns += 1234000;
     harness_flow_feed_ok(sim, PTL_DIR_TO_CLIENT, replies->data, replies->len);
     g_autofree char *timed = record_summary(sim, "thrift_call");

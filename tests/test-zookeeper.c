@@ -1090,6 +1090,7 @@ test_zookeeper_records_latency(void **unused)
     put_exists(req, 8);
     harness_flow_feed_ok(f, PTL_DIR_TO_SERVER, req->data, req->len);
     assert_int_equal(harness_flow_count_records(f, NULL), 0);
+    record_allow_clock(f);
     f->ctx.ts_ns += 2500000;                     /* 2.5 ms later */
     g_autoptr(GByteArray) reply = g_byte_array_new();
     put_reply(reply, 7, -101);
