@@ -369,7 +369,7 @@ app_feed(PtlApp *app, PtlDirection dir, const guint8 *data, gsize len)
         p = pending->data;
         n = pending->len;
         /* the dissector said these bytes cannot progress yet: keep them, feed later */
-        if (app->need[dir] > len) {
+        if (app->need[dir] > len && pending->len <= PTL_PENDING_MAX) {
             app->need[dir] -= len;
             app->feeds_held++;
             app_keep_peak(app, dir);

@@ -266,6 +266,8 @@ live_on_record(gpointer user_data, JsonNode *record)
 {
     LiveRun *r = user_data;
     ptl_cli_session_record(r->session, record);
+    if (r->session->records != NULL)
+        fflush(r->session->records);    /* a live file is read while it grows */
     if (r->events_json != NULL)
         live_write_record_event(r, record);
 }

@@ -240,23 +240,42 @@ ptl_name_counts_add_new(PtlNameCounts *t, const void *name, gssize len)
     return i >= 0 && ptl_name_counts_get(t, (guint) i)->count == 1;
 }
 
+/* The table as `key` (an object {name: count} or, is_names, an array of the names in
+ * order of first sight), then `dropped_key` unless NULL. */
+static inline void
+ptl_name_counts_emit_as(const PtlNameCounts *t, JsonBuilder *b, const char *key,
+                        const char *dropped_key, gboolean is_names)
+{
+    json_builder_set_member_name(b, key);
+    if (is_names)
+        json_builder_begin_array(b);
+    else
+        json_builder_begin_object(b);
+    for (guint i = 0; i < ptl_name_counts_len(t); i++) {
+        const PtlNameCount *item = ptl_name_counts_get(t, i);
+        char *valid = g_utf8_make_valid(item->name, (gssize) item->len);
+        if (is_names) {
+            json_builder_add_string_value(b, valid);
+        } else {
+            json_builder_set_member_name(b, valid);
+            json_builder_add_int_value(b, (gint64) item->count);
+        }
+        g_free(valid);
+    }
+    if (is_names)
+        json_builder_end_array(b);
+    else
+        json_builder_end_object(b);
+    if (dropped_key != NULL)
+        ptl_emit_int(b, dropped_key, (gint64) t->dropped);
+}
+
 /* `key`: {name: count, ...}; then `dropped_key`: the dropped count, unless NULL. */
 static inline void
 ptl_name_counts_emit(const PtlNameCounts *t, JsonBuilder *b, const char *key,
                      const char *dropped_key)
 {
-    json_builder_set_member_name(b, key);
-    json_builder_begin_object(b);
-    for (guint i = 0; i < ptl_name_counts_len(t); i++) {
-        const PtlNameCount *item = ptl_name_counts_get(t, i);
-        char *valid = g_utf8_make_valid(item->name, (gssize) item->len);
-        json_builder_set_member_name(b, valid);
-        json_builder_add_int_value(b, (gint64) item->count);
-        g_free(valid);
-    }
-    json_builder_end_object(b);
-    if (dropped_key != NULL)
-        ptl_emit_int(b, dropped_key, (gint64) t->dropped);
+    ptl_name_counts_emit_as(t, b, key, dropped_key, FALSE);
 }
 
 /* `key`: [name, ...] in order of first sight (the table used as a capped set);
@@ -265,15 +284,5 @@ static inline void
 ptl_name_counts_emit_names(const PtlNameCounts *t, JsonBuilder *b, const char *key,
                            const char *dropped_key)
 {
-    json_builder_set_member_name(b, key);
-    json_builder_begin_array(b);
-    for (guint i = 0; i < ptl_name_counts_len(t); i++) {
-        const PtlNameCount *item = ptl_name_counts_get(t, i);
-        char *valid = g_utf8_make_valid(item->name, (gssize) item->len);
-        json_builder_add_string_value(b, valid);
-        g_free(valid);
-    }
-    json_builder_end_array(b);
-    if (dropped_key != NULL)
-        ptl_emit_int(b, dropped_key, (gint64) t->dropped);
+    ptl_name_counts_emit_as(t, b, key, dropped_key, TRUE);
 }

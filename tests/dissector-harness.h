@@ -3,8 +3,10 @@
  * A dissector test compiles one dissector in and reaches it only through
  * ptl_dissector_entry(), as the core does (STYLE.md section 6).  This harness
  * stands in for the core: it keeps what feed() did not consume and presents it
- * again with the next bytes, records the facts the dissector raises, and runs the
- * checks every dissector test makes (split invariance, every truncation).
+ * again with the next bytes (holding them while a need() hint says so), records the
+ * facts and the records the dissector raises (records are part of what the split
+ * runner compares), and runs the checks every dissector test makes (split
+ * invariance, every truncation).
  *
  * Every helper fails the running cmocka test when the dissector breaks the ABI
  * contract.  plugins/example/test-example.c keeps its own small copy on purpose:

@@ -430,6 +430,21 @@ typedef struct {
     GArray    *facts;     /* PtlFact, as raised */
 } Sink;
 
+static Sink
+sink_init(void)
+{
+    Sink sink = { g_ptr_array_new_with_free_func(g_free),
+                  g_array_new(FALSE, FALSE, sizeof(PtlFact)) };
+    return sink;
+}
+
+static void
+sink_clear(Sink *sink)
+{
+    g_ptr_array_unref(sink->records);
+    g_array_unref(sink->facts);
+}
+
 static void
 sink_record(gpointer user_data, gpointer flow, JsonNode *record)
 {
@@ -464,8 +479,7 @@ gamma_stream(guint frames, gsize body)
 static void
 test_app_records_and_cap(void **state)
 {
-    Sink sink = { g_ptr_array_new_with_free_func(g_free),
-                  g_array_new(FALSE, FALSE, sizeof(PtlFact)) };
+    Sink sink = sink_init();
     PtlAppHooks hooks = { sink_record, sink_fact, &sink };
     PtlApp *app = ptl_app_new(*state, PTL_TRANSPORT_TCP, 40000, 3000, NULL);
     ptl_app_set_hooks(app, &hooks, &sink, 42);
@@ -482,8 +496,7 @@ test_app_records_and_cap(void **state)
     g_autofree char *json = emit_json(app);
     assert_non_null(strstr(json, "\"records\":1005,\"records_dropped\":5"));
     ptl_app_free(app);
-    g_ptr_array_unref(sink.records);
-    g_array_unref(sink.facts);
+    sink_clear(&sink);
 }
 
 /* Nobody reads records: the module is told to build none, and they are still counted. */
@@ -518,8 +531,7 @@ test_app_need_hint_holds_pending(void **state)
 static void
 test_app_facts_as_raised(void **state)
 {
-    Sink sink = { g_ptr_array_new_with_free_func(g_free),
-                  g_array_new(FALSE, FALSE, sizeof(PtlFact)) };
+    Sink sink = sink_init();
     PtlAppHooks hooks = { NULL, sink_fact, &sink };
     PtlApp *app = ptl_app_new(*state, PTL_TRANSPORT_TCP, 40000, 2000, NULL);
     ptl_app_set_hooks(app, &hooks, &sink, 7);
@@ -530,8 +542,7 @@ test_app_facts_as_raised(void **state)
     feed_text(app, PTL_DIR_TO_SERVER, "AUTH amy\n");
     assert_int_equal(sink.facts->len, 2);
     ptl_app_free(app);
-    g_ptr_array_unref(sink.records);
-    g_array_unref(sink.facts);
+    sink_clear(&sink);
 }
 
 static void
