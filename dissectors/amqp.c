@@ -472,13 +472,19 @@ amqp_list_for(AmqpState *s, char field)
     }
 }
 
-/* Reads the leading arguments described by `spec`; names are kept only once all of
- * them were inside the frame. */
-static gboolean
-amqp_parse_named_args(AmqpState *s, PtlCursor *args, const char *spec)
-{
+/* The names among the leading arguments of a method: fields[i] is the spec letter. */
+typedef struct {
     AmqpSlice names[4];
-    char fields[4];
+    char      fields[4];
+    guint     n;
+} AmqpNamedArgs;
+
+/* Reads the leading arguments described by `spec`; FALSE when they overrun the frame. */
+static gboolean
+amqp_read_named_args(PtlCursor *args, const char *spec, AmqpNamedArgs *out)
+{
+    AmqpSlice *names = out->names;
+    char *fields = out->fields;
     guint n = 0;
     for (const char *f = spec; *f != '\0'; f++) {
         switch (*f) {
@@ -491,17 +497,55 @@ amqp_parse_named_args(AmqpState *s, PtlCursor *args, const char *spec)
             (void) amqp_read_shortstr(args);
             break;
         default:
-            g_assert(n < G_N_ELEMENTS(names));
+            g_assert(n < G_N_ELEMENTS(out->names));
             fields[n] = *f;
             names[n++] = amqp_read_shortstr(args);
             break;
         }
     }
-    if (!ptl_cursor_ok(args))
+    out->n = n;
+    return ptl_cursor_ok(args);
+}
+
+/* Names are kept only once all of them were inside the frame. */
+static gboolean
+amqp_parse_named_args(AmqpState *s, PtlCursor *args, const char *spec)
+{
+    AmqpNamedArgs named;
+    if (!amqp_read_named_args(args, spec, &named))
         return FALSE;
-    for (guint i = 0; i < n; i++)
-        ptl_name_counts_add(amqp_list_for(s, fields[i]), names[i].data, (gssize) names[i].len);
+    for (guint i = 0; i < named.n; i++)
+        ptl_name_counts_add(amqp_list_for(s, named.fields[i]), named.names[i].data,
+                            (gssize) named.names[i].len);
     return TRUE;
+}
+
+/* One amqp_method record (docs/schema/amqp.md).  `args` is NULL for a method frame too
+ * big to read whole; else the arguments, whose exchange and routing key a publish or a
+ * delivery carries as the app object does. */
+static void
+amqp_record_method(const PtlFlowContext *ctx, PtlDirection dir, const AmqpMethod *m,
+                   guint16 channel, const PtlCursor *args)
+{
+    JsonBuilder *b = ptl_record_begin(ctx, "amqp_method");
+    if (b == NULL)
+        return;
+    ptl_emit_string(b, "method", m->name, -1);
+    ptl_emit_int(b, "channel", channel);
+    ptl_emit_string(b, "from", dir == PTL_DIR_TO_SERVER ? "client" : "server", -1);
+    AmqpNamedArgs named = { .n = 0 };
+    PtlCursor copy = args != NULL ? *args : ptl_cursor_init(NULL, 0);
+    gboolean is_routed = m->kind == AMQP_KIND_PUBLISH || m->kind == AMQP_KIND_DELIVER;
+    if (is_routed && args != NULL && amqp_read_named_args(&copy, m->args, &named)) {
+        for (guint i = 0; i < named.n; i++) {
+            const char *key = named.fields[i] == 'x' ? "exchange"
+                              : named.fields[i] == 'k' ? "routing_key" : NULL;
+            if (key != NULL && named.names[i].data != NULL)
+                ptl_emit_string(b, key, (const char *) named.names[i].data,
+                                (gssize) named.names[i].len);
+        }
+    }
+    ptl_record_end(ctx);
 }
 
 static gboolean
@@ -672,8 +716,8 @@ amqp_method_counted(AmqpState *s, PtlCursor *payload, GError **error)
 
 /* A method frame small enough to wait for, read whole. */
 static gssize
-amqp091_method_whole(AmqpState *s, const PtlFlowContext *ctx, const PtlCursor *in,
-                     guint32 size, GError **error)
+amqp091_method_whole(AmqpState *s, const PtlFlowContext *ctx, PtlDirection dir,
+                     const PtlCursor *in, guint16 channel, guint32 size, GError **error)
 {
     PtlCursor f = *in;
     ptl_cursor_skip(&f, AMQP_FRAME_HEADER_SIZE);
@@ -687,18 +731,21 @@ amqp091_method_whole(AmqpState *s, const PtlFlowContext *ctx, const PtlCursor *i
     if (m == NULL)
         return -1;
     s->frames++;
+    PtlCursor args = payload;
     if (!amqp_parse_method_args(s, ctx, m, &payload)) {
         g_set_error(error, PTL_DISSECT_ERROR, PTL_DISSECT_ERROR_MALFORMED,
                     "amqp: %s arguments overrun the frame", m->name);
         return -1;
     }
     amqp_confirm(s, ctx, "0-9-1");
+    amqp_record_method(ctx, dir, m, channel, &args);
     return (gssize) (f.pos - in->pos);
 }
 
 /* The fixed part of a frame we do not wait for; the rest is skipped as it comes. */
 static gssize
-amqp091_frame_streamed(AmqpState *s, AmqpDirState *d, const PtlCursor *in, guint8 type,
+amqp091_frame_streamed(AmqpState *s, AmqpDirState *d, const PtlFlowContext *ctx,
+                       PtlDirection dir, const PtlCursor *in, guint8 type, guint16 channel,
                        guint32 size, GError **error)
 {
     PtlCursor f = *in;
@@ -708,8 +755,10 @@ amqp091_frame_streamed(AmqpState *s, AmqpDirState *d, const PtlCursor *in, guint
         PtlCursor ids = ptl_cursor_sub(&f, AMQP_METHOD_MIN_SIZE);
         if (!ptl_cursor_ok(&f))
             return 0;
-        if (amqp_method_counted(s, &ids, error) == NULL)
+        const AmqpMethod *m = amqp_method_counted(s, &ids, error);
+        if (m == NULL)
             return -1;
+        amqp_record_method(ctx, dir, m, channel, NULL);
         read = AMQP_METHOD_MIN_SIZE;
     } else if (type == AMQP_FRAME_BODY) {
         s->body_bytes += size;
@@ -723,12 +772,12 @@ amqp091_frame_streamed(AmqpState *s, AmqpDirState *d, const PtlCursor *in, guint
 }
 
 static gssize
-amqp091_frame(AmqpState *s, AmqpDirState *d, const PtlFlowContext *ctx, const PtlCursor *in,
-              GError **error)
+amqp091_frame(AmqpState *s, AmqpDirState *d, const PtlFlowContext *ctx, PtlDirection dir,
+              const PtlCursor *in, GError **error)
 {
     PtlCursor f = *in;
     guint8 type = ptl_cursor_u8(&f);
-    (void) ptl_cursor_be16(&f);  /* channel */
+    guint16 channel = ptl_cursor_be16(&f);
     guint32 size = ptl_cursor_be32(&f);
     if (!amqp_frame_type_ok(type)) {
         /* checked before the header is complete: more bytes cannot help */
@@ -741,8 +790,8 @@ amqp091_frame(AmqpState *s, AmqpDirState *d, const PtlFlowContext *ctx, const Pt
     if (!amqp_check_frame_header(s, type, size, error))
         return -1;
     if (type == AMQP_FRAME_METHOD && size <= AMQP_MAX_METHOD_PARSE)
-        return amqp091_method_whole(s, ctx, in, size, error);
-    return amqp091_frame_streamed(s, d, in, type, size, error);
+        return amqp091_method_whole(s, ctx, dir, in, channel, size, error);
+    return amqp091_frame_streamed(s, d, ctx, dir, in, type, channel, size, error);
 }
 
 /* ---- 1.0 frames ---- */
@@ -941,7 +990,7 @@ amqp_step(AmqpState *s, AmqpDirState *d, PtlDirection dir, const PtlFlowContext 
             return amqp_protocol_header(s, d, dir, ctx, in, error);
         return amqp_step(s, d, dir, ctx, in, error);
     case AMQP_MODE_091:
-        return amqp091_frame(s, d, ctx, in, error);
+        return amqp091_frame(s, d, ctx, dir, in, error);
     case AMQP_MODE_10:
         return amqp10_frame(s, d, dir, ctx, in, error);
     default:

@@ -116,10 +116,23 @@ enum {
 };
 
 typedef struct {
-    gint16 txn;             /* transaction index, -1 when over the cap */
-    guint8 method;
-    guint8 flags;
+    gint16  txn;            /* transaction index, -1 when over the cap */
+    guint8  method;
+    guint8  flags;
+    guint8  version;        /* 10 * major + minor; 9 for HTTP/0.9 */
+    guint64 seq;            /* request number, to find it again while its body runs */
+    gint64  ts_ns;          /* when the request's header block was read */
+    guint64 body_bytes;
+    char   *uri;            /* redacted (http_redact_uri), for the record; owned */
 } HttpPending;
+
+/* The response being read, with its request: one http_request record once it ends. */
+typedef struct {
+    HttpPending request;
+    guint       status;
+    guint8      version;
+    guint64     body_bytes;
+} HttpExchange;
 
 typedef struct {
     char    *method;
@@ -178,6 +191,12 @@ typedef struct {
     guint32         versions[2];            /* per direction: bit 10 * major + minor */
     gboolean        is_websocket;
     char           *upgraded;
+    guint64         next_seq;
+    guint64         request_seq;            /* the request whose body is being read */
+    HttpExchange    answer;                 /* valid while has_answer */
+    gboolean        has_answer;
+    gboolean        is_answer_ended;        /* ended inside a hole: record at the next feed */
+    const PtlFlowContext *ctx;              /* the current feed's, NULL between calls */
 } HttpState;
 
 /* A parsed start line and the header fields the dissector uses; spans borrow the bytes. */
@@ -586,6 +605,9 @@ http_state_free(gpointer state)
     ptl_name_counts_clear(&s->auth_users);
     ptl_name_counts_clear(&s->cookie_names);
     g_clear_pointer(&s->upgraded, g_free);
+    for (guint i = 0; i < s->pending_len; i++)
+        g_free(s->pending[(s->pending_head + i) % HTTP_MAX_PENDING].uri);
+    g_free(s->answer.request.uri);
     g_free(s);
 }
 
@@ -608,19 +630,30 @@ http_txn_add(HttpState *s)
     return (gint) s->txns->len - 1;
 }
 
-static gboolean
+/* transfer none: the new tail of the pipeline, or NULL (counted) when it is full */
+static HttpPending *
 http_pending_push(HttpState *s, gint txn, guint method, guint8 flags)
 {
     if (s->pending_len >= HTTP_MAX_PENDING) {
         s->pipeline_dropped++;
-        return FALSE;
+        return NULL;
     }
     HttpPending *p = &s->pending[(s->pending_head + s->pending_len) % HTTP_MAX_PENDING];
-    p->txn = (gint16) txn;
-    p->method = (guint8) method;
-    p->flags = flags;
+    *p = (HttpPending) { .txn = (gint16) txn, .method = (guint8) method, .flags = flags };
     s->pending_len++;
-    return TRUE;
+    return p;
+}
+
+/* transfer none: the outstanding request numbered seq, or NULL once it was answered */
+static HttpPending *
+http_pending_find(HttpState *s, guint64 seq)
+{
+    for (guint i = 0; i < s->pending_len; i++) {
+        HttpPending *p = &s->pending[(s->pending_head + i) % HTTP_MAX_PENDING];
+        if (p->seq == seq)
+            return p;
+    }
+    return NULL;
 }
 
 static gboolean
@@ -1221,10 +1254,68 @@ http_keep_string(char **slot, gboolean has, const PtlCursor *value)
         *slot = http_strdup(value, PTL_MAX_STRING);
 }
 
+/* "HTTP/1.1" for 10 * major + minor, "HTTP/0.9" for a request line without a version */
+static void
+http_version_text(guint8 version, char out[sizeof "HTTP/x.y"])
+{
+    g_strlcpy(out, "HTTP/x.y", sizeof "HTTP/x.y");
+    out[5] = (char) ('0' + version / 10 % 10);
+    out[7] = (char) ('0' + version % 10);
+}
+
+/* The answer in progress ends: one http_request record (docs/schema/http.md).  A body
+ * delimited by the connection's end is recorded when its header block is read, since
+ * only emit() runs after the close. */
+static void
+http_record_exchange(HttpState *s, gboolean is_until_close)
+{
+    if (!s->has_answer)
+        return;
+    if (s->ctx == NULL) {
+        /* gap() ended the body: no context there, so the next feed writes the record */
+        s->is_answer_ended = TRUE;
+        return;
+    }
+    HttpExchange *x = &s->answer;
+    JsonBuilder *b = ptl_record_begin(s->ctx, "http_request");
+    if (b != NULL) {
+        char version[sizeof "HTTP/x.y"];
+        if (x->request.uri != NULL) {
+            ptl_emit_string(b, "method", http_method_names[x->request.method], -1);
+            ptl_emit_string(b, "uri", x->request.uri, -1);
+            http_version_text(x->request.version, version);
+            ptl_emit_string(b, "request_version", version, -1);
+            ptl_emit_int(b, "request_body_bytes", (gint64) x->request.body_bytes);
+            if (s->ctx->ts_ns >= x->request.ts_ns)
+                ptl_emit_int(b, "latency_us", (s->ctx->ts_ns - x->request.ts_ns) / 1000);
+        }
+        if (x->status != 0) {
+            ptl_emit_int(b, "status", x->status);
+            http_version_text(x->version, version);
+            ptl_emit_string(b, "response_version", version, -1);
+        }
+        if (is_until_close)
+            ptl_emit_bool(b, "response_until_close", TRUE);
+        else
+            ptl_emit_int(b, "response_body_bytes", (gint64) x->body_bytes);
+        ptl_record_end(s->ctx);
+    }
+    g_clear_pointer(&x->request.uri, g_free);
+    s->has_answer = FALSE;
+    s->is_answer_ended = FALSE;
+}
+
 /* Bytes of body (or opaque data) went by: count them on the transaction. */
 static void
 http_add_length(HttpState *s, PtlDirection dir, guint64 n)
 {
+    if (dir == PTL_DIR_TO_CLIENT && s->has_answer) {
+        s->answer.body_bytes += n;
+    } else if (dir == PTL_DIR_TO_SERVER) {
+        HttpPending *p = http_pending_find(s, s->request_seq);
+        if (p != NULL)
+            p->body_bytes += n;
+    }
     HttpTransaction *t = http_txn(s, s->dirs[dir].txn);
     if (t == NULL)
         return;
@@ -1237,6 +1328,8 @@ http_add_length(HttpState *s, PtlDirection dir, guint64 n)
 static void
 http_end_message(HttpState *s, PtlDirection dir)
 {
+    if (dir == PTL_DIR_TO_CLIENT)
+        http_record_exchange(s, FALSE);
     HttpDir *d = &s->dirs[dir];
     gboolean holds = d->holds_after_body;
     http_dir_reset(d);
@@ -1297,7 +1390,17 @@ http_on_request(HttpState *s, const HttpMessage *m, GError **error)
     }
     gboolean is_switch = m->method == HTTP_METHOD_CONNECT || m->has_upgrade;
     guint8 flags = (is_switch ? HTTP_REQ_HOLDS : 0) | (m->wants_websocket ? HTTP_REQ_WEBSOCKET : 0);
-    gboolean is_queued = http_pending_push(s, index, m->method, flags);
+    HttpPending *p = http_pending_push(s, index, m->method, flags);
+    gboolean is_queued = p != NULL;
+    if (p != NULL) {
+        p->seq = ++s->next_seq;
+        p->version = m->is_http09 ? 9 : (guint8) (m->major * 10 + m->minor);
+        p->ts_ns = s->ctx != NULL ? s->ctx->ts_ns : 0;
+        p->uri = http_redact_uri(&m->uri);
+        s->request_seq = p->seq;
+    } else {
+        s->request_seq = 0;          /* numbers start at 1: no request has 0 */
+    }
     HttpDir *d = &s->dirs[PTL_DIR_TO_SERVER];
     d->txn = index;
     /* the client sends nothing else until it knows whether the protocol changed */
@@ -1353,7 +1456,7 @@ http_release_hold(HttpState *s, const HttpPending *p)
 static HttpPending
 http_pair_response(HttpState *s)
 {
-    HttpPending p = { -1, HTTP_METHOD_OTHER, 0 };
+    HttpPending p = { .txn = -1, .method = HTTP_METHOD_OTHER };
     s->responses++;
     if (!http_pending_pop(s, &p)) {
         /* picked up mid-stream: the request was before the capture */
@@ -1364,6 +1467,10 @@ http_pair_response(HttpState *s)
     if (t != NULL)
         t->has_response = TRUE;
     s->dirs[PTL_DIR_TO_CLIENT].txn = p.txn;
+    http_record_exchange(s, FALSE);      /* a previous answer cut short: record what was seen */
+    s->answer = (HttpExchange) { .request = p };
+    s->answer.request.uri = g_steal_pointer(&p.uri);
+    s->has_answer = TRUE;
     return p;
 }
 
@@ -1378,6 +1485,8 @@ http_on_response(HttpState *s, const PtlFlowContext *ctx, const HttpMessage *m)
         return;
     }
     HttpPending p = http_pair_response(s);
+    s->answer.status = m->status;
+    s->answer.version = (guint8) (m->major * 10 + m->minor);
     HttpTransaction *t = http_txn(s, p.txn);
     if (t != NULL) {
         t->status = m->status;
@@ -1387,8 +1496,10 @@ http_on_response(HttpState *s, const PtlFlowContext *ctx, const HttpMessage *m)
     }
     http_release_hold(s, &p);
     if (m->status == 101) {
+        http_record_exchange(s, FALSE);
         http_switch_protocols(s, ctx, m, p.flags);
     } else if (p.method == HTTP_METHOD_CONNECT && m->status / 100 == 2) {
+        http_record_exchange(s, FALSE);
         http_set_upgraded(s, "tunnel");
         http_go_opaque(s);
         s->dirs[PTL_DIR_TO_SERVER].needs_tls_check = TRUE;
@@ -1396,6 +1507,8 @@ http_on_response(HttpState *s, const PtlFlowContext *ctx, const HttpMessage *m)
         http_end_message(s, PTL_DIR_TO_CLIENT);
     } else {
         gboolean is_until_close = m->has_transfer_encoding ? !m->is_chunked : !m->has_length;
+        if (is_until_close)
+            http_record_exchange(s, TRUE);
         http_start_body(s, PTL_DIR_TO_CLIENT, m, is_until_close);
     }
 }
@@ -1464,6 +1577,7 @@ http_start_fallback(HttpState *s, PtlDirection dir, GError **error)
         s->http09_responses++;
         http_note_version(s, dir, 0, 9);
         http_release_hold(s, &p);
+        http_record_exchange(s, TRUE);
         d->has_message = TRUE;
         d->phase = HTTP_PHASE_UNTIL_CLOSE;
         return HTTP_STEP_MORE;
@@ -1719,14 +1833,14 @@ http_feed(gpointer state, const PtlFlowContext *ctx, PtlDirection dir, const gui
     g_return_val_if_fail(state != NULL && dir <= PTL_DIR_TO_CLIENT, -1);
     HttpState *s = state;
     PtlCursor c = ptl_cursor_init(data, len);
-    while (ptl_cursor_remaining(&c) > 0) {
-        HttpStep step = http_step(s, ctx, dir, &c, error);
-        if (step == HTTP_STEP_ERROR)
-            return -1;
-        if (step == HTTP_STEP_WAIT)
-            break;
-    }
-    return (gssize) c.pos;
+    s->ctx = ctx;                /* borrowed for this call: records are written as messages end */
+    if (s->is_answer_ended)
+        http_record_exchange(s, FALSE);
+    HttpStep step = HTTP_STEP_MORE;
+    while (ptl_cursor_remaining(&c) > 0 && step == HTTP_STEP_MORE)
+        step = http_step(s, ctx, dir, &c, error);
+    s->ctx = NULL;
+    return step == HTTP_STEP_ERROR ? -1 : (gssize) c.pos;
 }
 
 /* A hole inside a body of known length or in opaque data keeps the framing;

@@ -38,6 +38,8 @@
 #define SMB_MAX_USERS       16u
 #define SMB_MAX_NAMES       32u
 #define SMB_MAX_STATUSES    32u
+#define SMB_MAX_PENDING     64u       /* SMB2 requests awaiting their response */
+#define SMB_MAX_TREES       32u       /* SMB2 tree ids named by a TREE_CONNECT */
 
 #define SMB2_FLAGS_SERVER_TO_REDIR 0x00000001u
 #define SMB2_FLAGS_ASYNC_COMMAND   0x00000002u
@@ -108,6 +110,19 @@ typedef struct {
     const char *name;
 } SmbCodeName;
 
+/* An SMB2 request awaiting its response, matched by MessageId. */
+typedef struct {
+    guint64 message_id;
+    gint64  ts_ns;
+    guint16 command;
+    gint16  share;           /* index in shares: the tree's, or a TREE_CONNECT's path */
+} SmbPending;
+
+typedef struct {
+    guint32 tree_id;
+    gint16  share;
+} SmbTree;
+
 #define SMB2_COMMAND_COUNT 19u
 #define SMB1_COMMAND_COUNT 58u
 
@@ -149,6 +164,12 @@ typedef struct {
     SmbStatusCount statuses[SMB_MAX_STATUSES];
     guint       n_statuses;
     guint64     statuses_dropped;
+    SmbPending  pending[SMB_MAX_PENDING];
+    guint       n_pending;
+    guint64     pending_dropped;
+    SmbTree     trees[SMB_MAX_TREES];
+    guint       n_trees;
+    guint64     trees_dropped;
 } SmbState;
 
 /* A UTF-8 string built on the stack, cut at PTL_MAX_STRING on a character boundary. */
@@ -640,8 +661,93 @@ typedef struct {
     guint16   command;
     guint32   flags;
     guint32   next;
+    guint64   message_id;
+    guint32   tree_id;        /* 0 in an async header, which has none */
     gboolean  is_response;
 } SmbSmb2Header;
+
+/* ---- SMB2 request/response matching, for the smb_command records ---- */
+
+static gint16
+smb_tree_share(const SmbState *s, guint32 tree_id)
+{
+    for (guint i = 0; i < s->n_trees; i++) {
+        if (s->trees[i].tree_id == tree_id)
+            return s->trees[i].share;
+    }
+    return -1;
+}
+
+static void
+smb_tree_add(SmbState *s, guint32 tree_id, gint16 share)
+{
+    for (guint i = 0; i < s->n_trees; i++) {
+        if (s->trees[i].tree_id == tree_id) {
+            s->trees[i].share = share;
+            return;
+        }
+    }
+    if (s->n_trees == SMB_MAX_TREES) {
+        s->trees_dropped++;
+        return;
+    }
+    s->trees[s->n_trees++] = (SmbTree) { .tree_id = tree_id, .share = share };
+}
+
+static void
+smb_pending_add(SmbState *s, const SmbSmb2Header *h, gint share, gint64 ts_ns)
+{
+    if (s->n_pending == SMB_MAX_PENDING) {
+        s->pending_dropped++;
+        return;
+    }
+    s->pending[s->n_pending++] = (SmbPending) {
+        .message_id = h->message_id, .ts_ns = ts_ns, .command = h->command,
+        .share = (gint16) (share >= 0 ? share : smb_tree_share(s, h->tree_id)),
+    };
+}
+
+/* Whether the response's request was outstanding; then *out is it, taken off the table. */
+static gboolean
+smb_pending_take(SmbState *s, const SmbSmb2Header *h, SmbPending *out)
+{
+    for (guint i = 0; i < s->n_pending; i++) {
+        if (s->pending[i].message_id == h->message_id && s->pending[i].command == h->command) {
+            *out = s->pending[i];
+            s->pending[i] = s->pending[--s->n_pending];
+            return TRUE;
+        }
+    }
+    return FALSE;
+}
+
+/* One smb_command record (docs/schema/smb.md): a final SMB2 response with its request. */
+static void
+smb_record_response(SmbState *s, const PtlFlowContext *ctx, const SmbSmb2Header *h)
+{
+    SmbPending req = { .share = -1 };
+    gboolean is_matched = smb_pending_take(s, h, &req);
+    if (h->command == 0x03 && h->status == 0 && is_matched)
+        smb_tree_add(s, h->tree_id, req.share);
+    JsonBuilder *b = ptl_record_begin(ctx, "smb_command");
+    if (b == NULL)
+        return;
+    ptl_emit_string(b, "command", smb_smb2_commands[MIN(h->command, SMB2_COMMAND_COUNT)].name,
+                    -1);
+    ptl_emit_int(b, "message_id", (gint64) MIN(h->message_id, (guint64) G_MAXINT64));
+    char buf[32];
+    ptl_emit_string(b, "status", h->status == 0 ? "STATUS_SUCCESS"
+                                 : smb_status_name((guint64) SMB_STATUS_NT << 32 | h->status, buf),
+                    -1);
+    ptl_emit_int(b, "status_code", h->status);
+    gint16 share = is_matched ? req.share : smb_tree_share(s, h->tree_id);
+    if (share >= 0 && (guint) share < ptl_name_counts_len(&s->shares))
+        ptl_emit_string(b, "share", ptl_name_counts_get(&s->shares, (guint) share)->name, -1);
+    ptl_emit_bool(b, "request_seen", is_matched);
+    if (is_matched && ctx->ts_ns >= req.ts_ns)
+        ptl_emit_int(b, "latency_us", (ctx->ts_ns - req.ts_ns) / 1000);
+    ptl_record_end(ctx);
+}
 
 static void
 smb_smb2_negotiate_request(SmbState *s, const PtlCursor *msg)
@@ -701,8 +807,9 @@ smb_smb2_session_setup_response(SmbState *s, const PtlCursor *msg)
     s->is_session_encrypted |= (flags & SMB2_SESSION_FLAG_ENCRYPT) != 0;
 }
 
-/* A UTF-16 name given by {offset from the header, length} at field_off. */
-static void
+/* A UTF-16 name given by {offset from the header, length} at field_off, added to the
+ * list; its index there, or -1. */
+static gint
 smb_smb2_name(const PtlCursor *msg, gsize field_off, PtlNameCounts *list)
 {
     PtlCursor f = smb_slice(msg, field_off, 4);
@@ -710,10 +817,10 @@ smb_smb2_name(const PtlCursor *msg, gsize field_off, PtlNameCounts *list)
     guint16 len = ptl_cursor_le16(&f);
     PtlCursor name = smb_slice(msg, off, len);
     if (!ptl_cursor_ok(&f) || !ptl_cursor_ok(&name))
-        return;
+        return -1;
     SmbText t = { .len = 0 };
     smb_text_utf16(&t, &name, len, TRUE);
-    ptl_name_counts_add(list, t.buf, (gssize) t.len);
+    return ptl_name_counts_add(list, t.buf, (gssize) t.len);
 }
 
 static void
@@ -722,8 +829,10 @@ smb_smb2_command(SmbState *s, const PtlFlowContext *ctx, const SmbSmb2Header *h,
 {
     if (h->is_response) {
         s->responses++;
-        if (!(h->status == SMB_STATUS_PENDING && (h->flags & SMB2_FLAGS_ASYNC_COMMAND)))
+        if (!(h->status == SMB_STATUS_PENDING && (h->flags & SMB2_FLAGS_ASYNC_COMMAND))) {
             smb_nt_status_record(s, ctx, h->status);
+            smb_record_response(s, ctx, h);   /* an interim PENDING is not the answer */
+        }
         if (h->command == 0x00 && h->status == 0)
             smb_smb2_negotiate_response(s, msg);
         else if (h->command == 0x01 && h->status == 0)
@@ -733,22 +842,27 @@ smb_smb2_command(SmbState *s, const PtlFlowContext *ctx, const SmbSmb2Header *h,
         return;
     }
     s->smb2_commands[MIN(h->command, SMB2_COMMAND_COUNT)]++;
+    gint64 ts_ns = ctx != NULL ? ctx->ts_ns : 0;
     switch (h->command) {
     case 0x00:
+        smb_pending_add(s, h, -1, ts_ns);
         smb_smb2_negotiate_request(s, msg);
         return;                                   /* the variant is not known yet */
     case 0x01:
         smb_smb2_session_setup_request(s, msg);
         break;
     case 0x03:
-        smb_smb2_name(msg, SMB2_HEADER_SIZE + 4, &s->shares);
-        break;
+        smb_pending_add(s, h, smb_smb2_name(msg, SMB2_HEADER_SIZE + 4, &s->shares), ts_ns);
+        smb_confirm_smb2(s, ctx);
+        return;
     case 0x05:
         smb_smb2_name(msg, SMB2_HEADER_SIZE + 44, &s->files);
         break;
     default:
         break;
     }
+    if (h->command != 0x0C)                       /* CANCEL is never answered itself */
+        smb_pending_add(s, h, -1, ts_ns);
     smb_confirm_smb2(s, ctx);
 }
 
@@ -763,6 +877,10 @@ smb_smb2_header(PtlCursor *c, SmbSmb2Header *h)
     ptl_cursor_skip(c, 2);                        /* credits */
     h->flags = ptl_cursor_le32(c);
     h->next = ptl_cursor_le32(c);
+    h->message_id = ptl_cursor_le64(c);
+    ptl_cursor_skip(c, 4);                        /* process id (sync) or async id, low half */
+    guint32 tree_id = ptl_cursor_le32(c);
+    h->tree_id = (h->flags & SMB2_FLAGS_ASYNC_COMMAND) ? 0 : tree_id;
     h->is_response = (h->flags & SMB2_FLAGS_SERVER_TO_REDIR) != 0;
     return ptl_cursor_ok(c);
 }
@@ -1661,6 +1779,11 @@ smb_emit(gpointer state, JsonBuilder *b)
     smb_emit_statuses(s, b);
     smb_emit_netbios(s, b);
     ptl_emit_int(b, "skipped_bytes", (gint64) (s->dirs[0].scanned + s->dirs[1].scanned));
+    /* the matching tables of the smb_command records: present once one overflowed */
+    if (s->pending_dropped > 0)
+        ptl_emit_int(b, "pending_dropped", (gint64) s->pending_dropped);
+    if (s->trees_dropped > 0)
+        ptl_emit_int(b, "trees_dropped", (gint64) s->trees_dropped);
 }
 
 static const PtlDissector smb_dissector = {

@@ -127,6 +127,7 @@ typedef struct {
 typedef struct {
     gint32  seqid;
     guint32 name_hash;
+    gint64  ts_ns;           /* when the call was read: the reply's latency */
 } ThriftPending;
 
 typedef struct {
@@ -784,25 +785,48 @@ thrift_log_message(ThriftState *s, gint method, const ThriftHeader *h)
 }
 
 static void
-thrift_add_pending(ThriftState *s, gint32 seqid, guint32 hash)
+thrift_add_pending(ThriftState *s, gint32 seqid, guint32 hash, gint64 ts_ns)
 {
     if (s->n_pending == THRIFT_MAX_PENDING) {
         s->pending_dropped++;
         return;
     }
-    s->pending[s->n_pending++] = (ThriftPending) { .seqid = seqid, .name_hash = hash };
+    s->pending[s->n_pending++] = (ThriftPending) {
+        .seqid = seqid, .name_hash = hash, .ts_ns = ts_ns,
+    };
 }
 
+/* Whether the call was outstanding; then *ts_ns is when it was read. */
 static gboolean
-thrift_take_pending(ThriftState *s, gint32 seqid, guint32 hash)
+thrift_take_pending(ThriftState *s, gint32 seqid, guint32 hash, gint64 *ts_ns)
 {
     for (guint i = 0; i < s->n_pending; i++) {
         if (s->pending[i].seqid == seqid && s->pending[i].name_hash == hash) {
+            *ts_ns = s->pending[i].ts_ns;
             s->pending[i] = s->pending[--s->n_pending];
             return TRUE;
         }
     }
     return FALSE;
+}
+
+/* One thrift_call record (docs/schema/thrift.md): a reply or exception with its call
+ * (latency when the call was seen), or a oneway call. */
+static void
+thrift_record_call(const PtlFlowContext *ctx, const ThriftHeader *h, gboolean is_matched,
+                   gint64 call_ts_ns)
+{
+    JsonBuilder *b = ptl_record_begin(ctx, "thrift_call");
+    if (b == NULL)
+        return;
+    ptl_emit_string(b, "method", (const char *) h->name, (gssize) h->name_len);
+    ptl_emit_int(b, "seqid", h->seqid);
+    ptl_emit_string(b, "type", thrift_message_names[h->type], -1);
+    if (h->type != THRIFT_MSG_ONEWAY)
+        ptl_emit_bool(b, "call_seen", is_matched);
+    if (is_matched && ctx->ts_ns >= call_ts_ns)
+        ptl_emit_int(b, "latency_us", (ctx->ts_ns - call_ts_ns) / 1000);
+    ptl_record_end(ctx);
 }
 
 static void
@@ -831,12 +855,13 @@ thrift_record(ThriftState *s, const PtlFlowContext *ctx, const ThriftHeader *h)
     switch ((ThriftMessageType) h->type) {
     case THRIFT_MSG_CALL:
         s->calls_total++;
-        thrift_add_pending(s, h->seqid, hash);
+        thrift_add_pending(s, h->seqid, hash, ctx != NULL ? ctx->ts_ns : 0);
         thrift_count_method(s, method);
         break;
     case THRIFT_MSG_ONEWAY:
         s->oneway++;
         thrift_count_method(s, method);
+        thrift_record_call(ctx, h, FALSE, 0);
         break;
     case THRIFT_MSG_EXCEPTION:
     case THRIFT_MSG_REPLY:
@@ -846,10 +871,13 @@ thrift_record(ThriftState *s, const PtlFlowContext *ctx, const ThriftHeader *h)
         } else {
             s->replies++;
         }
-        if (!thrift_take_pending(s, h->seqid, hash)) {
+        gint64 call_ts_ns = 0;
+        gboolean is_matched = thrift_take_pending(s, h->seqid, hash, &call_ts_ns);
+        if (!is_matched) {
             s->unmatched_replies++;
             thrift_count_method(s, method);
         }
+        thrift_record_call(ctx, h, is_matched, call_ts_ns);
         break;
     }
 }

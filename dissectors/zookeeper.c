@@ -209,6 +209,7 @@ typedef struct {
     gint32 xid;
     guint8 op_index;              /* into the opcode table; ZOOKEEPER_N_OPCODES = unknown */
     gboolean is_used;
+    gint64 ts_ns;                 /* when the request was read: the reply's latency */
 } ZookeeperPending;
 
 typedef struct {
@@ -659,7 +660,7 @@ zookeeper_probe(const guint8 *data, gsize len, PtlDirection dir)
 /* ---- client protocol -------------------------------------------------- */
 
 static void
-zookeeper_pending_push(ZookeeperState *s, gint32 xid, gint op)
+zookeeper_pending_push(ZookeeperState *s, gint32 xid, gint op, gint64 ts_ns)
 {
     if (s->pending_count == ZOOKEEPER_MAX_PENDING) {
         s->pending_head = (s->pending_head + 1) % ZOOKEEPER_MAX_PENDING;
@@ -670,20 +671,23 @@ zookeeper_pending_push(ZookeeperState *s, gint32 xid, gint op)
     s->pending[slot].xid = xid;
     s->pending[slot].op_index = (guint8) (op < 0 ? ZOOKEEPER_N_OPCODES : (guint) op);
     s->pending[slot].is_used = TRUE;
+    s->pending[slot].ts_ns = ts_ns;
     s->pending_count++;
 }
 
-/* Opcode index of the request answered by `xid`, or -1.  Replies come in
- * request order, so the match is almost always at the head. */
-static gint
-zookeeper_pending_take(ZookeeperState *s, gint32 xid)
+/* Whether a request `xid` was outstanding; then its opcode index (-1 unknown) and
+ * time.  Replies come in request order, so the match is almost always at the head. */
+static gboolean
+zookeeper_pending_take(ZookeeperState *s, gint32 xid, gint *op, gint64 *ts_ns)
 {
-    gint op = -1;
+    gboolean is_found = FALSE;
     for (guint i = 0; i < s->pending_count; i++) {
         ZookeeperPending *p = &s->pending[(s->pending_head + i) % ZOOKEEPER_MAX_PENDING];
         if (p->is_used && p->xid == xid) {
             p->is_used = FALSE;
-            op = p->op_index < ZOOKEEPER_N_OPCODES ? p->op_index : -1;
+            *op = p->op_index < ZOOKEEPER_N_OPCODES ? p->op_index : -1;
+            *ts_ns = p->ts_ns;
+            is_found = TRUE;
             break;
         }
     }
@@ -691,7 +695,7 @@ zookeeper_pending_take(ZookeeperState *s, gint32 xid)
         s->pending_head = (s->pending_head + 1) % ZOOKEEPER_MAX_PENDING;
         s->pending_count--;
     }
-    return op;
+    return is_found;
 }
 
 static void
@@ -839,7 +843,7 @@ zookeeper_client_request(ZookeeperState *s, const PtlFlowContext *ctx, PtlCursor
         s->unknown_opcodes++;
     else
         s->opcodes[op]++;
-    zookeeper_pending_push(s, xid, op);
+    zookeeper_pending_push(s, xid, op, ctx != NULL ? ctx->ts_ns : 0);
     if (op >= 0 && zookeeper_opcode_has_path[op]) {
         zookeeper_read_path(s, c);
         return;
@@ -878,6 +882,28 @@ zookeeper_record_error(ZookeeperState *s, const PtlFlowContext *ctx, gint op, gi
     ptl_fact(ctx, PTL_FACT_REQUEST_FAILED, zookeeper_error_names[slot]);
 }
 
+/* One zookeeper_request record (docs/schema/zookeeper.md): the reply with its request. */
+static void
+zookeeper_record_reply(const PtlFlowContext *ctx, gint32 xid, gboolean is_matched, gint op,
+                       gint32 err, gint64 request_ts_ns)
+{
+    if (xid == ZOOKEEPER_XID_PING)
+        return;                  /* every few seconds on an idle session: counted, not logged */
+    JsonBuilder *b = ptl_record_begin(ctx, "zookeeper_request");
+    if (b == NULL)
+        return;
+    if (is_matched)
+        ptl_emit_string(b, "opcode", op >= 0 ? zookeeper_opcode_names[op] : "unknown", -1);
+    ptl_emit_int(b, "xid", xid);
+    gint e = zookeeper_error_index(err);
+    ptl_emit_string(b, "error", zookeeper_error_names[e < 0 ? ZOOKEEPER_N_ERRORS : (guint) e], -1);
+    if (e < 0)
+        ptl_emit_int(b, "error_code", err);
+    if (is_matched && ctx->ts_ns >= request_ts_ns)
+        ptl_emit_int(b, "latency_us", (ctx->ts_ns - request_ts_ns) / 1000);
+    ptl_record_end(ctx);
+}
+
 static void
 zookeeper_client_reply(ZookeeperState *s, const PtlFlowContext *ctx, PtlCursor *c)
 {
@@ -892,11 +918,14 @@ zookeeper_client_reply(ZookeeperState *s, const PtlFlowContext *ctx, PtlCursor *
         return;
     }
     s->replies++;
-    gint op = zookeeper_pending_take(s, xid);
+    gint op = -1;
+    gint64 ts_ns = 0;
+    gboolean is_matched = zookeeper_pending_take(s, xid, &op, &ts_ns);
     if (op < 0)
         s->unmatched_replies++;
     if (err != 0)
         zookeeper_record_error(s, ctx, op, err);
+    zookeeper_record_reply(ctx, xid, is_matched, op, err, ts_ns);
 }
 
 static void

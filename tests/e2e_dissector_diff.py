@@ -4,7 +4,11 @@
 For every samples/*.pcap and, when present, ../shared/captures/{amqp,thrift,http,smb,tls}:
 per TCP flow (matched to tshark's tcp.stream by the two endpoints), the protocol must agree
 with tshark's, and HTTP methods/URIs, AMQP method names, Thrift method names, SMB2 command
-names and the TLS SNI must equal tshark's fields for the same flow. tshark has no ZooKeeper
+names and the TLS SNI must equal tshark's fields for the same flow.  With `analyze --records`,
+the records must match tshark's per-request view: HTTP "method status" pairs (responses paired
+with requests by http.request_in, interim 1xx left out), AMQP methods, SMB2 "command status"
+per final response (an async STATUS_PENDING left out), Thrift "method type" per reply,
+exception and oneway message. tshark has no ZooKeeper
 dissector: ../shared/captures/zookeeper/ is checked against tests/expected/zookeeper-shared.json.
 Entries of tests/known-differences.md are skipped, each by (file, flow, field), and must
 still differ (a stale entry fails). One tshark run per capture, all fields at once.
@@ -53,6 +57,9 @@ TSHARK_FIELDS = (
     "thrift.method",
     "smb2.cmd", "smb2.flags.response",
     "tls.handshake.extensions_server_name",
+    # per-request view, compared with portolan's --records
+    "frame.number", "http.response.code", "http.request_in", "smb2.nt_status",
+    "smb2.flags.async", "thrift.mtype",
 )
 
 # frame.protocols names -> portolan's protocol names; others are not portolan's business.
@@ -87,6 +94,10 @@ AMQP_METHODS = {
 SMB2_COMMANDS = ("NEGOTIATE", "SESSION_SETUP", "LOGOFF", "TREE_CONNECT", "TREE_DISCONNECT",
                  "CREATE", "CLOSE", "FLUSH", "READ", "WRITE", "LOCK", "IOCTL", "CANCEL", "ECHO",
                  "QUERY_DIRECTORY", "CHANGE_NOTIFY", "QUERY_INFO", "SET_INFO", "OPLOCK_BREAK")
+
+
+SMB2_STATUS_PENDING = 0x00000103
+THRIFT_ANSWER_TYPES = {2: "reply", 3: "exception", 4: "oneway"}   # thrift.mtype
 
 
 def portolan_string(text):
@@ -193,6 +204,11 @@ class TsharkStream:
         self.thrift_methods = set()
         self.smb2_commands = Counter()
         self.tls_sni = set()
+        # per-request view: "GET 200", "READ 0xc0000011", "getRow reply"
+        self.http_methods_by_frame = {}
+        self.http_answers = []          # (request frame or None, status code)
+        self.smb2_answers = Counter()
+        self.thrift_answers = Counter()
 
     def add(self, layers):
         self.has_payload |= int(_first(layers, "tcp.len", "0")) > 0
@@ -215,6 +231,43 @@ class TsharkStream:
             if is_response in ("0", "False"):
                 self.smb2_commands[smb2_command_name(int(cmd))] += 1
         self.tls_sni.update(layers.get("tls.handshake.extensions_server_name", []))
+        self._add_per_request(layers, responses)
+
+    def _add_per_request(self, layers, responses):
+        """The units portolan's records report, as tshark sees them."""
+        frame = _first(layers, "frame.number", "")
+        if "http.request.method" in layers:
+            self.http_methods_by_frame[frame] = list(layers["http.request.method"])
+        request_in = layers.get("http.request_in", [])
+        for i, code in enumerate(layers.get("http.response.code", [])):
+            if int(code) >= 200 or int(code) == 101:       # interim 1xx answers: no record
+                self.http_answers.append((request_in[i] if i < len(request_in) else None,
+                                          int(code)))
+        statuses = iter(layers.get("smb2.nt_status", []))
+        asyncs = layers.get("smb2.flags.async", [])
+        for i, (cmd, is_response) in enumerate(zip(layers.get("smb2.cmd", []), responses)):
+            if is_response in ("0", "False"):
+                continue
+            status = int(next(statuses, "0"), 16)
+            is_async = i < len(asyncs) and asyncs[i] in ("1", "True")
+            if not (is_async and status == SMB2_STATUS_PENDING):
+                self.smb2_answers[f"{smb2_command_name(int(cmd))} 0x{status:08x}"] += 1
+        for method, mtype in zip(layers.get("thrift.method", []), layers.get("thrift.mtype", [])):
+            kind = THRIFT_ANSWER_TYPES.get(int(mtype, 16))
+            if kind:
+                self.thrift_answers[f"{method} {kind}"] += 1
+
+    def http_pairs(self):
+        """Counter of "METHOD status" per answer, paired by http.request_in in order."""
+        taken = Counter()
+        pairs = Counter()
+        for frame, code in self.http_answers:
+            methods = self.http_methods_by_frame.get(frame, [])
+            index = taken[frame]
+            taken[frame] += 1
+            method = methods[index] if index < len(methods) else "?"
+            pairs[f"{method} {code}"] += 1
+        return pairs
 
     def expected_protocols(self):
         """portolan's protocol must be one of these; empty means none of portolan's."""
@@ -417,6 +470,49 @@ def compare_app(cmp, label, key, name, flow, stream):
         cmp.compare(label, key, "tls.sni", {sni} if sni else set(), stream.tls_sni, name)
 
 
+def _record_units(flow, kind, fields):
+    """Counter of the flow's records of kind, each as its fields joined by spaces."""
+    units = Counter()
+    for record in flow.get("records", []):
+        if record.get("kind") != kind:
+            continue
+        values = []
+        for field in fields:
+            value = record.get(field, "?")
+            values.append(f"0x{value:08x}" if field == "status_code" else str(value))
+        units[" ".join(values)] += 1
+    return units
+
+
+def compare_records(cmp, label, key, name, flow, stream):
+    """portolan's records against tshark's per-request view of the same flow."""
+    protocol = _portolan_protocol(flow)
+    if protocol == "websocket":
+        protocol = "http"
+    app = ptltest.app(flow, protocol) if protocol else {}
+    is_counted = stream.is_clean and _is_clean(flow, app)
+
+    def both(field, ours, theirs):
+        cmp.compare(label, key, field, ours if is_counted else set(ours),
+                    theirs if is_counted else set(theirs), name)
+
+    if protocol == "http" or stream.http_answers:
+        both("records.http", _record_units(flow, "http_request", ("method", "status")),
+             stream.http_pairs())
+    if protocol == "amqp" or stream.amqp_methods:
+        both("records.amqp", _record_units(flow, "amqp_method", ("method",)),
+             stream.amqp_methods)
+    if protocol == "smb" or stream.smb2_answers:
+        both("records.smb", _record_units(flow, "smb_command", ("command", "status_code")),
+             stream.smb2_answers)
+    if protocol == "thrift" or stream.thrift_answers:
+        # sets, as thrift.methods: tshark repeats a reply's fields in the frames of a
+        # reassembled PDU (ndpi-thrift.pcap: 51 replies to one call)
+        cmp.compare(label, key, "records.thrift",
+                    set(_record_units(flow, "thrift_call", ("method", "type"))),
+                    set(stream.thrift_answers), name)
+
+
 def compare_capture(cmp, label, ours, theirs):
     """Pair portolan's flows with tshark's streams by endpoints, in time order."""
     ours_by_key = {}
@@ -433,6 +529,8 @@ def compare_capture(cmp, label, ours, theirs):
             name = ptltest.flow_name(flow)
             compare_protocol(cmp, label, key, name, flow, stream)
             compare_app(cmp, label, key, name, flow, stream)
+            if "records" in flow:
+                compare_records(cmp, label, key, name, flow, stream)
 
 
 # ---- ZooKeeper against the expected file -------------------------------------------------
@@ -475,10 +573,20 @@ def captures_to_run(shared):
     return runs
 
 
-def analyze(label, path):
-    """(label, portolan flows, tshark streams or None, error text)."""
+def analyze(label, path, with_records):
+    """(label, portolan flows, tshark streams or None, error text).  With records, each
+    flow holds its records under "records"."""
     try:
-        ours = ptltest.flows(path)
+        if with_records:
+            ours, records = ptltest.flows_and_records(path)
+            by_id = {f.get("id"): f for f in ours}
+            for f in ours:
+                f["records"] = []
+            for record in records:
+                if record.get("flow_id") in by_id:
+                    by_id[record["flow_id"]]["records"].append(record)
+        else:
+            ours = ptltest.flows(path)
         is_zookeeper = label.startswith("zookeeper/")
         theirs = None if is_zookeeper else tshark_streams(path, DECODE_AS.get(label, ()))
         return label, ours, theirs, None
@@ -501,8 +609,11 @@ def main():
         ptltest.die_skipped("no samples/*.pcap and no shared captures")
     tally = ptltest.Tally()
     cmp = Comparer(tally, load_known_differences(), ptltest.loaded_dissectors())
+    with_records = ptltest.supports_records()
+    if not with_records:
+        print("portolan has no `analyze --records`: records are not compared")
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:
-        results = list(pool.map(lambda run: analyze(*run), runs))
+        results = list(pool.map(lambda run: analyze(*run, with_records), runs))
     for label, ours, theirs, error in results:
         if not tally.check(error is None, f"{label} analyze", error):
             continue

@@ -153,6 +153,8 @@ def main():
                                     str(sample)])
     drop = ("elapsed_s", "packets_per_second")
     same = [{k: v for k, v in json.loads(t).items() if k not in drop} for t in (pretty, compact)]
+    for report in same:  # dissector states are measured by the allocator: not the capture's
+        report["flows_summary"].pop("memory_peak_bytes", None)
     tally.check(compact.count("\n") == 1 and pretty.count("\n") > 10 and same[0] == same[1],
                 "--compact: the same report on one line")
     for capture in ptltest.sample_captures():

@@ -305,11 +305,17 @@ def long_lived_login(res, tmp):
             res.check("long-lived login: the event has kind, severity, message, flow id",
                       all(found.get(k) is not None
                           for k in ("kind", "severity", "message", "flow_id")), json.dumps(found))
+        # the HTTP dissector's record of the login request, its connection still open
+        http, _ = wait_event(events, lambda e: e.get("event") == "record"
+                             and e.get("kind") == "http_request", time.monotonic() + 5)
+        res.check("long-lived: the login's http_request record while its connection is open",
+                  http is not None and http.get("status") == 200 and client.poll() is None
+                  and "hunter2" not in json.dumps(http), json.dumps(http))
         if has_example:
             # a module's records reach --events as they complete, the connection still open
             echo_server, echo_client, _ = open_exchange(7777, b"ECHO hi\n", b"hi\n")
-            record, _ = wait_event(events, lambda e: e.get("event") == "record",
-                                   time.monotonic() + 5)
+            record, _ = wait_event(events, lambda e: e.get("event") == "record"
+                                   and e.get("kind") == "example_echo", time.monotonic() + 5)
             res.check("long-lived: a record event while its connection is open",
                       record is not None and record.get("kind") == "example_echo"
                       and record.get("text") == "hi" and record.get("flow_id") is not None

@@ -106,6 +106,11 @@ def analyze_outputs(tmp):
     ptltest.run_portolan(base + ["-q", "--json", str(json_path), str(CAPTURE)])
     outputs["--json"] = json_path.read_text()
     outputs["--flows"] = flows_path.read_text()
+    if ptltest.supports_records():
+        records_path = tmp / "records.jsonl"
+        ptltest.run_portolan(base + ["-q", "--records", str(records_path), str(CAPTURE)])
+        outputs["--records"] = records_path.read_text()
+        check("--records holds records", outputs["--records"].strip() != "")
     outputs["terminal colour"] = terminal_on_pty(base + [str(CAPTURE)])
     check("the pty run is coloured", "\033[" in outputs["terminal colour"],
           outputs["terminal colour"][:200])

@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -63,6 +64,24 @@ def flows(capture):
     out = run_portolan(["analyze", *_plugin_args(), "--no-rules", "-q", "--no-progress",
                         "--flows", "-", str(capture)])
     return [json.loads(line) for line in out.splitlines() if line.strip()]
+
+
+def supports_records():
+    """Whether this portolan has `analyze --records FILE` (ABI 2 records)."""
+    proc = subprocess.run([portolan_binary(), "analyze", "--help"], capture_output=True,
+                          text=True, timeout=RUN_TIMEOUT_S)
+    return "--records" in proc.stdout + proc.stderr
+
+
+def flows_and_records(capture):
+    """(flows, records) of capture: the --flows JSON lines and the --records JSON lines."""
+    with tempfile.TemporaryDirectory(prefix="ptl-records-") as tmp:
+        path = Path(tmp) / "records.jsonl"
+        out = run_portolan(["analyze", *_plugin_args(), "--no-rules", "-q", "--no-progress",
+                            "--flows", "-", "--records", str(path), str(capture)])
+        text = path.read_text() if path.exists() else ""
+    flows_out = [json.loads(line) for line in out.splitlines() if line.strip()]
+    return flows_out, [json.loads(line) for line in text.splitlines() if line.strip()]
 
 
 def plugins():

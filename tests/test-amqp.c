@@ -13,6 +13,7 @@
 
 #include "ptl-dissector.h"
 #include "dissector-harness.h"
+#include "record-checks.h"
 
 /* ---- fixtures ---- */
 
@@ -622,6 +623,92 @@ put_body(GByteArray *b, guint32 size)
 }
 
 /* ---- tests ---- */
+
+/* ---- records (docs/schema/amqp.schema.json) ---- */
+
+/* Every 0-9-1 method read is one amqp_method record: per method, as many as
+ * app.amqp.methods counts, each channel 0 for Connection.*, and a side. */
+static void
+test_amqp_records_match_methods(const HarnessFlow *core)
+{
+    g_autoptr(JsonNode) root = harness_flow_node(core);
+    JsonObject *methods = json_object_get_object_member(json_node_get_object(root), "methods");
+    guint n = harness_flow_count_records(core, "amqp_method");
+    GHashTable *seen = g_hash_table_new(g_str_hash, g_str_equal);
+    for (guint i = 0; i < n; i++) {
+        JsonObject *r = harness_flow_record(core, "amqp_method", i);
+        const char *name = harness_obj_str(r, "method");
+        guint count = GPOINTER_TO_UINT(g_hash_table_lookup(seen, name));
+        g_hash_table_insert(seen, (gpointer) name, GUINT_TO_POINTER(count + 1));
+        if (g_str_has_prefix(name, "Connection."))
+            assert_int_equal(harness_obj_int(r, "channel"), 0);
+        const char *from = harness_obj_str(r, "from");
+        assert_true(strcmp(from, "client") == 0 || strcmp(from, "server") == 0);
+    }
+    assert_int_equal(g_hash_table_size(seen), json_object_get_size(methods));
+    GHashTableIter it;
+    gpointer key, value;
+    g_hash_table_iter_init(&it, seen);
+    while (g_hash_table_iter_next(&it, &key, &value))
+        assert_int_equal(GPOINTER_TO_UINT(value), json_object_get_int_member(methods, key));
+    g_hash_table_unref(seen);
+}
+
+static void
+test_amqp_records_real(void **unused)
+{
+    (void) unused;
+    for (gsize i = 0; i < G_N_ELEMENTS(real_convs); i++) {
+        HarnessFlow *core = harness_flow_new(&amqp_tcp);
+        harness_flow_feed_segments(core, real_convs[i].segs, real_convs[i].n);
+        test_amqp_records_match_methods(core);
+        harness_flow_free(core);
+    }
+    /* the Bunny conversation publishes and gets a delivery: routed methods name both */
+    HarnessFlow *core = harness_flow_new(&amqp_tcp);
+    harness_flow_feed_segments(core, bunny_conv, G_N_ELEMENTS(bunny_conv));
+    g_autoptr(JsonNode) app = harness_flow_node(core);
+    guint routed = 0;
+    for (guint i = 0; i < harness_flow_count_records(core, "amqp_method"); i++) {
+        JsonObject *r = harness_flow_record(core, "amqp_method", i);
+        const char *name = harness_obj_str(r, "method");
+        gboolean is_routed = strcmp(name, "Basic.Publish") == 0
+                             || strcmp(name, "Basic.Deliver") == 0;
+        assert_int_equal(json_object_has_member(r, "routing_key"), is_routed);
+        if (!is_routed)
+            continue;
+        routed++;
+        assert_true(harness_obj_array_has(json_node_get_object(app), "routing_keys",
+                                          harness_obj_str(r, "routing_key")));
+        assert_true(json_object_has_member(r, "exchange"));
+        assert_string_equal(harness_obj_str(r, "from"),
+                            strcmp(name, "Basic.Publish") == 0 ? "client" : "server");
+    }
+    assert_true(routed >= 2);
+    harness_flow_free(core);
+}
+
+static void
+test_amqp_records_any_split(void **unused)
+{
+    (void) unused;
+    for (gsize i = 0; i < G_N_ELEMENTS(real_convs); i++)
+        harness_assert_split_invariant(&amqp_tcp, &real_convs[i], test_amqp_records_match_methods);
+}
+
+/* The core's cap: nothing built, the same flow JSON; a login's secret is never recorded. */
+static void
+test_amqp_records_caps(void **unused)
+{
+    (void) unused;
+    HarnessScript script = HARNESS_SCRIPT(bunny_conv);
+    record_assert_refused_same(&amqp_tcp, &script);
+    static const char response[] = "\0guest\0s3cr3t-pw";
+    HarnessFlow *core = login_flow("PLAIN", response, sizeof response - 1);
+    assert_int_equal(harness_flow_count_records(core, "amqp_method"), 1);
+    record_assert_not_recorded(core, "s3cr3t");
+    harness_flow_free(core);
+}
 
 static void
 test_amqp_descriptor(void **unused)
@@ -1235,6 +1322,9 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_amqp_descriptor),
+        cmocka_unit_test(test_amqp_records_real),
+        cmocka_unit_test(test_amqp_records_any_split),
+        cmocka_unit_test(test_amqp_records_caps),
         cmocka_unit_test(test_amqp_probe_yes),
         cmocka_unit_test(test_amqp_probe_no),
         cmocka_unit_test(test_amqp_probe_maybe),

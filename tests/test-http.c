@@ -14,6 +14,7 @@
 
 #include "ptl-dissector.h"
 #include "dissector-harness.h"
+#include "record-checks.h"
 
 #define TO_SERVER PTL_DIR_TO_SERVER
 #define TO_CLIENT PTL_DIR_TO_CLIENT
@@ -1616,6 +1617,144 @@ test_http_emit_fresh(void **unused)
                         "\"pipeline_dropped\":0,\"resyncs\":0}");
 }
 
+/* ---- records (docs/schema/http.schema.json) ---- */
+
+/* One http_request per final answer, in request order; the 100 Continue makes none. */
+static const char pipeline_records[] =
+    "method=\"GET\" uri=\"/a?token=*&x=*\" request_version=\"HTTP/1.1\" request_body_bytes=0 "
+    "latency_us=0 status=200 response_version=\"HTTP/1.1\" response_body_bytes=5\n"
+    "method=\"HEAD\" uri=\"/b\" request_version=\"HTTP/1.1\" request_body_bytes=0 latency_us=0 "
+    "status=200 response_version=\"HTTP/1.1\" response_body_bytes=0\n"
+    "method=\"POST\" uri=\"/c\" request_version=\"HTTP/1.1\" request_body_bytes=11 latency_us=0 "
+    "status=201 response_version=\"HTTP/1.1\" response_body_bytes=3\n";
+
+static void
+test_http_records_check(const HarnessFlow *flow)
+{
+    assert_int_equal(harness_flow_count_records(flow, "http_request"), 6);
+    g_autofree char *summary = record_summary(flow, "http_request");
+    assert_true(g_str_has_prefix(summary, pipeline_records));
+    for (guint i = 0; i < 6; i++)
+        assert_false(json_object_has_member(harness_flow_record(flow, "http_request", i),
+                                            "response_until_close"));
+}
+
+static void
+test_http_records_pipeline(void **unused)
+{
+    (void) unused;
+    HarnessFlow *flow = harness_flow_new(&http_tcp);
+    harness_flow_feed_segments(flow, pipeline_events, G_N_ELEMENTS(pipeline_events));
+    test_http_records_check(flow);
+    JsonObject *last = harness_flow_record(flow, "http_request", 5);
+    assert_string_equal(harness_obj_str(last, "method"), "other");
+    assert_int_equal(harness_obj_int(last, "status"), 304);
+    assert_int_equal(harness_obj_int(harness_flow_record(flow, "http_request", 4), "status"), 503);
+    static const char *const secrets[] = { "open sesame", "S3CR3T", "XYZ", "dark", "abc&",
+                                           "QWxhZGRpbjpvcGVuIHNlc2FtZQ", "sid=", "theme=" };
+    for (gsize i = 0; i < G_N_ELEMENTS(secrets); i++)
+        record_assert_not_recorded(flow, secrets[i]);
+    harness_flow_free(flow);
+}
+
+/* Records are the same whatever the segmentation (checked inside the split runner too). */
+static void
+test_http_records_any_split(void **unused)
+{
+    (void) unused;
+    HarnessScript script = HARNESS_SCRIPT(pipeline_events);
+    harness_assert_split_invariant(&http_tcp, &script, test_http_records_check);
+}
+
+/* A request without an answer is counted, not recorded; its answer writes it later. */
+static void
+test_http_records_unanswered(void **unused)
+{
+    (void) unused;
+    HarnessFlow *flow = harness_flow_new(&http_tcp);
+    assert_true(test_feed_str(flow, TO_SERVER, "GET /wait HTTP/1.1\r\nHost: a\r\n\r\n"));
+    assert_int_equal(harness_flow_count_records(flow, NULL), 0);
+    assert_int_equal(test_int(flow, "unanswered"), 1);
+    /* the header block alone ends nothing while the body is still to come */
+    assert_true(test_feed_str(flow, TO_CLIENT, "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nab"));
+    assert_int_equal(harness_flow_count_records(flow, NULL), 0);
+    assert_true(test_feed_str(flow, TO_CLIENT, "cd"));
+    assert_int_equal(harness_flow_count_records(flow, "http_request"), 1);
+    assert_int_equal(harness_obj_int(harness_flow_record(flow, "http_request", 0),
+                                     "response_body_bytes"), 4);
+    harness_flow_free(flow);
+}
+
+/* An answer that runs to the close is recorded at its header; one without a request has no
+ * request members; the 101 of an upgrade is recorded before the stream goes opaque. */
+static void
+test_http_records_edges(void **unused)
+{
+    (void) unused;
+    HarnessFlow *flow = harness_flow_new(&http_tcp);
+    assert_true(test_feed_str(flow, TO_SERVER, "GET / HTTP/1.0\r\n\r\n"));
+    assert_true(test_feed_str(flow, TO_CLIENT, "HTTP/1.0 200 OK\r\n\r\nbody"));
+    g_autofree char *until_close = record_summary(flow, "http_request");
+    assert_string_equal(until_close, "method=\"GET\" uri=\"/\" request_version=\"HTTP/1.0\" "
+                                     "request_body_bytes=0 latency_us=0 status=200 "
+                                     "response_version=\"HTTP/1.0\" response_until_close=true\n");
+    harness_flow_free(flow);
+
+    flow = harness_flow_new(&http_tcp);
+    assert_true(test_feed_str(flow, TO_CLIENT, "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"));
+    g_autofree char *unrequested = record_summary(flow, "http_request");
+    assert_string_equal(unrequested,
+                        "status=404 response_version=\"HTTP/1.1\" response_body_bytes=0\n");
+    harness_flow_free(flow);
+
+    /* a body that ends inside a hole: gap() has no context, the next feed records it */
+    flow = harness_flow_new(&http_tcp);
+    assert_true(test_feed_str(flow, TO_SERVER, "GET /g HTTP/1.1\r\n\r\n"));
+    assert_true(test_feed_str(flow, TO_CLIENT, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabcd"));
+    assert_true(harness_flow_gap(flow, TO_CLIENT, 6));
+    assert_int_equal(harness_flow_count_records(flow, NULL), 0);
+    assert_true(test_feed_str(flow, TO_SERVER, "GET /h HTTP/1.1\r\n\r\n"));
+    assert_int_equal(harness_flow_count_records(flow, "http_request"), 1);
+    JsonObject *cut = harness_flow_record(flow, "http_request", 0);
+    assert_string_equal(harness_obj_str(cut, "uri"), "/g");
+    assert_int_equal(harness_obj_int(cut, "response_body_bytes"), 10);
+    harness_flow_free(flow);
+
+    flow = harness_flow_new(&http_tcp);
+    harness_flow_feed_segments(flow, h2c_events, G_N_ELEMENTS(h2c_events));
+    assert_int_equal(harness_flow_count_records(flow, "http_request"), 1);
+    assert_int_equal(harness_obj_int(harness_flow_record(flow, "http_request", 0), "status"), 101);
+    harness_flow_free(flow);
+}
+
+/* The core's record cap: nothing is built, and the flow JSON does not change.  The pipeline
+ * table's own cap: requests past it are counted (pipeline_dropped) and have no record. */
+static void
+test_http_records_caps(void **unused)
+{
+    (void) unused;
+    HarnessScript script = HARNESS_SCRIPT(pipeline_events);
+    record_assert_refused_same(&http_tcp, &script);
+
+    HarnessFlow *flow = harness_flow_new(&http_tcp);
+    GString *requests = g_string_new(NULL);
+    GString *answers = g_string_new(NULL);
+    for (guint i = 0; i < 70; i++) {
+        g_string_append_printf(requests, "GET /%u HTTP/1.1\r\nHost: a\r\n\r\n", i);
+        g_string_append(answers, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+    }
+    assert_true(test_feed(flow, TO_SERVER, requests->str, requests->len));
+    assert_true(test_feed(flow, TO_CLIENT, answers->str, answers->len));
+    assert_int_equal(test_int(flow, "pipeline_dropped"), 6);
+    assert_int_equal(harness_flow_count_records(flow, "http_request"), 70);
+    assert_string_equal(harness_obj_str(harness_flow_record(flow, "http_request", 63), "uri"),
+                        "/63");
+    assert_false(json_object_has_member(harness_flow_record(flow, "http_request", 64), "uri"));
+    g_string_free(requests, TRUE);
+    g_string_free(answers, TRUE);
+    harness_flow_free(flow);
+}
+
 static void
 test_http_descriptor(void **unused)
 {
@@ -1634,6 +1773,11 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_http_descriptor),
+        cmocka_unit_test(test_http_records_pipeline),
+        cmocka_unit_test(test_http_records_any_split),
+        cmocka_unit_test(test_http_records_unanswered),
+        cmocka_unit_test(test_http_records_edges),
+        cmocka_unit_test(test_http_records_caps),
         cmocka_unit_test(test_http_probe_yes),
         cmocka_unit_test(test_http_probe_maybe),
         cmocka_unit_test(test_http_probe_no),

@@ -13,6 +13,7 @@
 
 #include "ptl-dissector.h"
 #include "dissector-harness.h"
+#include "record-checks.h"
 
 /* zeek-smb3.pcap, frames 1,3,5,7,9 (to server) */
 static const guint8 smb3_to_server[] = {
@@ -789,24 +790,35 @@ nbss_pdu_len(const guint8 *data, gsize len, gsize off)
     return MIN(n, len - off);
 }
 
-/* Requests and replies in turn, one NetBIOS message at a time, as on the wire. */
+/* transfer full: requests and replies in turn, one NetBIOS message a segment, as on the
+ * wire (HarnessSegment) */
+static GArray *
+exchange_segments(const guint8 *req, gsize req_len, const guint8 *resp, gsize resp_len)
+{
+    GArray *segs = g_array_new(FALSE, FALSE, sizeof(HarnessSegment));
+    gsize a = 0, b = 0;
+    while (a < req_len || b < resp_len) {
+        if (a < req_len) {
+            HarnessSegment seg = { PTL_DIR_TO_SERVER, req + a, nbss_pdu_len(req, req_len, a) };
+            g_array_append_val(segs, seg);
+            a += seg.len;
+        }
+        if (b < resp_len) {
+            HarnessSegment seg = { PTL_DIR_TO_CLIENT, resp + b, nbss_pdu_len(resp, resp_len, b) };
+            g_array_append_val(segs, seg);
+            b += seg.len;
+        }
+    }
+    return segs;
+}
+
 static void
 flow_push_exchange(HarnessFlow *f, const guint8 *req, gsize req_len, const guint8 *resp,
                    gsize resp_len)
 {
-    gsize a = 0, b = 0;
-    while (a < req_len || b < resp_len) {
-        if (a < req_len) {
-            gsize n = nbss_pdu_len(req, req_len, a);
-            harness_flow_feed_ok(f, PTL_DIR_TO_SERVER, req + a, n);
-            a += n;
-        }
-        if (b < resp_len) {
-            gsize n = nbss_pdu_len(resp, resp_len, b);
-            harness_flow_feed_ok(f, PTL_DIR_TO_CLIENT, resp + b, n);
-            b += n;
-        }
-    }
+    GArray *segs = exchange_segments(req, req_len, resp, resp_len);
+    harness_flow_feed_segments(f, (const HarnessSegment *) segs->data, segs->len);
+    g_array_unref(segs);
 }
 
 /* UDP: the core feeds one whole datagram a call and keeps nothing. */
@@ -1148,6 +1160,160 @@ test_smb_split_invariance(void **unused)
     check_split_invariance(&smb_tcp_445, smbclient_to_client, sizeof smbclient_to_client);
     /* mid-stream start: resynchronisation must not depend on the cut either */
     check_split_invariance(&smb_tcp_445, win10_to_client + 7, sizeof win10_to_client - 7);
+}
+
+/* ---- records (docs/schema/smb.schema.json) ---- */
+
+/* An SMB2 message with no body of its own, MessageId and TreeId set, one NetBIOS message. */
+static GByteArray *
+smb2_message(guint16 command, guint32 flags, guint32 status, guint64 message_id,
+             guint32 tree_id)
+{
+    GByteArray *a = nbss_begin();
+    smb2_header(a, command, flags, status, 0);
+    for (guint i = 0; i < 8; i++)
+        a->data[4 + 24 + i] = (guint8) (message_id >> (8 * i));
+    for (guint i = 0; i < 4; i++)
+        a->data[4 + 36 + i] = (guint8) (tree_id >> (8 * i));
+    harness_put_le(a, 9, 2);
+    harness_put_zeros(a, 7);
+    nbss_end(a);
+    return a;
+}
+
+static void
+smb_feed_message(HarnessFlow *f, PtlDirection dir, guint16 command, guint32 flags,
+                 guint32 status, guint64 message_id, guint32 tree_id)
+{
+    g_autoptr(GByteArray) m = smb2_message(command, flags, status, message_id, tree_id);
+    harness_flow_feed_ok(f, dir, m->data, m->len);
+}
+
+/* The SMB 3.0 session (wireshark smb3 sample): the clear exchange before encryption. */
+static void
+check_smb3_records(const HarnessFlow *f)
+{
+    g_autofree char *summary = record_summary(f, "smb_command");
+    assert_true(g_str_has_prefix(summary,
+        "command=\"NEGOTIATE\" message_id=0 status=\"STATUS_SUCCESS\" status_code=0 "
+        "request_seen=true latency_us=0\n"
+        "command=\"SESSION_SETUP\" message_id=1 status=\"STATUS_MORE_PROCESSING_REQUIRED\" "
+        "status_code=3221225494 request_seen=true latency_us=0\n"));
+    guint n = harness_flow_count_records(f, "smb_command");
+    JsonObject *tree = harness_flow_record(f, "smb_command", n - 1);
+    assert_string_equal(harness_obj_str(tree, "command"), "TREE_CONNECT");
+    assert_string_equal(harness_obj_str(tree, "share"), "\\\\WS2016\\encrypted");
+}
+
+static void
+test_smb_records_session(void **unused)
+{
+    (void) unused;
+    HarnessFlow *f = harness_flow_new(&smb_tcp_445);
+    flow_push_exchange(f, smb3_to_server, sizeof smb3_to_server, smb3_to_client,
+                       sizeof smb3_to_client);
+    check_smb3_records(f);
+    assert_int_equal(harness_flow_count_records(f, "smb_command"), 4);
+    record_assert_not_recorded(f, "NTLMSSP");
+    harness_flow_free(f);
+
+    /* SMB1 commands are counted, not recorded */
+    f = harness_flow_new(&smb_tcp_139);
+    flow_push_exchange(f, nbss139_to_server, sizeof nbss139_to_server, nbss139_to_client,
+                       sizeof nbss139_to_client);
+    assert_int_equal(harness_flow_count_records(f, NULL), 0);
+    harness_flow_free(f);
+}
+
+/* Requests and responses interleaved as on the wire, then cut at every offset. */
+static void
+test_smb_records_any_split(void **unused)
+{
+    (void) unused;
+    GArray *segs = exchange_segments(smb3_to_server, sizeof smb3_to_server, smb3_to_client,
+                                     sizeof smb3_to_client);
+    const HarnessScript script = { "smb3", (const HarnessSegment *) segs->data, segs->len };
+    harness_assert_split_invariant(&smb_tcp_445, &script, check_smb3_records);
+    record_assert_refused_same(&smb_tcp_445, &script);
+    g_array_unref(segs);
+}
+
+/* A request without a response writes nothing; an interim STATUS_PENDING neither; the
+ * final response does, with the tree's share and the latency from the request. */
+static void
+test_smb_records_matching(void **unused)
+{
+    (void) unused;
+    HarnessFlow *f = harness_flow_new(&smb_tcp_445);
+    g_autoptr(GByteArray) tree = nbss_begin();       /* TREE_CONNECT "\\S\D", id 5 */
+    smb2_header(tree, 0x03, 0, 0, 0);
+    tree->data[4 + 24] = 5;
+    harness_put_le(tree, 9, 2);
+    harness_put_le(tree, 0, 2);
+    harness_put_le(tree, 64 + 8, 2);
+    harness_put_le(tree, 10, 2);
+    for (const char *p = "\\\\S\\D"; *p; p++)
+        harness_put_le(tree, (guint8) *p, 2);
+    nbss_end(tree);
+    harness_flow_feed_ok(f, PTL_DIR_TO_SERVER, tree->data, tree->len);
+    smb_feed_message(f, PTL_DIR_TO_CLIENT, 0x03, 0x1, 0, 5, 77);
+    assert_string_equal(harness_obj_str(harness_flow_record(f, "smb_command", 0), "share"),
+                        "\\\\S\\D");
+    smb_feed_message(f, PTL_DIR_TO_SERVER, 0x08, 0, 0, 6, 77);        /* READ on tree 77 */
+    smb_feed_message(f, PTL_DIR_TO_SERVER, 0x05, 0, 0, 7, 77);        /* CREATE, no answer */
+    smb_feed_message(f, PTL_DIR_TO_CLIENT, 0x08, 0x1 | 0x2, 0x00000103, 6, 0);  /* interim */
+    assert_int_equal(harness_flow_count_records(f, NULL), 1);
+    record_allow_clock(f);
+    f->ctx.ts_ns += 40000000;
+    smb_feed_message(f, PTL_DIR_TO_CLIENT, 0x08, 0x1 | 0x2, 0xC0000011, 6, 0);
+    g_autofree char *summary = record_summary(f, "smb_command");
+    assert_string_equal(strchr(summary, '\n') + 1,
+                        "command=\"READ\" message_id=6 status=\"STATUS_END_OF_FILE\" "
+                        "status_code=3221225489 share=\"\\\\\\\\S\\\\D\" request_seen=true "
+                        "latency_us=40000\n");
+    /* a response to nothing seen: no latency */
+    smb_feed_message(f, PTL_DIR_TO_CLIENT, 0x06, 0x1, 0, 99, 0);
+    JsonObject *r = harness_flow_record(f, "smb_command", 2);
+    assert_false(json_object_get_boolean_member(r, "request_seen"));
+    assert_false(json_object_has_member(r, "latency_us"));
+    harness_flow_free(f);
+}
+
+/* The matching table's cap: requests past 64 outstanding are counted in pending_dropped
+ * (emitted only then, so a flow under the cap keeps its JSON) and answered without latency. */
+static void
+test_smb_records_caps(void **unused)
+{
+    (void) unused;
+    HarnessFlow *f = harness_flow_new(&smb_tcp_445);
+    for (guint64 id = 1; id <= 70; id++)
+        smb_feed_message(f, PTL_DIR_TO_SERVER, 0x0D, 0, 0, id, 1);   /* ECHO */
+    for (guint64 id = 1; id <= 70; id++)
+        smb_feed_message(f, PTL_DIR_TO_CLIENT, 0x0D, 0x1, 0, id, 1);
+    TestReport r;
+    report_take(&r, f->state);
+    assert_int_equal(json_object_get_int_member(r.o, "pending_dropped"), 6);
+    assert_false(json_object_has_member(r.o, "trees_dropped"));
+    report_clear(&r);
+    assert_int_equal(harness_flow_count_records(f, "smb_command"), 70);
+    assert_true(json_object_get_boolean_member(harness_flow_record(f, "smb_command", 63),
+                                               "request_seen"));
+    assert_false(json_object_get_boolean_member(harness_flow_record(f, "smb_command", 64),
+                                                "request_seen"));
+    harness_flow_free(f);
+
+    /* CANCEL is never answered: it takes no place in the table */
+    f = harness_flow_new(&smb_tcp_445);
+    for (guint64 id = 1; id <= 70; id++)
+        smb_feed_message(f, PTL_DIR_TO_SERVER, 0x0C, 0, 0, id, 1);
+    smb_feed_message(f, PTL_DIR_TO_SERVER, 0x0D, 0, 0, 71, 1);
+    smb_feed_message(f, PTL_DIR_TO_CLIENT, 0x0D, 0x1, 0, 71, 1);
+    assert_true(json_object_get_boolean_member(harness_flow_record(f, "smb_command", 0),
+                                               "request_seen"));
+    report_take(&r, f->state);
+    assert_false(json_object_has_member(r.o, "pending_dropped"));
+    report_clear(&r);
+    harness_flow_free(f);
 }
 
 /* Every prefix of a valid stream is consumed in part, never rejected. */
@@ -1492,6 +1658,10 @@ main(void)
         cmocka_unit_test(test_smb_smb1_over_nbss),
         cmocka_unit_test(test_smb_smbclient),
         cmocka_unit_test(test_smb_split_invariance),
+        cmocka_unit_test(test_smb_records_session),
+        cmocka_unit_test(test_smb_records_any_split),
+        cmocka_unit_test(test_smb_records_matching),
+        cmocka_unit_test(test_smb_records_caps),
         cmocka_unit_test(test_smb_truncations),
         cmocka_unit_test(test_smb_malformed),
         cmocka_unit_test(test_smb_scan_limit),

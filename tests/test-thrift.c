@@ -13,6 +13,7 @@
 
 #include "ptl-dissector.h"
 #include "dissector-harness.h"
+#include "record-checks.h"
 
 /* captures/thrift/thrift-tools-calc-service-binary.pcap, client 51112 -> 9090,
  * frames 4, 8, 10, 12, 14 */
@@ -1091,10 +1092,10 @@ check_clean_exchange(const HarnessFlow *sim)
     assert_int_equal(harness_flow_count_facts(sim, PTL_FACT_CONFIRMED, NULL), 1);
 }
 
+/* Every exchange, client then server side, cut at every offset. */
 static void
-test_thrift_feed_any_split(void **unused)
+assert_exchanges_split_invariant(HarnessFlowCheck check)
 {
-    (void) unused;
     for (gsize i = 0; i < G_N_ELEMENTS(exchanges); i++) {
         const Exchange *x = &exchanges[i];
         const HarnessSegment sides[] = {
@@ -1102,8 +1103,131 @@ test_thrift_feed_any_split(void **unused)
             { PTL_DIR_TO_CLIENT, x->server, x->server_len },
         };
         const HarnessScript script = { "exchange", sides, G_N_ELEMENTS(sides) };
-        harness_assert_split_invariant(&thrift_tcp, &script, check_clean_exchange);
+        harness_assert_split_invariant(&thrift_tcp, &script, check);
     }
+}
+
+static void
+test_thrift_feed_any_split(void **unused)
+{
+    (void) unused;
+    assert_exchanges_split_invariant(check_clean_exchange);
+}
+
+/* ---- records (docs/schema/thrift.schema.json) ---- */
+
+/* One thrift_call per answer and per oneway call, none for a call still unanswered. */
+static void
+check_records(const HarnessFlow *sim)
+{
+    guint n = harness_flow_count_records(sim, "thrift_call");
+    assert_int_equal(n, sim_emit_int(sim, "replies") + sim_emit_int(sim, "exceptions")
+                            + sim_emit_int(sim, "oneway"));
+    guint unmatched = 0;
+    for (guint i = 0; i < n; i++) {
+        JsonObject *r = harness_flow_record(sim, "thrift_call", i);
+        if (json_object_has_member(r, "call_seen") && !json_object_get_boolean_member(r, "call_seen"))
+            unmatched++;
+    }
+    assert_int_equal(unmatched, sim_emit_int(sim, "unmatched_replies"));
+}
+
+static void
+test_thrift_records_real(void **unused)
+{
+    (void) unused;
+    HarnessFlow *sim = harness_flow_new(&thrift_tcp);
+    sim_exchange(sim, calc_binary_client, sizeof calc_binary_client, calc_binary_server,
+                 sizeof calc_binary_server);
+    g_autofree char *calc = record_summary(sim, "thrift_call");
+    assert_string_equal(calc,
+        "method=\"ping\" seqid=0 type=\"reply\" call_seen=true latency_us=0\n"
+        "method=\"add\" seqid=0 type=\"reply\" call_seen=true latency_us=0\n"
+        "method=\"calculate\" seqid=0 type=\"reply\" call_seen=true latency_us=0\n"
+        "method=\"calculate\" seqid=0 type=\"reply\" call_seen=true latency_us=0\n"
+        "method=\"getStruct\" seqid=0 type=\"reply\" call_seen=true latency_us=0\n");
+    harness_flow_free(sim);
+
+    sim = harness_flow_new(&thrift_tcp);
+    sim_exchange(sim, finagle_call, sizeof finagle_call, finagle_exception,
+                 sizeof finagle_exception);
+    assert_string_equal(harness_obj_str(harness_flow_record(sim, "thrift_call", 0), "type"),
+                        "exception");
+    check_records(sim);
+    harness_flow_free(sim);
+
+    sim = harness_flow_new(&thrift_tcp);
+    sim_exchange(sim, NULL, 0, ndpi_replies, sizeof ndpi_replies);
+    check_records(sim);
+    assert_false(json_object_has_member(harness_flow_record(sim, "thrift_call", 0),
+                                        "latency_us"));
+    harness_flow_free(sim);
+
+    /* a call without an answer writes nothing */
+    sim = harness_flow_new(&thrift_tcp);
+    sim_exchange(sim, cassandra_set_keyspace, sizeof cassandra_set_keyspace, NULL, 0);
+    assert_int_equal(harness_flow_count_records(sim, NULL), 0);
+    harness_flow_free(sim);
+
+    /* the compact "bulk" call stays unanswered; the oneway "ping" is recorded */
+    sim = harness_flow_new(&thrift_tcp);
+    sim_exchange(sim, compact_all_types, sizeof compact_all_types, NULL, 0);
+    g_autofree char *oneway = record_summary(sim, "thrift_call");
+    assert_string_equal(oneway, "method=\"ping\" seqid=2 type=\"oneway\"\n");
+    harness_flow_free(sim);
+}
+
+static void
+test_thrift_records_any_split(void **unused)
+{
+    (void) unused;
+    assert_exchanges_split_invariant(check_records);
+}
+
+/* Latency from the core's packet times; the core's cap changes no JSON; the matching
+ * table's cap (128) keeps the first calls, so the last answers carry call_seen false. */
+static void
+test_thrift_records_latency_and_caps(void **unused)
+{
+    (void) unused;
+    HarnessFlow *sim = harness_flow_new(&thrift_tcp);
+    g_autoptr(GByteArray) calls = g_byte_array_new();
+    g_autoptr(GByteArray) replies = g_byte_array_new();
+    put_strict_empty(calls, 1, "getRow", 9);
+    put_strict_empty(replies, 2, "getRow", 9);
+    harness_flow_feed_ok(sim, PTL_DIR_TO_SERVER, calls->data, calls->len);
+    record_allow_clock(sim);
+    sim->ctx.ts_ns += 1234000;
+    harness_flow_feed_ok(sim, PTL_DIR_TO_CLIENT, replies->data, replies->len);
+    g_autofree char *timed = record_summary(sim, "thrift_call");
+    assert_string_equal(timed,
+                        "method=\"getRow\" seqid=9 type=\"reply\" call_seen=true latency_us=1234\n");
+    harness_flow_free(sim);
+
+    const HarnessSegment sides[] = {
+        { PTL_DIR_TO_SERVER, calc_binary_client, sizeof calc_binary_client },
+        { PTL_DIR_TO_CLIENT, calc_binary_server, sizeof calc_binary_server },
+    };
+    const HarnessScript script = { "calc", sides, G_N_ELEMENTS(sides) };
+    record_assert_refused_same(&thrift_tcp, &script);
+
+    sim = harness_flow_new(&thrift_tcp);
+    g_byte_array_set_size(calls, 0);
+    g_byte_array_set_size(replies, 0);
+    for (guint32 seqid = 0; seqid < 130; seqid++) {
+        put_strict_empty(calls, 1, "get", seqid);
+        put_strict_empty(replies, 2, "get", seqid);
+    }
+    harness_flow_feed_ok(sim, PTL_DIR_TO_SERVER, calls->data, calls->len);
+    harness_flow_feed_ok(sim, PTL_DIR_TO_CLIENT, replies->data, replies->len);
+    assert_int_equal(sim_emit_int(sim, "pending_dropped"), 2);
+    assert_int_equal(harness_flow_count_records(sim, "thrift_call"), 130);
+    JsonObject *kept = harness_flow_record(sim, "thrift_call", 127);
+    JsonObject *dropped = harness_flow_record(sim, "thrift_call", 128);
+    assert_true(json_object_get_boolean_member(kept, "call_seen"));
+    assert_false(json_object_get_boolean_member(dropped, "call_seen"));
+    check_records(sim);
+    harness_flow_free(sim);
 }
 
 static void
@@ -1403,6 +1527,9 @@ main(void)
         cmocka_unit_test(test_thrift_feed_compact_types),
         cmocka_unit_test(test_thrift_feed_binary_old),
         cmocka_unit_test(test_thrift_feed_any_split),
+        cmocka_unit_test(test_thrift_records_real),
+        cmocka_unit_test(test_thrift_records_any_split),
+        cmocka_unit_test(test_thrift_records_latency_and_caps),
         cmocka_unit_test(test_thrift_feed_truncated),
         cmocka_unit_test(test_thrift_feed_malformed),
         cmocka_unit_test(test_thrift_feed_scan_limit),

@@ -13,6 +13,7 @@
 
 #include "ptl-dissector.h"
 #include "dissector-harness.h"
+#include "record-checks.h"
 
 /* zookeeper/zktraffic-dump.pcap, client->server, frames 1..37 (mid-stream): 336 bytes */
 static const guint8 zk_dump_request[] = {
@@ -1018,6 +1019,126 @@ test_zookeeper_large_body_and_caps(void **unused)
     harness_flow_free(f);
 }
 
+/* ---- records (docs/schema/zookeeper.schema.json) ---- */
+
+/* A request {xid, opcode 3 exists, path "/a", watch 0} or its reply {xid, zxid, err}. */
+static void
+put_exists(GByteArray *b, gint32 xid)
+{
+    harness_put_be(b, 15, 4);
+    harness_put_be(b, (guint32) xid, 4);
+    harness_put_be(b, 3, 4);
+    harness_put_be(b, 2, 4);
+    harness_put_bytes(b, "/a", 2);
+    harness_put_u8(b, 0);
+}
+
+static void
+put_reply(GByteArray *b, gint32 xid, gint32 err)
+{
+    harness_put_be(b, 16, 4);
+    harness_put_be(b, (guint32) xid, 4);
+    harness_put_zeros(b, 4);
+    harness_put_be(b, 0x42, 4);
+    harness_put_be(b, (guint32) err, 4);
+}
+
+/* One record per reply but pings and watch events, in reply order. */
+static void
+test_zookeeper_records_check(const HarnessFlow *f)
+{
+    g_autoptr(JsonNode) root = harness_flow_node(f);
+    JsonObject *app = json_node_get_object(root);
+    gint64 pings = json_object_get_int_member(json_object_get_object_member(app, "opcodes"),
+                                              "ping");
+    guint n = harness_flow_count_records(f, "zookeeper_request");
+    assert_int_equal(n, harness_obj_int(app, "replies") - pings);
+    guint nonode = 0;
+    for (guint i = 0; i < n; i++) {
+        JsonObject *r = harness_flow_record(f, "zookeeper_request", i);
+        assert_string_not_equal(harness_obj_str(r, "opcode"), "ping");
+        if (strcmp(harness_obj_str(r, "error"), "NONODE") == 0) {
+            assert_string_equal(harness_obj_str(r, "opcode"), "exists");
+            nonode++;
+        }
+    }
+    assert_int_equal(nonode, 3);
+}
+
+static void
+test_zookeeper_records_session(void **unused)
+{
+    (void) unused;
+    HarnessFlow *f = harness_flow_new(&zookeeper_tcp);
+    HarnessScript script = exchange_script(&exchanges[0]);
+    harness_flow_feed_segments(f, script.segs, script.n);
+    test_zookeeper_records_check(f);
+    harness_flow_free(f);
+    harness_assert_split_invariant(&zookeeper_tcp, &script, test_zookeeper_records_check);
+}
+
+/* Latency from the core's packet times; a request without a reply writes nothing. */
+static void
+test_zookeeper_records_latency(void **unused)
+{
+    (void) unused;
+    HarnessFlow *f = harness_flow_new(&zookeeper_tcp);
+    harness_flow_feed_ok(f, PTL_DIR_TO_SERVER, zk_connect_request, sizeof zk_connect_request);
+    harness_flow_feed_ok(f, PTL_DIR_TO_CLIENT, zk_connect_response, sizeof zk_connect_response);
+    g_autoptr(GByteArray) req = g_byte_array_new();
+    put_exists(req, 7);
+    put_exists(req, 8);
+    harness_flow_feed_ok(f, PTL_DIR_TO_SERVER, req->data, req->len);
+    assert_int_equal(harness_flow_count_records(f, NULL), 0);
+    record_allow_clock(f);
+    f->ctx.ts_ns += 2500000;                     /* 2.5 ms later */
+    g_autoptr(GByteArray) reply = g_byte_array_new();
+    put_reply(reply, 7, -101);
+    harness_flow_feed_ok(f, PTL_DIR_TO_CLIENT, reply->data, reply->len);
+    g_autofree char *summary = record_summary(f, "zookeeper_request");
+    assert_string_equal(summary, "opcode=\"exists\" xid=7 error=\"NONODE\" latency_us=2500\n");
+    /* xid 8 stays unanswered; a reply to no request has no opcode or latency */
+    g_byte_array_set_size(reply, 0);
+    put_reply(reply, 99, -999);
+    harness_flow_feed_ok(f, PTL_DIR_TO_CLIENT, reply->data, reply->len);
+    JsonObject *r = harness_flow_record(f, "zookeeper_request", 1);
+    assert_false(json_object_has_member(r, "opcode"));
+    assert_false(json_object_has_member(r, "latency_us"));
+    assert_string_equal(harness_obj_str(r, "error"), "unknown");
+    assert_int_equal(harness_obj_int(r, "error_code"), -999);
+    assert_int_equal(harness_flow_count_records(f, NULL), 2);
+    harness_flow_free(f);
+}
+
+/* The core's cap changes no JSON; the matching table's cap (128) drops the oldest
+ * requests, counted, whose replies then carry no opcode. */
+static void
+test_zookeeper_records_caps(void **unused)
+{
+    (void) unused;
+    HarnessScript script = exchange_script(&exchanges[0]);
+    record_assert_refused_same(&zookeeper_tcp, &script);
+
+    HarnessFlow *f = harness_flow_new(&zookeeper_tcp);
+    harness_flow_feed_ok(f, PTL_DIR_TO_SERVER, zk_connect_request, sizeof zk_connect_request);
+    harness_flow_feed_ok(f, PTL_DIR_TO_CLIENT, zk_connect_response, sizeof zk_connect_response);
+    g_autoptr(GByteArray) req = g_byte_array_new();
+    g_autoptr(GByteArray) reply = g_byte_array_new();
+    for (gint32 xid = 1; xid <= 130; xid++) {
+        put_exists(req, xid);
+        put_reply(reply, xid, 0);
+    }
+    harness_flow_feed_ok(f, PTL_DIR_TO_SERVER, req->data, req->len);
+    harness_flow_feed_ok(f, PTL_DIR_TO_CLIENT, reply->data, reply->len);
+    g_autofree char *json = harness_flow_json(f);
+    assert_member(json, "pending_dropped", "2");
+    assert_int_equal(harness_flow_count_records(f, "zookeeper_request"), 130);
+    assert_false(json_object_has_member(harness_flow_record(f, "zookeeper_request", 1), "opcode"));
+    assert_string_equal(harness_obj_str(harness_flow_record(f, "zookeeper_request", 2), "opcode"),
+                        "exists");
+    harness_flow_free(f);
+}
+
 int
 main(void)
 {
@@ -1038,6 +1159,9 @@ main(void)
         cmocka_unit_test(test_zookeeper_quorum_sync),
         cmocka_unit_test(test_zookeeper_election),
         cmocka_unit_test(test_zookeeper_large_body_and_caps),
+        cmocka_unit_test(test_zookeeper_records_session),
+        cmocka_unit_test(test_zookeeper_records_latency),
+        cmocka_unit_test(test_zookeeper_records_caps),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -16,6 +16,7 @@
 #include "dissector-harness.h"
 #include "tls-ja3.h"
 #include "tls-x509.h"
+#include "record-checks.h"
 
 #define C2S PTL_DIR_TO_SERVER
 #define S2C PTL_DIR_TO_CLIENT
@@ -1159,6 +1160,52 @@ test_tls_feed_any_split(void **unused)
         harness_assert_split_invariant(&tls_tcp, &real_convs[c], NULL);
 }
 
+/* ---- records (docs/schema/tls.schema.json) ---- */
+
+/* One tls_handshake exactly when a ServerHello (TLS or SSLv2) was read in clear. */
+static void
+check_handshake_records(const HarnessFlow *core)
+{
+    g_autoptr(JsonNode) root = harness_flow_node(core);
+    JsonObject *hs = json_object_get_object_member(json_node_get_object(root),
+                                                   "handshake_messages");
+    gboolean has_hello = json_object_has_member(hs, "server_hello")
+                         || json_object_has_member(hs, "sslv2_server_hello");
+    assert_int_equal(harness_flow_count_records(core, "tls_handshake"), has_hello ? 1 : 0);
+}
+
+static void
+test_tls_records(void **unused)
+{
+    (void) unused;
+    static const char *const want[] = {
+        "version=\"TLS 1.2\" client_version=\"TLS 1.2\" cipher_suite=\"TLS_RSA_WITH_RC4_128_MD5\" "
+        "cipher_suite_code=\"0x0004\" hrr=false\n",
+        "",                                   /* HelloRetryRequest only: no agreement seen */
+        "version=\"SSLv2\" client_version=\"SSLv2\" cipher_suite=\"0x0700c0\" "
+        "cipher_suite_code=\"0x0700c0\" hrr=false\n",
+        "",                                   /* refused with an alert */
+        "",                                   /* a ClientHello alone */
+    };
+    G_STATIC_ASSERT(G_N_ELEMENTS(want) == G_N_ELEMENTS(real_convs));
+    for (gsize c = 0; c < G_N_ELEMENTS(real_convs); c++) {
+        g_autoptr(HarnessFlow) core = harness_flow_new(&tls_tcp);
+        harness_flow_feed_segments(core, real_convs[c].segs, real_convs[c].n);
+        g_autofree char *summary = record_summary(core, "tls_handshake");
+        assert_string_equal(summary, want[c]);
+        check_handshake_records(core);
+    }
+    record_assert_refused_same(&tls_tcp, &real_convs[0]);
+}
+
+static void
+test_tls_records_any_split(void **unused)
+{
+    (void) unused;
+    for (gsize c = 0; c < G_N_ELEMENTS(real_convs); c++)
+        harness_assert_split_invariant(&tls_tcp, &real_convs[c], check_handshake_records);
+}
+
 /* Every prefix of each direction is consumed in part, never refused. */
 static void
 test_tls_feed_every_truncation(void **unused)
@@ -1400,6 +1447,8 @@ main(void)
         cmocka_unit_test(test_tls_feed_alert),
         cmocka_unit_test(test_tls_feed_client_hello_extensions),
         cmocka_unit_test(test_tls_feed_any_split),
+        cmocka_unit_test(test_tls_records),
+        cmocka_unit_test(test_tls_records_any_split),
         cmocka_unit_test(test_tls_feed_every_truncation),
         cmocka_unit_test(test_tls_handshake_across_records),
         cmocka_unit_test(test_tls_handshake_oversized),

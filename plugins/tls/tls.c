@@ -192,6 +192,7 @@ typedef struct {
     gboolean    has_sslv2;
     gboolean    has_client_hello;
     gboolean    has_cipher_suite;
+    gboolean    has_recorded;     /* the tls_handshake record is written */
     guint16     version;          /* negotiated; 0 until a ServerHello says */
     guint16     client_version;   /* ClientHello.legacy_version */
     guint32     cipher_suite;     /* 2 octets, 3 for SSLv2 */
@@ -470,6 +471,42 @@ tls_client_hello(TlsState *s, PtlCursor *m)
     return TRUE;
 }
 
+/* The negotiated suite by its IANA name (hex when unnamed) and as "0x1301" (SSLv2: "0x0700c0"). */
+static void
+tls_emit_cipher(JsonBuilder *b, guint32 suite)
+{
+    char hex[16];
+    g_snprintf(hex, sizeof hex, suite > 0xffff ? "0x%06x" : "0x%04x", suite);
+    const char *name = suite > 0xffff ? NULL
+        : tls_lookup(tls_cipher_suite_names, G_N_ELEMENTS(tls_cipher_suite_names), suite);
+    ptl_emit_string(b, "cipher_suite", name != NULL ? name : hex, -1);
+    ptl_emit_string(b, "cipher_suite_code", hex, -1);
+}
+
+/* One tls_handshake record (docs/schema/tls.md), when the server's hello settles what
+ * the handshake agreed; later hellos of the flow (renegotiation is encrypted) add none. */
+static void
+tls_record_handshake(TlsState *s, const PtlFlowContext *ctx)
+{
+    if (s->has_recorded)
+        return;
+    s->has_recorded = TRUE;
+    JsonBuilder *b = ptl_record_begin(ctx, "tls_handshake");
+    if (b == NULL)
+        return;
+    char buf[TLS_VERSION_STRING_SIZE];
+    ptl_emit_string(b, "version", tls_version_name(s->version, buf), -1);
+    if (s->has_client_hello || s->has_sslv2)
+        ptl_emit_string(b, "client_version", tls_version_name(s->client_version, buf), -1);
+    ptl_emit_string(b, "sni", s->sni.data, (gssize) s->sni.len);
+    ptl_emit_string(b, "alpn", s->alpn.data, (gssize) s->alpn.len);
+    if (s->has_cipher_suite) {
+        tls_emit_cipher(b, s->cipher_suite);
+    }
+    ptl_emit_bool(b, "hrr", s->has_hrr);
+    ptl_record_end(ctx);
+}
+
 /* ServerHello and HelloRetryRequest share a layout; the random tells them apart.  TLS 1.3
  * drafts before 22 put their own version here and had no session id or compression. */
 static gboolean
@@ -565,6 +602,8 @@ tls_handshake_message(TlsState *s, const PtlFlowContext *ctx, const guint8 *data
         is_ok = tls_server_hello(s, &m, &is_hrr);
         if (is_hrr)
             index = TLS_COUNT_HRR;
+        else if (is_ok)
+            tls_record_handshake(s, ctx);
     } else if (type == TLS_HS_CERTIFICATE && !tls_is_13(s->version)) {
         is_ok = tls_certificate(s, &m);
     } else if (type == TLS_HS_SERVER_KEY_EXCHANGE) {
@@ -833,7 +872,7 @@ sslv2_read_hello(PtlCursor *m, gsize length, Sslv2Hello *hello)
 }
 
 static gboolean
-sslv2_message(TlsState *s, TlsDirState *d, PtlCursor m)
+sslv2_message(TlsState *s, TlsDirState *d, const PtlFlowContext *ctx, PtlCursor m)
 {
     const guint8 *type = ptl_cursor_peek(&m, 1);
     if (type == NULL)
@@ -857,6 +896,7 @@ sslv2_message(TlsState *s, TlsDirState *d, PtlCursor m)
             s->has_cipher_suite = hello.cipher_specs_len > 0;
             s->certificates += hello.has_certificate;
             d->sslv2_clear = 0;  /* SERVER-VERIFY on is encrypted */
+            tls_record_handshake(s, ctx);
         }
         return TRUE;
     }
@@ -891,7 +931,7 @@ sslv2_record(TlsState *s, TlsDirState *d, const PtlFlowContext *ctx, const PtlCu
     PtlCursor m = ptl_cursor_sub(&r, h.length);
     if (!ptl_cursor_ok(&r))
         return 0;
-    if (!sslv2_message(s, d, m))
+    if (!sslv2_message(s, d, ctx, m))
         return ptl_dissect_fail(error, PTL_DISSECT_ERROR_MALFORMED, "tls", "sslv2 message invalid");
     d->mode = TLS_MODE_SSLV2;
     s->has_sslv2 = TRUE;
@@ -1228,14 +1268,7 @@ tls_emit(gpointer state, JsonBuilder *b)
     ptl_name_counts_emit_names(&s->alpn_offered, b, "alpn_offered", "alpn_offered_dropped");
     ptl_text_emit(&s->alpn, b, "alpn");
     if (s->has_cipher_suite) {
-        char hex[16];
-        g_snprintf(hex, sizeof hex, s->cipher_suite > 0xffff ? "0x%06x" : "0x%04x",
-                   s->cipher_suite);
-        const char *name = s->cipher_suite > 0xffff ? NULL
-            : tls_lookup(tls_cipher_suite_names, G_N_ELEMENTS(tls_cipher_suite_names),
-                         s->cipher_suite);
-        ptl_emit_string(b, "cipher_suite", name != NULL ? name : hex, -1);
-        ptl_emit_string(b, "cipher_suite_code", hex, -1);
+        tls_emit_cipher(b, s->cipher_suite);
     }
     if (s->group != 0) {
         char hex[8];
